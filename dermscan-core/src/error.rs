@@ -1,0 +1,277 @@
+//! Error types: one enum per concern, gathered in [`Error`].
+//!
+//! Every fallible call in the SDK returns [`Result`]. Nothing in the library panics on bad
+//! input; each failure names what went wrong and, where there is one, how to fix it.
+
+use std::path::PathBuf;
+
+/// Convenience alias used throughout the SDK.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Any error the SDK can return.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The input image could not be used.
+    #[error(transparent)]
+    Image(#[from] ImageError),
+    /// A model bundle is missing, malformed, tampered with or of the wrong kind.
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    /// The ONNX Runtime library could not be found or loaded.
+    #[error(transparent)]
+    Runtime(#[from] RuntimeError),
+    /// A prompt (box, points, mask) cannot be used with this image or model.
+    #[error(transparent)]
+    Prompt(#[from] PromptError),
+    /// Running a model failed.
+    #[error(transparent)]
+    Inference(#[from] InferenceError),
+}
+
+/// Problems with an input image (encoded bytes or a raw camera buffer).
+#[derive(Debug, thiserror::Error)]
+pub enum ImageError {
+    /// The byte buffer is empty.
+    #[error("image buffer is empty")]
+    Empty,
+    /// The bytes are not a supported image format.
+    #[error("unsupported image format (supported: JPEG, PNG)")]
+    UnsupportedFormat,
+    /// The encoded image is corrupt or truncated.
+    #[error("image could not be decoded: {0}")]
+    Decode(String),
+    /// The image has more pixels than the configured limit; rejected before allocating.
+    #[error("image is {width}x{height} = {pixels} pixels, above the limit of {max_pixels} pixels")]
+    TooLarge {
+        /// Declared width.
+        width: u64,
+        /// Declared height.
+        height: u64,
+        /// width * height.
+        pixels: u64,
+        /// The configured limit ([`crate::image::ImageLimits::max_pixels`]).
+        max_pixels: u64,
+    },
+    /// Width or height is zero.
+    #[error("image has zero width or height ({width}x{height})")]
+    ZeroSize {
+        /// Width given.
+        width: u32,
+        /// Height given.
+        height: u32,
+    },
+    /// A raw buffer's row stride is smaller than one row of pixels.
+    #[error("row stride {stride} bytes is smaller than one row ({row_bytes} bytes)")]
+    StrideTooSmall {
+        /// Stride given.
+        stride: usize,
+        /// Bytes needed for one row.
+        row_bytes: usize,
+    },
+    /// A raw buffer holds fewer bytes than its geometry needs.
+    #[error("raw buffer has {len} bytes, {needed} needed for its width, height and stride")]
+    BufferTooSmall {
+        /// Bytes given.
+        len: usize,
+        /// Bytes needed.
+        needed: usize,
+    },
+    /// Reading an image file failed.
+    #[error("cannot read image file {path}: {source}")]
+    Io {
+        /// File path.
+        path: PathBuf,
+        /// Underlying I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// Problems with a model bundle (a folder with `manifest.json` and ONNX files).
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    /// A file of the bundle could not be read.
+    #[error("cannot read model file {path}: {source}")]
+    Io {
+        /// File path.
+        path: PathBuf,
+        /// Underlying I/O error.
+        source: std::io::Error,
+    },
+    /// `manifest.json` is not valid.
+    #[error("invalid manifest {path}: {reason}")]
+    Manifest {
+        /// Manifest path.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The manifest's schema version is newer than this SDK understands.
+    #[error("manifest schema version {found} is not supported (this SDK reads up to {supported}); update the SDK")]
+    UnsupportedSchema {
+        /// Version in the manifest.
+        found: u32,
+        /// Highest version this SDK reads.
+        supported: u32,
+    },
+    /// A path in the manifest points outside the bundle folder.
+    #[error("manifest path {path:?} points outside the bundle folder")]
+    PathEscapesBundle {
+        /// The offending path as written in the manifest.
+        path: String,
+    },
+    /// A model file's SHA-256 differs from the manifest: the file is corrupt or was tampered with.
+    #[error("{file}: sha256 {actual} does not match the manifest's {expected} (corrupt or tampered model file)")]
+    ChecksumMismatch {
+        /// File name.
+        file: String,
+        /// Digest from the manifest.
+        expected: String,
+        /// Digest of the file on disk.
+        actual: String,
+    },
+    /// A model file's size differs from the manifest.
+    #[error("{file}: {actual} bytes, the manifest says {expected}")]
+    SizeMismatch {
+        /// File name.
+        file: String,
+        /// Size from the manifest.
+        expected: u64,
+        /// Size on disk.
+        actual: u64,
+    },
+    /// The ONNX graph's inputs or outputs do not match the manifest.
+    #[error("{file}: ONNX graph does not match the manifest: {detail}")]
+    TensorMismatch {
+        /// File name.
+        file: String,
+        /// What differs.
+        detail: String,
+    },
+    /// The bundle is of another kind or family than the caller needs.
+    #[error("model bundle {name:?} is a {found}, expected a {expected}")]
+    WrongKind {
+        /// Bundle name.
+        name: String,
+        /// What the caller needs.
+        expected: String,
+        /// What the manifest says.
+        found: String,
+    },
+    /// ONNX Runtime rejected the model when creating a session.
+    #[error("ONNX Runtime could not load {file}: {reason}")]
+    Session {
+        /// File name.
+        file: String,
+        /// ONNX Runtime's message.
+        reason: String,
+    },
+}
+
+/// Problems finding or loading the ONNX Runtime shared library.
+#[derive(Debug, thiserror::Error)]
+pub enum RuntimeError {
+    /// No library was found at any of the searched places.
+    #[error("ONNX Runtime library not found (searched: {searched}); run `scripts/setup`, set DERMSCAN_ORT_LIB, or pass the path in the engine config")]
+    NotFound {
+        /// Places that were searched, in order.
+        searched: String,
+    },
+    /// The library exists but could not be loaded, or is too old.
+    #[error("ONNX Runtime library {path} could not be loaded: {reason}; onnxruntime >= 1.31 is required (run `scripts/setup`)")]
+    LoadFailed {
+        /// Library path.
+        path: PathBuf,
+        /// Loader message.
+        reason: String,
+    },
+    /// The runtime was already loaded from another file in this process.
+    #[error("ONNX Runtime is already loaded from {loaded}; cannot switch to {requested} in the same process")]
+    AlreadyLoaded {
+        /// Library in use.
+        loaded: PathBuf,
+        /// Library requested now.
+        requested: PathBuf,
+    },
+}
+
+/// Problems with a segmentation prompt.
+#[derive(Debug, thiserror::Error)]
+pub enum PromptError {
+    /// The model family does not take this kind of prompt.
+    #[error("model {model:?} does not accept {kind} prompts (it accepts: {accepted})")]
+    Unsupported {
+        /// Model name.
+        model: String,
+        /// Prompt kind asked for.
+        kind: &'static str,
+        /// Kinds the model takes.
+        accepted: String,
+    },
+    /// The prompt has neither a box nor a point.
+    #[error("prompt is empty: give a box or at least one point")]
+    Empty,
+    /// A box is degenerate (x1 <= x0 or y1 <= y0) or not finite.
+    #[error("box [{x0}, {y0}, {x1}, {y1}] is empty or not finite")]
+    InvalidBox {
+        /// Left.
+        x0: f32,
+        /// Top.
+        y0: f32,
+        /// Right.
+        x1: f32,
+        /// Bottom.
+        y1: f32,
+    },
+    /// A box or point lies outside the image (or the part of it the embedding covers).
+    #[error("{what} lies outside the {width}x{height} region covered by the embedding")]
+    OutOfBounds {
+        /// The prompt element.
+        what: String,
+        /// Region width.
+        width: u32,
+        /// Region height.
+        height: u32,
+    },
+    /// A previous mask given as prompt has the wrong size.
+    #[error("mask prompt must be {expected}x{expected} low-resolution logits, got {len} values")]
+    MaskSize {
+        /// Expected side.
+        expected: usize,
+        /// Values given.
+        len: usize,
+    },
+    /// The embedding was made by another model than the one asked to decode it.
+    #[error("embedding was made by model {embedding_model:?}, cannot decode with {decoder_model:?}")]
+    ModelMismatch {
+        /// Model that encoded.
+        embedding_model: String,
+        /// Model asked to decode.
+        decoder_model: String,
+    },
+}
+
+/// Problems while running a model.
+#[derive(Debug, thiserror::Error)]
+pub enum InferenceError {
+    /// ONNX Runtime returned an error.
+    #[error("ONNX Runtime failed in {stage}: {reason}")]
+    Runtime {
+        /// Stage (encoder or decoder).
+        stage: &'static str,
+        /// ONNX Runtime's message.
+        reason: String,
+    },
+    /// A model output is missing or has an unexpected shape.
+    #[error("{stage}: output {name:?} {detail}")]
+    BadOutput {
+        /// Stage (encoder or decoder).
+        stage: &'static str,
+        /// Output name.
+        name: String,
+        /// What is wrong.
+        detail: String,
+    },
+    /// An internal lock was poisoned by a panic in another thread.
+    #[error("{0} is unusable after a panic in another thread")]
+    Poisoned(&'static str),
+}

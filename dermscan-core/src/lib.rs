@@ -1,0 +1,32 @@
+//! # Derm-Scan core
+//!
+//! On-device skin-lesion analysis: decode a photo, find the lesion, segment it with a
+//! Segment-Anything-family model running in ONNX Runtime. Nothing leaves the device: the SDK
+//! has no networking code and writes nothing unless asked.
+//!
+//! **Derm-Scan is a screening aid, not a diagnosis.** Results must be presented as such.
+//!
+//! Stages, one module each: [`image`] (input) → [`roi`] (where is the lesion) →
+//! [`preprocess`] → [`segment`] (encoder once, decoder per prompt) → [`pipeline`] (the whole
+//! scan, with per-stage timings). [`model`] loads and verifies model bundles and the
+//! runtime; [`error`] holds one error enum per concern.
+
+pub mod error;
+pub mod image;
+pub mod model;
+pub mod pipeline;
+pub mod preprocess;
+pub mod roi;
+pub mod segment;
+
+pub use crate::error::{Error, Result};
+pub use crate::image::{Image, ImageLimits, PixelFormat, PixelRect};
+pub use crate::model::{ModelBundle, ModelInfo};
+pub use crate::pipeline::{Engine, EngineConfig, Roi, RoiSource, ScanOptions, ScanResult, StageTimings};
+pub use crate::roi::CropPolicy;
+pub use crate::roi::LesionCandidate;
+pub use crate::segment::{BoxPrompt, ImageEmbedding, Mask, PointLabel, Prompt, Segmenter};
+
+/// The fixed statement every presentation of results must carry.
+pub const NOT_A_DIAGNOSIS: &str = "Derm-Scan is a screening aid, not a medical diagnosis. \
+It cannot rule out skin cancer. See a dermatologist about any lesion that worries you, changes, bleeds or itches.";

@@ -1,0 +1,76 @@
+//! Engine and scan configuration.
+
+use std::path::PathBuf;
+
+use crate::image::ImageLimits;
+use crate::roi::{CropPolicy, RoiConfig};
+use crate::segment::BoxPrompt;
+
+/// How to build an [`super::Engine`].
+///
+/// ```
+/// use dermscan_core::EngineConfig;
+/// let config = EngineConfig::new("models/litemedsam").with_threads(2).with_runtime_library("/opt/ort/libonnxruntime.so");
+/// assert_eq!(config.threads, 2);
+/// ```
+#[derive(Debug, Clone, PartialEq)]
+pub struct EngineConfig {
+    /// Segmenter bundle folder.
+    pub model_dir: PathBuf,
+    /// ONNX Runtime library file; when `None`, `DERMSCAN_ORT_LIB`, then the `scripts/setup` location.
+    pub runtime_library: Option<PathBuf>,
+    /// ONNX Runtime intra-op threads (0: ONNX Runtime's default, one per core).
+    pub threads: usize,
+    /// Lesion finder settings.
+    pub roi: RoiConfig,
+    /// Limits for decoded images.
+    pub image_limits: ImageLimits,
+}
+
+impl EngineConfig {
+    /// Configuration for the bundle in `model_dir`, everything else default.
+    pub fn new(model_dir: impl Into<PathBuf>) -> Self {
+        Self { model_dir: model_dir.into(), runtime_library: None, threads: 0, roi: RoiConfig::default(), image_limits: ImageLimits::default() }
+    }
+
+    /// Sets the ONNX Runtime library file.
+    pub fn with_runtime_library(mut self, path: impl Into<PathBuf>) -> Self {
+        self.runtime_library = Some(path.into());
+        self
+    }
+
+    /// Sets ONNX Runtime's intra-op thread count.
+    pub fn with_threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+}
+
+/// Options for one scan.
+///
+/// ```
+/// use dermscan_core::{ScanOptions, CropPolicy, BoxPrompt};
+/// let opts = ScanOptions::default().with_box(BoxPrompt::new(10.0, 10.0, 60.0, 60.0)).with_crop(CropPolicy::None);
+/// assert!(opts.bbox.is_some());
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct ScanOptions {
+    /// The lesion's box; `None` lets the lesion finder choose.
+    pub bbox: Option<BoxPrompt>,
+    /// Whether the encoder sees a context window or the whole image.
+    pub crop: CropPolicy,
+}
+
+impl ScanOptions {
+    /// Uses the caller's box instead of the lesion finder.
+    pub fn with_box(mut self, bbox: BoxPrompt) -> Self {
+        self.bbox = Some(bbox);
+        self
+    }
+
+    /// Sets the crop policy.
+    pub fn with_crop(mut self, crop: CropPolicy) -> Self {
+        self.crop = crop;
+        self
+    }
+}

@@ -1,0 +1,163 @@
+//! The whole scan: photo in, lesion mask out, with per-stage timings.
+//!
+//! ```no_run
+//! use dermscan_core::{Engine, EngineConfig, Image, ImageLimits, ScanOptions};
+//! let engine = Engine::new(EngineConfig::new("models/litemedsam"))?;
+//! let photo = Image::open("assets/samples/forearm-nevi.jpg", &ImageLimits::default())?;
+//! let scan = engine.scan(&photo, &ScanOptions::default())?;
+//! println!("lesion of {} px, box {:?}", scan.mask.area_px(), scan.roi.bbox);
+//! // Re-prompt on the kept embedding without re-running the encoder:
+//! let refined = engine.segmenter().decode(&scan.embedding, &dermscan_core::Prompt::from_box(scan.roi.bbox))?;
+//! # let _ = refined;
+//! # Ok::<(), dermscan_core::Error>(())
+//! ```
+
+mod config;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+pub use self::config::{EngineConfig, ScanOptions};
+use crate::error::Result;
+use crate::image::Image;
+use crate::model::{ModelBundle, ModelInfo, Runtime, runtime};
+use crate::roi::{self, LesionCandidate, context_window};
+use crate::segment::{BoxPrompt, ImageEmbedding, Mask, Prompt, Segmenter};
+
+/// Who chose the region of interest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RoiSource {
+    /// The lesion finder.
+    Auto,
+    /// The caller's box.
+    User,
+}
+
+/// The region of interest a scan used.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Roi {
+    /// Box prompt in original-image pixels.
+    pub bbox: BoxPrompt,
+    /// Where it came from.
+    pub source: RoiSource,
+}
+
+/// Milliseconds spent in each stage of one scan.
+#[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+pub struct StageTimings {
+    /// Finding the lesion (zero when the caller gave a box).
+    pub roi: f64,
+    /// Crop, resize, normalise.
+    pub preprocess: f64,
+    /// Image encoder (ONNX Runtime).
+    pub encoder: f64,
+    /// Mask decoder (ONNX Runtime).
+    pub decoder: f64,
+    /// Logits to mask, measurements.
+    pub postprocess: f64,
+    /// Whole scan.
+    pub total: f64,
+}
+
+impl StageTimings {
+    /// Time spent inside ONNX Runtime.
+    pub fn model_ms(&self) -> f64 {
+        self.encoder + self.decoder
+    }
+}
+
+/// Everything one scan produced.
+#[derive(Debug, Clone)]
+pub struct ScanResult {
+    /// Region of interest used as the prompt.
+    pub roi: Roi,
+    /// Other lesion candidates the finder saw, best first (empty for a user box).
+    pub candidates: Vec<LesionCandidate>,
+    /// The segmentation.
+    pub mask: Mask,
+    /// The encoder output, kept for re-prompting with [`Segmenter::decode`].
+    pub embedding: ImageEmbedding,
+    /// The model used.
+    pub model: ModelInfo,
+    /// Per-stage timings.
+    pub timings: StageTimings,
+}
+
+/// A ready-to-use scanner: the runtime, a verified segmenter bundle and its sessions.
+/// `Send + Sync`; share one engine between threads.
+#[derive(Debug)]
+pub struct Engine {
+    config: EngineConfig,
+    runtime: Arc<Runtime>,
+    segmenter: Segmenter,
+}
+
+impl Engine {
+    /// Loads the runtime and the segmenter bundle named in `config`.
+    pub fn new(config: EngineConfig) -> Result<Self> {
+        let _span = tracing::info_span!("engine_new", model = %config.model_dir.display()).entered();
+        let runtime = runtime::load(config.runtime_library.as_deref())?;
+        let bundle = ModelBundle::open(&config.model_dir)?;
+        let segmenter = Segmenter::new(&bundle, &runtime, config.threads)?;
+        Ok(Self { config, runtime, segmenter })
+    }
+
+    /// The segmenter, for direct `encode` / `decode` calls.
+    pub fn segmenter(&self) -> &Segmenter {
+        &self.segmenter
+    }
+
+    /// The configuration the engine was built with.
+    pub fn config(&self) -> &EngineConfig {
+        &self.config
+    }
+
+    /// The ONNX Runtime in use.
+    pub fn runtime(&self) -> &Runtime {
+        &self.runtime
+    }
+
+    /// Finds lesion candidates without segmenting.
+    pub fn find_lesions(&self, image: &Image) -> Vec<LesionCandidate> {
+        roi::find_lesions(image, &self.config.roi)
+    }
+
+    /// Scans one photo: region of interest (the caller's box or the finder's best candidate),
+    /// encoder on the crop chosen by `options.crop`, decoder on the box.
+    pub fn scan(&self, image: &Image, options: &ScanOptions) -> Result<ScanResult> {
+        let _span = tracing::info_span!("scan", width = image.width(), height = image.height()).entered();
+        let start = Instant::now();
+        let mut timings = StageTimings::default();
+        let (roi, candidates) = match options.bbox {
+            Some(bbox) => {
+                bbox.validate(image.width(), image.height())?;
+                (Roi { bbox, source: RoiSource::User }, Vec::new())
+            }
+            None => {
+                let t = Instant::now();
+                let candidates = self.find_lesions(image);
+                timings.roi = t.elapsed().as_secs_f64() * 1e3;
+                // No lesion stands out: segment the central region, as a user would frame it.
+                let bbox = candidates.first().map_or_else(|| central_box(image), |c| c.bbox);
+                (Roi { bbox, source: RoiSource::Auto }, candidates)
+            }
+        };
+        let window = context_window(options.crop, roi.bbox, image.width(), image.height(), self.segmenter.recipe().input.size);
+        let embedding = self.segmenter.encode(image, window)?;
+        let mask = self.segmenter.decode(&embedding, &Prompt::from_box(roi.bbox))?;
+        timings.preprocess = embedding.preprocess_ms();
+        timings.encoder = embedding.encoder_ms();
+        timings.decoder = mask.decoder_ms();
+        timings.postprocess = mask.postprocess_ms();
+        timings.total = start.elapsed().as_secs_f64() * 1e3;
+        tracing::info!(?timings, area = mask.area_px(), "scan done");
+        Ok(ScanResult { roi, candidates, mask, embedding, model: self.segmenter.info().clone(), timings })
+    }
+}
+
+fn central_box(image: &Image) -> BoxPrompt {
+    let (w, h) = (image.width() as f32, image.height() as f32);
+    BoxPrompt::new(w * 0.25, h * 0.25, w * 0.75, h * 0.75)
+}
+

@@ -1,0 +1,250 @@
+//! Region of interest: where the lesion is when the user gives no box.
+//!
+//! The finder works on a small copy of the photo: it flattens a linear lighting gradient,
+//! removes thin dark hairs with a grey-level closing, measures how much darker than the
+//! surrounding skin each pixel is, thresholds that (Otsu, with hysteresis so a lesion's light
+//! rim stays attached to its dark core) and ranks the connected regions by contrast, size and
+//! position. Regions touching the frame (dermoscope vignetting, shadows) are ranked down.
+
+mod crop;
+
+use image::{GrayImage, Luma};
+use imageproc::contrast::otsu_level;
+use imageproc::distance_transform::Norm;
+use imageproc::morphology::{Mask as Structuring, grayscale_close, open};
+use imageproc::region_labelling::{Connectivity, connected_components};
+
+pub use self::crop::{CONTEXT_FACTOR, CropPolicy, context_window};
+use crate::image::Image;
+use crate::preprocess::{Interpolation, resize_rgb};
+use crate::segment::BoxPrompt;
+
+/// Settings of the lesion finder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RoiConfig {
+    /// Longest side of the working copy in pixels.
+    pub work_size: u32,
+    /// Smallest darkness (grey levels below the skin) that counts as lesion.
+    pub min_contrast: u8,
+    /// Smallest region, as a fraction of the working image's area.
+    pub min_area_fraction: f32,
+    /// Margin added around a region's bounding box, as a fraction of its size.
+    pub box_margin: f32,
+    /// Most candidates returned.
+    pub max_candidates: usize,
+}
+
+impl Default for RoiConfig {
+    fn default() -> Self {
+        Self { work_size: 384, min_contrast: 14, min_area_fraction: 0.0004, box_margin: 0.08, max_candidates: 5 }
+    }
+}
+
+/// A possible lesion, in original-image pixels.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct LesionCandidate {
+    /// Box around the region, with margin.
+    pub bbox: BoxPrompt,
+    /// Ranking score (higher is more lesion-like); comparable within one image only.
+    pub score: f32,
+    /// Mean darkness below the skin level, in grey levels.
+    pub contrast: f32,
+    /// Region area in original-image pixels (approximate).
+    pub area_px: f32,
+    /// Whether the region touches the image frame.
+    pub touches_border: bool,
+}
+
+/// Finds lesion candidates, best first. Empty when nothing stands out from the skin.
+///
+/// ```
+/// use dermscan_core::image::Image;
+/// use dermscan_core::roi::{find_lesions, RoiConfig};
+/// // 200x200 skin with a dark 40x40 square at (120, 60)
+/// let mut rgb = vec![0u8; 200 * 200 * 3];
+/// for (i, px) in rgb.chunks_exact_mut(3).enumerate() {
+///     let (x, y) = (i % 200, i / 200);
+///     let dark = (120..160).contains(&x) && (60..100).contains(&y);
+///     px.copy_from_slice(if dark { &[90, 60, 40] } else { &[220, 180, 160] });
+/// }
+/// let img = Image::from_rgb(200, 200, rgb)?;
+/// let best = &find_lesions(&img, &RoiConfig::default())[0];
+/// assert!(best.bbox.x0 <= 120.0 && best.bbox.x1 >= 160.0 && best.bbox.y0 <= 60.0 && best.bbox.y1 >= 100.0);
+/// # Ok::<(), dermscan_core::error::ImageError>(())
+/// ```
+pub fn find_lesions(image: &Image, config: &RoiConfig) -> Vec<LesionCandidate> {
+    let _span = tracing::info_span!("roi").entered();
+    let (iw, ih) = (image.width(), image.height());
+    let scale = (config.work_size as f32 / iw.max(ih) as f32).min(1.0);
+    let (w, h) = (((iw as f32 * scale).round() as u32).max(1), ((ih as f32 * scale).round() as u32).max(1));
+    let small = resize_rgb(image.as_rgb(), iw, ih, w, h, Interpolation::Bilinear);
+
+    // Grey level weighted towards green and blue, where pigment contrasts most with skin.
+    let grey = GrayImage::from_fn(w, h, |x, y| {
+        let i = ((y * w + x) * 3) as usize;
+        let v = 0.2 * f32::from(small[i]) + 0.4 * f32::from(small[i + 1]) + 0.4 * f32::from(small[i + 2]);
+        Luma([v.round() as u8])
+    });
+    // Thin dark hairs vanish under a closing wider than a hair, lesions do not.
+    let hair_radius = (w.max(h) / 160).clamp(1, 6) as u8;
+    let closed = grayscale_close(&grey, &Structuring::disk(hair_radius));
+    let flat = remove_gradient(&closed);
+    let skin = percentile(&flat, 0.6);
+    let darkness = GrayImage::from_fn(w, h, |x, y| Luma([skin.saturating_sub(flat.get_pixel(x, y)[0])]));
+
+    let high = otsu_level(&darkness).max(config.min_contrast);
+    let low = (high / 2).max(config.min_contrast / 2).max(1);
+    let strong = binarize(&darkness, high);
+    let weak = open(&binarize(&darkness, low), Norm::LInf, 1);
+
+    // Regions of the weak mask that contain strong pixels (hysteresis).
+    let labels = connected_components(&weak, Connectivity::Eight, Luma([0u8]));
+    let count = labels.pixels().map(|p| p[0]).max().unwrap_or(0) as usize;
+    let mut stats = vec![RegionStats::default(); count + 1];
+    for (x, y, l) in labels.enumerate_pixels() {
+        let l = l[0] as usize;
+        if l == 0 {
+            continue;
+        }
+        let s = &mut stats[l];
+        s.add(x, y, f32::from(darkness.get_pixel(x, y)[0]), strong.get_pixel(x, y)[0] > 0);
+    }
+    let min_area = (config.min_area_fraction * (w * h) as f32).max(4.0);
+    let (cx, cy, diag) = (w as f32 / 2.0, h as f32 / 2.0, ((w * w + h * h) as f32).sqrt());
+    let mut candidates: Vec<LesionCandidate> = stats
+        .iter()
+        .skip(1)
+        .filter(|s| s.strong > 0 && s.area as f32 >= min_area)
+        .map(|s| {
+            let touches = s.x0 == 0 || s.y0 == 0 || s.x1 + 1 >= w || s.y1 + 1 >= h;
+            let contrast = s.darkness / s.area as f32;
+            let (mx, my) = (s.sum_x / s.area as f32, s.sum_y / s.area as f32);
+            let off_centre = ((mx - cx).powi(2) + (my - cy).powi(2)).sqrt() / diag;
+            let bw = (s.x1 - s.x0 + 1) as f32;
+            let bh = (s.y1 - s.y0 + 1) as f32;
+            let fill = s.area as f32 / (bw * bh);
+            let mut score = contrast * (s.area as f32).sqrt() * (1.0 - off_centre) * (0.5 + fill);
+            if touches {
+                score *= 0.25;
+            }
+            let margin_x = bw * config.box_margin + 1.0;
+            let margin_y = bh * config.box_margin + 1.0;
+            let inv = 1.0 / scale;
+            LesionCandidate {
+                bbox: BoxPrompt::new(
+                    ((s.x0 as f32 - margin_x) * inv).max(0.0),
+                    ((s.y0 as f32 - margin_y) * inv).max(0.0),
+                    ((s.x1 as f32 + 1.0 + margin_x) * inv).min(iw as f32),
+                    ((s.y1 as f32 + 1.0 + margin_y) * inv).min(ih as f32),
+                ),
+                score,
+                contrast,
+                area_px: s.area as f32 * inv * inv,
+                touches_border: touches,
+            }
+        })
+        .collect();
+    candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+    candidates.truncate(config.max_candidates);
+    tracing::debug!(found = candidates.len(), high, low, "roi candidates");
+    candidates
+}
+
+#[derive(Debug, Clone, Copy)]
+struct RegionStats {
+    area: u32,
+    strong: u32,
+    darkness: f32,
+    sum_x: f32,
+    sum_y: f32,
+    x0: u32,
+    y0: u32,
+    x1: u32,
+    y1: u32,
+}
+
+impl Default for RegionStats {
+    fn default() -> Self {
+        Self { area: 0, strong: 0, darkness: 0.0, sum_x: 0.0, sum_y: 0.0, x0: u32::MAX, y0: u32::MAX, x1: 0, y1: 0 }
+    }
+}
+
+impl RegionStats {
+    fn add(&mut self, x: u32, y: u32, darkness: f32, strong: bool) {
+        self.area += 1;
+        self.strong += u32::from(strong);
+        self.darkness += darkness;
+        self.sum_x += x as f32;
+        self.sum_y += y as f32;
+        self.x0 = self.x0.min(x);
+        self.y0 = self.y0.min(y);
+        self.x1 = self.x1.max(x);
+        self.y1 = self.y1.max(y);
+    }
+}
+
+fn binarize(img: &GrayImage, level: u8) -> GrayImage {
+    GrayImage::from_fn(img.width(), img.height(), |x, y| Luma([if img.get_pixel(x, y)[0] >= level { 255 } else { 0 }]))
+}
+
+/// The `q` quantile of the grey levels.
+fn percentile(img: &GrayImage, q: f32) -> u8 {
+    let mut hist = [0u32; 256];
+    img.pixels().for_each(|p| hist[p[0] as usize] += 1);
+    let target = (img.len() as f32 * q) as u32;
+    let mut acc = 0;
+    for (level, &n) in hist.iter().enumerate() {
+        acc += n;
+        if acc > target {
+            return level as u8;
+        }
+    }
+    255
+}
+
+/// Removes a linear lighting gradient, fitted by least squares on the brighter (skin) half
+/// of the pixels so the lesion does not pull the fit.
+fn remove_gradient(img: &GrayImage) -> GrayImage {
+    let median = percentile(img, 0.5);
+    let (mut n, mut sx, mut sy, mut sv, mut sxx, mut syy, mut sxy, mut sxv, mut syv) = (0f64, 0f64, 0f64, 0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
+    for (x, y, p) in img.enumerate_pixels() {
+        if p[0] < median {
+            continue;
+        }
+        let (x, y, v) = (f64::from(x), f64::from(y), f64::from(p[0]));
+        n += 1.0;
+        sx += x;
+        sy += y;
+        sv += v;
+        sxx += x * x;
+        syy += y * y;
+        sxy += x * y;
+        sxv += x * v;
+        syv += y * v;
+    }
+    if n < 3.0 {
+        return img.clone();
+    }
+    // Normal equations for v = a + b x + c y, solved by Cramer's rule.
+    let m = [[n, sx, sy], [sx, sxx, sxy], [sy, sxy, syy]];
+    let r = [sv, sxv, syv];
+    let det3 = |m: [[f64; 3]; 3]| {
+        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
+            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    };
+    let d = det3(m);
+    if d.abs() < 1e-9 {
+        return img.clone();
+    }
+    let with_col = |c: usize| {
+        let mut mm = m;
+        (0..3).for_each(|i| mm[i][c] = r[i]);
+        det3(mm) / d
+    };
+    let (b, c) = (with_col(1), with_col(2));
+    let (mx, my) = (f64::from(img.width()) / 2.0, f64::from(img.height()) / 2.0);
+    GrayImage::from_fn(img.width(), img.height(), |x, y| {
+        let v = f64::from(img.get_pixel(x, y)[0]) - b * (f64::from(x) - mx) - c * (f64::from(y) - my);
+        Luma([v.round().clamp(0.0, 255.0) as u8])
+    })
+}

@@ -1,0 +1,224 @@
+//! Segment-Anything-family segmentation: encode an image once, decode any number of prompts.
+//!
+//! [`Segmenter::encode`] runs the image encoder and returns an owned [`ImageEmbedding`];
+//! [`Segmenter::decode`] runs the prompt/mask decoder on it. An app that lets the user
+//! adjust the box or tap points keeps the embedding and only re-runs the decoder.
+//!
+//! Family differences (input size, resize filter, normalisation, box rounding, mask
+//! selection and upscaling) come from the bundle manifest through [`Recipe`].
+
+mod embedding;
+mod mask;
+mod postprocess;
+mod prompt;
+mod recipe;
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Instant;
+
+use ndarray::{Array1, Array2, Array3, Array4};
+use ort::session::Session;
+use ort::value::TensorRef;
+
+pub use self::embedding::{Geometry, ImageEmbedding};
+pub use self::mask::Mask;
+pub use self::postprocess::Upscale;
+pub use self::prompt::{BoxPrompt, PointLabel, PointPrompt, Prompt};
+pub use self::recipe::{MaskSelection, Recipe};
+use crate::error::{InferenceError, ModelError, PromptError, Result};
+use crate::image::{Image, PixelRect};
+use crate::model::{ModelBundle, ModelInfo, Runtime, SessionOptions, create_session};
+use crate::preprocess;
+
+/// Counts of model runs, for callers (and tests) that check embedding reuse.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SegmenterStats {
+    /// Image encoder runs.
+    pub encoder_runs: u64,
+    /// Mask decoder runs.
+    pub decoder_runs: u64,
+}
+
+/// A loaded SAM-family model (encoder + decoder sessions). `Send + Sync`: one segmenter can
+/// serve many threads; each session runs one call at a time.
+pub struct Segmenter {
+    info: ModelInfo,
+    recipe: Recipe,
+    encoder: Mutex<Session>,
+    decoder: Mutex<Session>,
+    encoder_runs: AtomicU64,
+    decoder_runs: AtomicU64,
+}
+
+impl std::fmt::Debug for Segmenter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Segmenter").field("model", &self.info).field("recipe", &self.recipe).finish()
+    }
+}
+
+fn ort_err(stage: &'static str) -> impl Fn(ort::Error) -> InferenceError {
+    move |e| InferenceError::Runtime { stage, reason: e.to_string() }
+}
+
+impl Segmenter {
+    /// Creates the encoder and decoder sessions from a verified segmenter bundle.
+    /// `threads` is ONNX Runtime's intra-op thread count (0: its default).
+    pub fn new(bundle: &ModelBundle, runtime: &Runtime, threads: usize) -> Result<Self> {
+        let _span = tracing::info_span!("load_segmenter", model = %bundle.manifest().name).entered();
+        bundle.expect_kind("segmenter")?;
+        let recipe = Recipe::from_manifest(bundle.manifest())?;
+        let options = SessionOptions { threads };
+        let session = |role: &str| -> Result<Session> {
+            let bytes = bundle.file(role).ok_or_else(|| ModelError::Manifest {
+                path: bundle.dir().join("manifest.json"),
+                reason: format!("no {role} file"),
+            })?;
+            Ok(create_session(runtime, bytes, role, options)?)
+        };
+        Ok(Self {
+            info: bundle.info(),
+            encoder: Mutex::new(session("encoder")?),
+            decoder: Mutex::new(session("decoder")?),
+            recipe,
+            encoder_runs: AtomicU64::new(0),
+            decoder_runs: AtomicU64::new(0),
+        })
+    }
+
+    /// Name, version and digest of the model.
+    pub fn info(&self) -> &ModelInfo {
+        &self.info
+    }
+
+    /// The family recipe in use.
+    pub fn recipe(&self) -> &Recipe {
+        &self.recipe
+    }
+
+    /// How many times the encoder and decoder have run.
+    pub fn stats(&self) -> SegmenterStats {
+        SegmenterStats {
+            encoder_runs: self.encoder_runs.load(Ordering::Relaxed),
+            decoder_runs: self.decoder_runs.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Runs the image encoder on `window` of `image` (the whole image when `None`).
+    pub fn encode(&self, image: &Image, window: Option<PixelRect>) -> Result<ImageEmbedding> {
+        let _span = tracing::info_span!("encode", model = %self.info.name).entered();
+        let t0 = Instant::now();
+        let window = window.map_or(PixelRect::full(image.width(), image.height()), |w| w.clamp_to(image.width(), image.height()));
+        let input = if window.is_full(image.width(), image.height()) {
+            preprocess::prepare(image, &self.recipe.input)
+        } else {
+            preprocess::prepare(&image.crop(window), &self.recipe.input)
+        };
+        let preprocess_ms = t0.elapsed().as_secs_f64() * 1e3;
+
+        let t1 = Instant::now();
+        let data = {
+            let _span = tracing::debug_span!("encoder_run").entered();
+            let mut session = self.encoder.lock().map_err(|_| InferenceError::Poisoned("encoder session"))?;
+            let outputs = session
+                .run(ort::inputs!["image" => TensorRef::from_array_view(&input.tensor).map_err(ort_err("encoder"))?])
+                .map_err(ort_err("encoder"))?;
+            let emb = outputs
+                .get("image_embeddings")
+                .ok_or_else(|| bad_output("encoder", "image_embeddings", "is missing"))?
+                .try_extract_array::<f32>()
+                .map_err(ort_err("encoder"))?;
+            emb.into_dimensionality::<ndarray::Ix4>()
+                .map_err(|_| bad_output("encoder", "image_embeddings", "is not 4-D"))?
+                .to_owned()
+        };
+        self.encoder_runs.fetch_add(1, Ordering::Relaxed);
+        let encoder_ms = t1.elapsed().as_secs_f64() * 1e3;
+        tracing::debug!(preprocess_ms, encoder_ms, "encoded");
+        Ok(ImageEmbedding {
+            model_sha256: self.info.sha256.clone(),
+            data: data.into(),
+            geometry: Geometry {
+                image_width: image.width(),
+                image_height: image.height(),
+                window,
+                resized_width: input.resized_width,
+                resized_height: input.resized_height,
+                input_size: self.recipe.input.size,
+            },
+            preprocess_ms,
+            encoder_ms,
+        })
+    }
+
+    /// Runs the mask decoder for `prompt` on a kept embedding and returns the mask at the
+    /// original image resolution.
+    pub fn decode(&self, embedding: &ImageEmbedding, prompt: &Prompt) -> Result<Mask> {
+        let _span = tracing::info_span!("decode", model = %self.info.name).entered();
+        if embedding.model_sha256 != self.info.sha256 {
+            return Err(PromptError::ModelMismatch {
+                embedding_model: embedding.model_sha256.clone(),
+                decoder_model: self.info.sha256.clone(),
+            }
+            .into());
+        }
+        let encoded = self.recipe.encode_prompt(prompt, &embedding.geometry, &self.info.name)?;
+        let t0 = Instant::now();
+        let low = self.recipe.low_res_size as usize;
+        let n = encoded.labels.len();
+        let coords = Array3::from_shape_vec((1, n, 2), encoded.coords).map_err(|e| bad_output("decoder", "point_coords", &e.to_string()))?;
+        let labels = Array2::from_shape_vec((1, n), encoded.labels).map_err(|e| bad_output("decoder", "point_labels", &e.to_string()))?;
+        let (mask_input, has_mask) = match &prompt.mask {
+            Some(m) => (Array4::from_shape_vec((1, 1, low, low), m.clone()).map_err(|_| PromptError::MaskSize { expected: low, len: m.len() })?, 1.0),
+            None => (Array4::zeros((1, 1, low, low)), 0.0),
+        };
+        let has_mask = Array1::from_vec(vec![has_mask]);
+        let (logits, ious) = {
+            let _span = tracing::debug_span!("decoder_run").entered();
+            let mut session = self.decoder.lock().map_err(|_| InferenceError::Poisoned("decoder session"))?;
+            let e = ort_err("decoder");
+            let outputs = session
+                .run(ort::inputs![
+                    "image_embeddings" => TensorRef::from_array_view(&*embedding.data).map_err(&e)?,
+                    "point_coords" => TensorRef::from_array_view(&coords).map_err(&e)?,
+                    "point_labels" => TensorRef::from_array_view(&labels).map_err(&e)?,
+                    "mask_input" => TensorRef::from_array_view(&mask_input).map_err(&e)?,
+                    "has_mask_input" => TensorRef::from_array_view(&has_mask).map_err(&e)?,
+                ])
+                .map_err(&e)?;
+            let masks = outputs.get("low_res_masks").ok_or_else(|| bad_output("decoder", "low_res_masks", "is missing"))?;
+            let masks = masks.try_extract_array::<f32>().map_err(&e)?;
+            let ious = outputs.get("iou_predictions").ok_or_else(|| bad_output("decoder", "iou_predictions", "is missing"))?;
+            let ious = ious.try_extract_array::<f32>().map_err(&e)?;
+            let shape = masks.shape().to_vec();
+            if shape.len() != 4 || shape[2] != low || shape[3] != low || shape[1] == 0 || ious.len() != shape[1] {
+                return Err(bad_output("decoder", "low_res_masks", &format!("has shape {shape:?}")).into());
+            }
+            (masks.iter().copied().collect::<Vec<f32>>(), ious.iter().copied().collect::<Vec<f32>>())
+        };
+        self.decoder_runs.fetch_add(1, Ordering::Relaxed);
+        let decoder_ms = t0.elapsed().as_secs_f64() * 1e3;
+
+        let t1 = Instant::now();
+        let token = self.recipe.select(prompt, &ious);
+        let low_res_logits = logits[token * low * low..(token + 1) * low * low].to_vec();
+        let pixels = {
+            let _span = tracing::debug_span!("postprocess").entered();
+            postprocess::logits_to_mask(&low_res_logits, low as u32, &embedding.geometry, self.recipe.upscale, self.recipe.threshold)
+        };
+        let g = &embedding.geometry;
+        Ok(Mask {
+            width: g.image_width,
+            height: g.image_height,
+            pixels,
+            iou_score: ious[token],
+            low_res_logits,
+            decoder_ms,
+            postprocess_ms: t1.elapsed().as_secs_f64() * 1e3,
+        })
+    }
+}
+
+fn bad_output(stage: &'static str, name: &str, detail: &str) -> InferenceError {
+    InferenceError::BadOutput { stage, name: name.into(), detail: detail.into() }
+}
