@@ -88,9 +88,11 @@ pub fn find_lesions(image: &Image, config: &RoiConfig) -> Vec<LesionCandidate> {
     // Thin dark hairs vanish under a closing wider than a hair, lesions do not.
     let hair_radius = (w.max(h) / 160).clamp(1, 6) as u8;
     let closed = grayscale_close(&grey, &Structuring::disk(hair_radius));
-    let flat = remove_gradient(&closed);
-    let skin = percentile(&flat, 0.6);
-    let darkness = GrayImage::from_fn(w, h, |x, y| Luma([skin.saturating_sub(flat.get_pixel(x, y)[0])]));
+    let background = skin_background(&closed);
+    let darkness = GrayImage::from_fn(w, h, |x, y| {
+        let d = background[(y * w + x) as usize] - f32::from(closed.get_pixel(x, y)[0]);
+        Luma([d.round().clamp(0.0, 255.0) as u8])
+    });
 
     let high = otsu_level(&darkness).max(config.min_contrast);
     let low = (high / 2).max(config.min_contrast / 2).max(1);
@@ -202,49 +204,72 @@ fn percentile(img: &GrayImage, q: f32) -> u8 {
     255
 }
 
-/// Removes a linear lighting gradient, fitted by least squares on the brighter (skin) half
-/// of the pixels so the lesion does not pull the fit.
-fn remove_gradient(img: &GrayImage) -> GrayImage {
-    let median = percentile(img, 0.5);
-    let (mut n, mut sx, mut sy, mut sv, mut sxx, mut syy, mut sxy, mut sxv, mut syv) = (0f64, 0f64, 0f64, 0f64, 0f64, 0f64, 0f64, 0f64, 0f64);
-    for (x, y, p) in img.enumerate_pixels() {
-        if p[0] < median {
-            continue;
+/// Side of the coarse grid on which the skin background is estimated.
+const BACKGROUND_GRID: u32 = 64;
+
+/// Estimates the skin's own brightness everywhere, lesions excluded: a normalised convolution
+/// (blur of the image weighted by "is skin", divided by the blur of the weights) on a coarse
+/// grid, iterated so that pixels well below the estimate stop counting as skin. Follows
+/// uneven lighting and vignetting without being pulled down by the lesion; where no skin is
+/// near (inside a large lesion) it falls back to the global skin level.
+fn skin_background(img: &GrayImage) -> Vec<f32> {
+    let (w, h) = img.dimensions();
+    let scale = (BACKGROUND_GRID as f32 / w.max(h) as f32).min(1.0);
+    let (gw, gh) = (((w as f32 * scale).round() as u32).max(1), ((h as f32 * scale).round() as u32).max(1));
+    let grey3: Vec<u8> = img.as_raw().iter().flat_map(|&v| [v, v, v]).collect();
+    let coarse: Vec<f32> = resize_rgb(&grey3, w, h, gw, gh, Interpolation::Bilinear).chunks_exact(3).map(|p| f32::from(p[0])).collect();
+    let global = percentile(img, 0.6) as f32;
+    let sigma = (gw.max(gh) as f32 * 0.1).max(1.0);
+    let mut weights = vec![1.0f32; coarse.len()];
+    let mut background = vec![global; coarse.len()];
+    for _ in 0..3 {
+        let weighted: Vec<f32> = coarse.iter().zip(&weights).map(|(v, w)| v * w).collect();
+        let num = blur(&weighted, gw, gh, sigma);
+        let den = blur(&weights, gw, gh, sigma);
+        const EPS: f32 = 0.05;
+        background = num.iter().zip(&den).map(|(n, d)| (n + EPS * global) / (d + EPS)).collect();
+        weights = coarse.iter().zip(&background).map(|(v, b)| if *v >= b - 8.0 { 1.0 } else { 0.0 }).collect();
+    }
+    // Bilinear back to the working size.
+    let (sx, sy) = (gw as f32 / w as f32, gh as f32 / h as f32);
+    let mut out = Vec::with_capacity((w * h) as usize);
+    for y in 0..h {
+        let fy = ((y as f32 + 0.5) * sy - 0.5).clamp(0.0, (gh - 1) as f32);
+        let (y0, ty) = (fy.floor() as u32, fy.fract());
+        let y1 = (y0 + 1).min(gh - 1);
+        for x in 0..w {
+            let fx = ((x as f32 + 0.5) * sx - 0.5).clamp(0.0, (gw - 1) as f32);
+            let (x0, tx) = (fx.floor() as u32, fx.fract());
+            let x1 = (x0 + 1).min(gw - 1);
+            let b = |x: u32, y: u32| background[(y * gw + x) as usize];
+            let top = b(x0, y0) * (1.0 - tx) + b(x1, y0) * tx;
+            let bottom = b(x0, y1) * (1.0 - tx) + b(x1, y1) * tx;
+            out.push(top * (1.0 - ty) + bottom * ty);
         }
-        let (x, y, v) = (f64::from(x), f64::from(y), f64::from(p[0]));
-        n += 1.0;
-        sx += x;
-        sy += y;
-        sv += v;
-        sxx += x * x;
-        syy += y * y;
-        sxy += x * y;
-        sxv += x * v;
-        syv += y * v;
     }
-    if n < 3.0 {
-        return img.clone();
-    }
-    // Normal equations for v = a + b x + c y, solved by Cramer's rule.
-    let m = [[n, sx, sy], [sx, sxx, sxy], [sy, sxy, syy]];
-    let r = [sv, sxv, syv];
-    let det3 = |m: [[f64; 3]; 3]| {
-        m[0][0] * (m[1][1] * m[2][2] - m[1][2] * m[2][1]) - m[0][1] * (m[1][0] * m[2][2] - m[1][2] * m[2][0])
-            + m[0][2] * (m[1][0] * m[2][1] - m[1][1] * m[2][0])
+    out
+}
+
+/// Separable Gaussian blur of a small float map (edges clamped).
+fn blur(src: &[f32], w: u32, h: u32, sigma: f32) -> Vec<f32> {
+    let radius = (sigma * 3.0).ceil() as i32;
+    let kernel: Vec<f32> = (-radius..=radius).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
+    let norm: f32 = kernel.iter().sum();
+    let (w, h) = (w as i32, h as i32);
+    let pass = |src: &[f32], horizontal: bool| -> Vec<f32> {
+        let mut out = vec![0.0; src.len()];
+        for y in 0..h {
+            for x in 0..w {
+                let mut acc = 0.0;
+                for (k, kv) in kernel.iter().enumerate() {
+                    let o = k as i32 - radius;
+                    let (sx, sy) = if horizontal { ((x + o).clamp(0, w - 1), y) } else { (x, (y + o).clamp(0, h - 1)) };
+                    acc += kv * src[(sy * w + sx) as usize];
+                }
+                out[(y * w + x) as usize] = acc / norm;
+            }
+        }
+        out
     };
-    let d = det3(m);
-    if d.abs() < 1e-9 {
-        return img.clone();
-    }
-    let with_col = |c: usize| {
-        let mut mm = m;
-        (0..3).for_each(|i| mm[i][c] = r[i]);
-        det3(mm) / d
-    };
-    let (b, c) = (with_col(1), with_col(2));
-    let (mx, my) = (f64::from(img.width()) / 2.0, f64::from(img.height()) / 2.0);
-    GrayImage::from_fn(img.width(), img.height(), |x, y| {
-        let v = f64::from(img.get_pixel(x, y)[0]) - b * (f64::from(x) - mx) - c * (f64::from(y) - my);
-        Luma([v.round().clamp(0.0, 255.0) as u8])
-    })
+    pass(&pass(src, true), false)
 }

@@ -169,8 +169,8 @@ impl Segmenter {
         let coords = Array3::from_shape_vec((1, n, 2), encoded.coords).map_err(|e| bad_output("decoder", "point_coords", &e.to_string()))?;
         let labels = Array2::from_shape_vec((1, n), encoded.labels).map_err(|e| bad_output("decoder", "point_labels", &e.to_string()))?;
         let (mask_input, has_mask) = match &prompt.mask {
-            Some(m) => (Array4::from_shape_vec((1, 1, low, low), m.clone()).map_err(|_| PromptError::MaskSize { expected: low, len: m.len() })?, 1.0),
-            None => (Array4::zeros((1, 1, low, low)), 0.0),
+            Some(m) => (Array4::from_shape_vec((1, 1, low, low), m.clone()).map_err(|_| PromptError::MaskSize { expected: low, len: m.len() })?, 1.0f32),
+            None => (Array4::zeros((1, 1, low, low)), 0.0f32),
         };
         let has_mask = Array1::from_vec(vec![has_mask]);
         let (logits, ious) = {
