@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo run --release --example scan -- [IMAGE|FOLDER] [--box x0,y0,x1,y1] [--crop auto|none]
-//!                                       [--model DIR] [--out DIR] [--threads N]
+//!                                       [--mask lesion|upstream] [--model DIR] [--out DIR] [--threads N]
 //! ```
 //! Writes `OUT/result.json`, `OUT/mask.png` (8-bit 0/255, size of the oriented photo) and
 //! `OUT/overlay.png` (photo, mask outline, box). With no IMAGE it scans the bundled sample.
@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use dermscan::{BoxPrompt, CropPolicy, Engine, EngineConfig, Image, ScanOptions, ScanResult};
+use dermscan::{BoxPrompt, CropPolicy, Engine, EngineConfig, Image, MaskMode, ScanOptions, ScanResult};
 use image::{Rgb, RgbImage};
 use imageproc::drawing::{draw_filled_circle_mut, draw_hollow_rect_mut};
 use imageproc::rect::Rect;
@@ -24,6 +24,7 @@ struct Args {
     input: PathBuf,
     bbox: Option<BoxPrompt>,
     crop: CropPolicy,
+    mask: MaskMode,
     model: PathBuf,
     out: PathBuf,
     threads: usize,
@@ -34,6 +35,7 @@ fn parse_args() -> Result<Args, String> {
         input: PathBuf::from(SAMPLE),
         bbox: None,
         crop: CropPolicy::Auto,
+        mask: MaskMode::Lesion,
         model: PathBuf::from("models/litemedsam"),
         out: PathBuf::from("out"),
         threads: 0,
@@ -48,11 +50,12 @@ fn parse_args() -> Result<Args, String> {
                 args.bbox = Some(BoxPrompt::new(x0, y0, x1, y1));
             }
             "--crop" => args.crop = value("--crop")?.parse()?,
+            "--mask" => args.mask = value("--mask")?.parse()?,
             "--model" => args.model = value("--model")?.into(),
             "--out" => args.out = value("--out")?.into(),
             "--threads" => args.threads = value("--threads")?.parse().map_err(|e| format!("--threads: {e}"))?,
             "-h" | "--help" => {
-                println!("usage: scan [IMAGE|FOLDER] [--box x0,y0,x1,y1] [--crop auto|none] [--model DIR] [--out DIR] [--threads N]");
+                println!("usage: scan [IMAGE|FOLDER] [--box x0,y0,x1,y1] [--crop auto|none] [--mask lesion|upstream] [--model DIR] [--out DIR] [--threads N]");
                 std::process::exit(0);
             }
             flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}")),
@@ -76,7 +79,7 @@ fn main() -> ExitCode {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
     let engine = Engine::new(EngineConfig::new(&args.model).with_threads(args.threads))?;
-    let options = ScanOptions { bbox: args.bbox, crop: args.crop };
+    let options = ScanOptions { bbox: args.bbox, crop: args.crop, mask_mode: args.mask };
     if args.input.is_dir() {
         return scan_folder(&engine, &args, &options);
     }
@@ -102,11 +105,11 @@ fn scan_file(engine: &Engine, path: &Path, options: &ScanOptions, out: &Path) ->
     std::fs::create_dir_all(out)?;
     std::fs::write(out.join("mask.png"), result.mask.to_png())?;
     overlay(image, &result).save(out.join("overlay.png"))?;
-    std::fs::write(out.join("result.json"), serde_json::to_string_pretty(&result_json(path, &result, decode_ms))?)?;
+    std::fs::write(out.join("result.json"), serde_json::to_string_pretty(&result_json(path, &result, options, decode_ms))?)?;
     Ok(result)
 }
 
-fn result_json(path: &Path, r: &ScanResult, decode_ms: f64) -> serde_json::Value {
+fn result_json(path: &Path, r: &ScanResult, options: &ScanOptions, decode_ms: f64) -> serde_json::Value {
     let g = r.embedding.geometry();
     let t = &r.timings;
     serde_json::json!({
@@ -118,9 +121,11 @@ fn result_json(path: &Path, r: &ScanResult, decode_ms: f64) -> serde_json::Value
         },
         "crop": {
             "window": [g.window.x, g.window.y, g.window.x + g.window.width, g.window.y + g.window.height],
+            "policy": options.crop,
             "model_input": [g.resized_width, g.resized_height],
         },
         "mask": {
+            "mode": options.mask_mode,
             "area_px": r.mask.area_px(),
             "iou_score": r.mask.iou_score(),
             "bbox": r.mask.bbox(),

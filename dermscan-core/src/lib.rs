@@ -25,7 +25,7 @@ pub use crate::model::{ModelBundle, ModelInfo};
 pub use crate::pipeline::{Engine, EngineConfig, Roi, RoiSource, ScanOptions, ScanResult, StageTimings};
 pub use crate::roi::CropPolicy;
 pub use crate::roi::LesionCandidate;
-pub use crate::segment::{BoxPrompt, ImageEmbedding, Mask, PointLabel, Prompt, Segmenter};
+pub use crate::segment::{BoxPrompt, ImageEmbedding, Mask, MaskMode, PointLabel, Prompt, Segmenter};
 
 /// The fixed statement every presentation of results must carry.
 pub const NOT_A_DIAGNOSIS: &str = "Derm-Scan is a screening aid, not a medical diagnosis. \

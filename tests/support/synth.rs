@@ -109,7 +109,7 @@ pub fn render(spec: &SynthSpec) -> SynthCase {
     let (w, h) = (spec.width, spec.height);
     let skin = SKIN[spec.skin_type.clamp(1, 6) - 1];
     // Darker skin carries darker pigment; keep lesions darker than the skin around them.
-    let pigment_scale = if spec.skin_type >= 5 { 0.55 } else { 1.0 };
+    let pigment_scale: f32 = if spec.skin_type >= 5 { 0.55 } else { 1.0 };
 
     // Boundary: r(theta) = R * (1 + sum a_k sin(k theta + phi_k)), stretched and rotated.
     let harmonics: Vec<(f32, f32, f32)> = (2..9)
@@ -156,19 +156,36 @@ pub fn render(spec: &SynthSpec) -> SynthCase {
                 lesion_px += 1;
             }
             if alpha > 0.0 {
-                // Zones split the lesion between its colours; the first colour fills the rim.
+                // A continuous position across the lesion's colours: the first colour fills the
+                // rim, the others follow smooth zones inwards, blending over a soft band as
+                // pigment does (no cartoon-sharp zone edges).
                 let z = zones.at(xf, yf);
                 let depth = (d / spec.radius).clamp(0.0, 1.0);
-                let idx = if n_col == 1 || depth < 0.12 { 0 } else { ((z * 1.35 + depth * 0.5 - 0.2).clamp(0.0, 0.999) * n_col as f32) as usize };
-                let ci = spec.colours.get(idx.min(n_col - 1)).copied().unwrap_or(0);
+                let pos = if n_col == 1 { 0.0 } else { ((z * 1.35 + depth * 0.5 - 0.2).clamp(0.0, 0.999) * n_col as f32 - 0.5).max(0.0) };
+                let pos = pos * smoothstep(0.05, 0.2, depth);
+                let lo = (pos.floor() as usize).min(n_col - 1);
+                let hi = (lo + 1).min(n_col - 1);
+                let t = smoothstep(0.3, 0.7, pos.fract());
+                let nearest = if t < 0.5 { lo } else { hi };
                 if d >= 0.0 {
-                    colour_px[ci] += 1;
+                    colour_px[spec.colours[nearest]] += 1;
                 }
-                let c = LESION_COLOURS[ci];
                 let shade = 0.85 + 0.3 * blotch.at(xf, yf);
-                let scale = if ci == 5 { 1.0 } else { pigment_scale * shade };
+                let tone = |ci: usize| -> [f32; 3] {
+                    let c = LESION_COLOURS[ci];
+                    // Veils (blue-grey, white) and red are semi-transparent over light brown.
+                    let base = LESION_COLOURS[0];
+                    let (opacity, scale) = match ci {
+                        3 | 5 => (0.5, 1.0),
+                        4 => (0.8, pigment_scale.max(0.8)),
+                        _ => (1.0, pigment_scale * shade),
+                    };
+                    [0, 1, 2].map(|k| (c[k] * opacity + base[k] * pigment_scale * (1.0 - opacity)) * if opacity < 1.0 { 1.0 } else { scale })
+                };
+                let (a, b) = (tone(spec.colours[lo]), tone(spec.colours[hi]));
                 for k in 0..3 {
-                    px[k] = px[k] * (1.0 - alpha) + c[k] * scale * alpha;
+                    let c = a[k] * (1.0 - t) + b[k] * t;
+                    px[k] = px[k] * (1.0 - alpha) + c * alpha;
                 }
             }
             let light = 1.0 + spec.gradient * (gx * (xf / w as f32 - 0.5) + gy * (yf / h as f32 - 0.5));

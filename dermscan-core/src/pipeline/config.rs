@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::image::ImageLimits;
 use crate::roi::{CropPolicy, RoiConfig};
-use crate::segment::BoxPrompt;
+use crate::segment::{BoxPrompt, MaskMode};
 
 /// How to build an [`super::Engine`].
 ///
@@ -59,12 +59,20 @@ pub struct ScanOptions {
     pub bbox: Option<BoxPrompt>,
     /// Whether the encoder sees a context window or the whole image.
     pub crop: CropPolicy,
+    /// How decoder tokens become the mask (default: the whole lesion).
+    pub mask_mode: MaskMode,
 }
 
 impl ScanOptions {
     /// Uses the caller's box instead of the lesion finder.
     pub fn with_box(mut self, bbox: BoxPrompt) -> Self {
         self.bbox = Some(bbox);
+        self
+    }
+
+    /// Sets the mask mode.
+    pub fn with_mask_mode(mut self, mode: MaskMode) -> Self {
+        self.mask_mode = mode;
         self
     }
 

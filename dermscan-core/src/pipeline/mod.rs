@@ -145,7 +145,7 @@ impl Engine {
         };
         let window = context_window(options.crop, roi.bbox, image.width(), image.height(), self.segmenter.recipe().input.size);
         let embedding = self.segmenter.encode(image, window)?;
-        let mask = self.segmenter.decode(&embedding, &Prompt::from_box(roi.bbox))?;
+        let mask = self.segmenter.decode_with(&embedding, &Prompt::from_box(roi.bbox), options.mask_mode)?;
         timings.preprocess = embedding.preprocess_ms();
         timings.encoder = embedding.encoder_ms();
         timings.decoder = mask.decoder_ms();

@@ -9,7 +9,7 @@ use crate::image::PixelRect;
 use crate::segment::BoxPrompt;
 
 /// The context window's side relative to the lesion box's longest side.
-pub const CONTEXT_FACTOR: f32 = 4.0;
+pub const CONTEXT_FACTOR: f32 = 6.0;
 
 /// Whether to encode a context window around the prompt or the whole image.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

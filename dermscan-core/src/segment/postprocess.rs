@@ -68,9 +68,66 @@ pub(crate) fn logits_to_mask(low_res: &[f32], side: u32, geometry: &Geometry, up
     mask
 }
 
+/// Fills every background region that does not reach the image border (holes), looking
+/// only at the mask's bounding box.
+pub(crate) fn fill_holes(mask: &mut [u8], width: u32, height: u32) {
+    let w = width as usize;
+    let rows = || mask.chunks_exact(w).enumerate().filter(|(_, r)| r.iter().any(|&p| p != 0)).map(|(y, _)| y);
+    let (Some(y0), Some(y1)) = (rows().next(), rows().last()) else { return };
+    let (mut x0, mut x1) = (w, 0);
+    for row in mask.chunks_exact(w).skip(y0).take(y1 - y0 + 1) {
+        if let (Some(a), Some(b)) = (row.iter().position(|&p| p != 0), row.iter().rposition(|&p| p != 0)) {
+            x0 = x0.min(a);
+            x1 = x1.max(b);
+        }
+    }
+    // Background inside a one-pixel frame around the box, flooded from the frame.
+    let (fx0, fy0) = (x0.saturating_sub(1), y0.saturating_sub(1));
+    let (fx1, fy1) = ((x1 + 1).min(w - 1), (y1 + 1).min(height as usize - 1));
+    let (bw, bh) = (fx1 - fx0 + 1, fy1 - fy0 + 1);
+    let mut outside = vec![false; bw * bh];
+    let mut stack: Vec<(usize, usize)> = Vec::new();
+    for x in 0..bw {
+        stack.extend([(x, 0), (x, bh - 1)]);
+    }
+    for y in 0..bh {
+        stack.extend([(0, y), (bw - 1, y)]);
+    }
+    while let Some((x, y)) = stack.pop() {
+        let i = y * bw + x;
+        if outside[i] || mask[(y + fy0) * w + x + fx0] != 0 {
+            continue;
+        }
+        outside[i] = true;
+        if x > 0 { stack.push((x - 1, y)); }
+        if x + 1 < bw { stack.push((x + 1, y)); }
+        if y > 0 { stack.push((x, y - 1)); }
+        if y + 1 < bh { stack.push((x, y + 1)); }
+    }
+    for y in 0..bh {
+        for x in 0..bw {
+            if !outside[y * bw + x] {
+                mask[(y + fy0) * w + x + fx0] = 255;
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn holes_are_filled_and_the_outside_is_not() {
+        // 5x5 ring with a hole in the middle, touching nothing else.
+        let mut m = vec![0u8; 25];
+        for (x, y) in [(1, 1), (2, 1), (3, 1), (1, 2), (3, 2), (1, 3), (2, 3), (3, 3)] {
+            m[y * 5 + x] = 255;
+        }
+        fill_holes(&mut m, 5, 5);
+        assert_eq!(m[2 * 5 + 2], 255);
+        assert_eq!(m.iter().filter(|&&p| p != 0).count(), 9);
+    }
 
     #[test]
     fn bilinear_matches_torch_on_a_ramp() {

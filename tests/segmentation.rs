@@ -1,0 +1,148 @@
+//! Segmentation on the real models: accuracy on the synthetic set, embedding reuse,
+//! the crop policy, and several threads on one engine.
+
+mod support;
+
+use dermscan::model::runtime;
+use dermscan::segment::SegmenterStats;
+use dermscan::{BoxPrompt, CropPolicy, Image, ModelBundle, PointLabel, Prompt, ScanOptions, Segmenter};
+use support::synth::{self, SynthCase};
+use support::{engine, mean, report};
+
+const SEED: u64 = 7;
+const SET_SIZE: usize = 36;
+
+fn to_image(case: &SynthCase) -> Image {
+    Image::from_rgb(case.image.width(), case.image.height(), case.image.as_raw().clone()).expect("rgb")
+}
+
+fn true_box(case: &SynthCase) -> BoxPrompt {
+    let [x0, y0, x1, y1] = case.bbox;
+    BoxPrompt::new(x0, y0, x1, y1)
+}
+
+struct Scores {
+    true_box: Vec<(bool, f64)>,
+    auto: Vec<(bool, f64)>,
+}
+
+fn split(v: &[(bool, f64)], hair: bool) -> Vec<f64> {
+    v.iter().filter(|(h, _)| *h == hair).map(|(_, d)| *d).collect()
+}
+
+fn evaluate(model: &str, with_auto: bool) -> Scores {
+    let engine = engine(model);
+    let mut scores = Scores { true_box: Vec::new(), auto: Vec::new() };
+    for spec in synth::standard_set(SEED, SET_SIZE) {
+        let case = synth::render(&spec);
+        let image = to_image(&case);
+        let given = engine.scan(&image, &ScanOptions::default().with_box(true_box(&case))).expect("scan with box");
+        scores.true_box.push((spec.hair, synth::dice(given.mask.pixels(), case.mask.as_raw())));
+        if with_auto {
+            let auto = engine.scan(&image, &ScanOptions::default()).expect("auto scan");
+            scores.auto.push((spec.hair, synth::dice(auto.mask.pixels(), case.mask.as_raw())));
+        }
+    }
+    scores
+}
+
+fn table(model: &str, s: &Scores) -> String {
+    let row = |name: &str, v: &[(bool, f64)]| {
+        if v.is_empty() {
+            return String::new();
+        }
+        let all: Vec<f64> = v.iter().map(|(_, d)| *d).collect();
+        format!(
+            "{model:<11} {name:<9} no-hair {:.4} (n={})  hair {:.4} (n={})  all {:.4}\n",
+            mean(&split(v, false)),
+            split(v, false).len(),
+            mean(&split(v, true)),
+            split(v, true).len(),
+            mean(&all)
+        )
+    };
+    format!("{}{}", row("true box", &s.true_box), row("auto ROI", &s.auto))
+}
+
+#[test]
+fn litemedsam_meets_the_dice_targets_on_the_synthetic_set() {
+    let s = evaluate("litemedsam", true);
+    report("dice_litemedsam", &format!("mean Dice vs ground truth, synthetic set seed {SEED}, n={SET_SIZE}, crop auto\n{}", table("litemedsam", &s)));
+    let no_hair_true = mean(&split(&s.true_box, false));
+    let no_hair_auto = mean(&split(&s.auto, false));
+    assert!(no_hair_true >= 0.93, "true-box Dice {no_hair_true:.4} < 0.93");
+    assert!(no_hair_auto >= 0.90, "auto-ROI Dice {no_hair_auto:.4} < 0.90");
+}
+
+#[test]
+fn mobilesam_segments_the_synthetic_set() {
+    let s = evaluate("mobilesam", false);
+    report("dice_mobilesam", &format!("mean Dice vs ground truth, synthetic set seed {SEED}, n={SET_SIZE}, crop auto\n{}", table("mobilesam", &s)));
+    // No target is set for the second family; it must still find the lesions.
+    assert!(mean(&split(&s.true_box, false)) >= 0.80);
+}
+
+#[test]
+fn crop_auto_beats_whole_image_on_small_lesions() {
+    let engine = engine("litemedsam");
+    let (mut auto, mut none) = (Vec::new(), Vec::new());
+    for spec in synth::small_lesion_set(SEED + 1, 8) {
+        let case = synth::render(&spec);
+        let image = to_image(&case);
+        let opts = ScanOptions::default().with_box(true_box(&case));
+        let a = engine.scan(&image, &opts.with_crop(CropPolicy::Auto)).expect("auto");
+        let n = engine.scan(&image, &opts.with_crop(CropPolicy::None)).expect("none");
+        assert!(!a.embedding.geometry().window.is_full(image.width(), image.height()), "small lesion is cropped");
+        auto.push(synth::dice(a.mask.pixels(), case.mask.as_raw()));
+        none.push(synth::dice(n.mask.pixels(), case.mask.as_raw()));
+    }
+    report(
+        "crop_policy",
+        &format!(
+            "small lesions (r 18-36 px in 1200x900, n={}), true box, LiteMedSAM: mean Dice crop=auto {:.4}, crop=none {:.4}, gain {:+.4}",
+            auto.len(),
+            mean(&auto),
+            mean(&none),
+            mean(&auto) - mean(&none)
+        ),
+    );
+    assert!(mean(&auto) > mean(&none) + 0.05, "auto {:.4} vs none {:.4}", mean(&auto), mean(&none));
+}
+
+#[test]
+fn several_decodes_on_one_embedding_run_the_encoder_once() {
+    // A segmenter of its own, so no other test's calls are counted.
+    let bundle = ModelBundle::open(support::model_dir("litemedsam")).expect("bundle");
+    let runtime = runtime::load(None).expect("runtime");
+    let seg = Segmenter::new(&bundle, &runtime, 2).expect("segmenter");
+    let case = synth::render(&synth::standard_set(SEED, 1)[0]);
+    let image = to_image(&case);
+    let embedding = seg.encode(&image, None).expect("encode");
+    let b = true_box(&case);
+    let (cx, cy) = ((b.x0 + b.x1) / 2.0, (b.y0 + b.y1) / 2.0);
+    let first = seg.decode(&embedding, &Prompt::from_box(b)).expect("box");
+    let pointed = seg
+        .decode(&embedding, &Prompt::from_point(cx, cy, PointLabel::Positive).with_point(2.0, 2.0, PointLabel::Negative))
+        .expect("points");
+    let refined = seg.decode(&embedding, &Prompt::from_box(b).with_mask(first.low_res_logits().to_vec())).expect("mask prompt");
+    assert_eq!(seg.stats(), SegmenterStats { encoder_runs: 1, decoder_runs: 3 });
+    assert!(synth::dice(first.pixels(), case.mask.as_raw()) > 0.8);
+    assert!(pointed.area_px() > 0 && refined.area_px() > 0);
+    assert_eq!((first.width(), first.height()), (image.width(), image.height()));
+}
+
+#[test]
+fn one_engine_serves_several_threads() {
+    let engine = engine("litemedsam");
+    let case = synth::render(&synth::standard_set(SEED, 1)[0]);
+    let image = to_image(&case);
+    let opts = ScanOptions::default().with_box(true_box(&case));
+    let alone = engine.scan(&image, &opts).expect("scan");
+    let masks: Vec<Vec<u8>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..3).map(|_| s.spawn(|| engine.scan(&image, &opts).expect("threaded scan").mask.pixels().to_vec())).collect();
+        handles.into_iter().map(|h| h.join().expect("thread")).collect()
+    });
+    for m in masks {
+        assert_eq!(m, alone.mask.pixels(), "same input, same mask, whatever the thread");
+    }
+}
