@@ -105,6 +105,9 @@ impl Image {
             .with_guessed_format()
             .map_err(|e| ImageError::Decode(e.to_string()))?;
         match reader.format() {
+            Some(ImageFormat::Jpeg) if !jpeg_is_complete(bytes) => {
+                return Err(ImageError::Decode("JPEG is truncated (no end-of-image marker after the last scan)".into()));
+            }
             Some(ImageFormat::Jpeg | ImageFormat::Png) => {}
             _ => return Err(ImageError::UnsupportedFormat),
         }
@@ -208,6 +211,18 @@ impl Image {
     pub fn into_rgb_image(self) -> ::image::RgbImage {
         // Cannot fail: the buffer length always matches the dimensions.
         ::image::RgbImage::from_raw(self.width, self.height, self.rgb).unwrap_or_default()
+    }
+}
+
+/// True when the JPEG's end-of-image marker follows its last start-of-scan marker. The JPEG
+/// decoder fills a truncated scan with grey instead of failing; a half-received photo must not
+/// be analysed as if it were whole. (Markers cannot occur inside entropy-coded data, and an
+/// EXIF thumbnail's own markers all come before the main image's scans.)
+fn jpeg_is_complete(bytes: &[u8]) -> bool {
+    let last = |marker: u8| bytes.windows(2).rposition(|w| w[0] == 0xFF && w[1] == marker);
+    match (last(0xDA), last(0xD9)) {
+        (Some(sos), Some(eoi)) => eoi > sos,
+        _ => false,
     }
 }
 
