@@ -42,7 +42,7 @@ impl std::str::FromStr for CropPolicy {
 /// use dermscan_core::segment::BoxPrompt;
 /// let mole = BoxPrompt::new(700.0, 600.0, 750.0, 650.0);
 /// let w = context_window(CropPolicy::Auto, mole, 1528, 1360, 256).expect("small lesion is cropped");
-/// assert!(w.x <= 700 && w.x + w.width >= 750 && w.width == 256);
+/// assert!(w.x <= 700 && w.x + w.width >= 750 && w.width == 300); // 6 x 50 px
 /// assert_eq!(context_window(CropPolicy::None, mole, 1528, 1360, 256), None);
 /// ```
 pub fn context_window(policy: CropPolicy, bbox: BoxPrompt, width: u32, height: u32, min_side: u32) -> Option<PixelRect> {
