@@ -25,7 +25,8 @@ pub fn sample_photo() -> PathBuf {
 
 /// One engine per bundle, shared by every test in the binary (2 intra-op threads).
 pub fn engine(model: &str) -> Arc<Engine> {
-    static ENGINES: OnceLock<Mutex<Vec<(String, Arc<Engine>)>>> = OnceLock::new();
+    type Engines = Mutex<Vec<(String, Arc<Engine>)>>;
+    static ENGINES: OnceLock<Engines> = OnceLock::new();
     let engines = ENGINES.get_or_init(|| Mutex::new(Vec::new()));
     let mut engines = engines.lock().unwrap_or_else(|p| p.into_inner());
     if let Some((_, e)) = engines.iter().find(|(m, _)| m == model) {

@@ -233,8 +233,8 @@ fn stamp(img: &mut RgbImage, cx: f32, cy: f32, r: f32, colour: [f32; 3], opacity
             let a = opacity * smoothstep(r + 0.7, r - 0.7, d);
             if a > 0.0 {
                 let p = img.get_pixel_mut(x as u32, y as u32);
-                for k in 0..3 {
-                    p.0[k] = (f32::from(p.0[k]) * (1.0 - a) + colour[k] * a) as u8;
+                for (v, c) in p.0.iter_mut().zip(colour) {
+                    *v = (f32::from(*v) * (1.0 - a) + c * a) as u8;
                 }
             }
         }

@@ -73,7 +73,7 @@ pub(crate) fn logits_to_mask(low_res: &[f32], side: u32, geometry: &Geometry, up
 pub(crate) fn fill_holes(mask: &mut [u8], width: u32, height: u32) {
     let w = width as usize;
     let rows = || mask.chunks_exact(w).enumerate().filter(|(_, r)| r.iter().any(|&p| p != 0)).map(|(y, _)| y);
-    let (Some(y0), Some(y1)) = (rows().next(), rows().last()) else { return };
+    let (Some(y0), Some(y1)) = (rows().next(), rows().next_back()) else { return };
     let (mut x0, mut x1) = (w, 0);
     for row in mask.chunks_exact(w).skip(y0).take(y1 - y0 + 1) {
         if let (Some(a), Some(b)) = (row.iter().position(|&p| p != 0), row.iter().rposition(|&p| p != 0)) {
