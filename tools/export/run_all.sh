@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Export, quantise, evaluate and install the segmenter bundles of both families.
+#
+#   bash tools/export/run_all.sh [litemedsam] [mobilesam]
+#
+# Needs .venv-export (tools/export/requirements.txt) and, for the Dice against ground truth,
+# the synthetic set in target/synth (written by the Rust side). Variants are built into
+# tools/export/work/bundles/<family>-<name>; the chosen one (smallest that keeps mean Dice
+# within 0.01 of fp32 and mole Dice >= 0.97 against fp32) is written to models/<family>
+# with the evaluation table in its README.md. SKIP_EXPORT=1 keeps variant bundles that exist
+# already; evaluate.py caches per-bundle results in tools/export/work/eval/cache.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+PY=${PY:-.venv-export/bin/python}
+SYNTH=${SYNTH:-target/synth}
+CALIB=tools/export/work/calib
+BUNDLES=tools/export/work/bundles
+FAMILIES=("$@")
+[ ${#FAMILIES[@]} -eq 0 ] && FAMILIES=(litemedsam mobilesam)
+
+STAGE0=(--qdq-exclude /image_encoder/patch_embed/ --qdq-exclude /image_encoder/layers.0/)
+declare -A VARIANTS=(
+  [fp32]="--variant fp32"
+  [int8-dynamic]="--variant int8-dynamic"
+  [int8-dynamic-dec8]="--variant int8-dynamic --decoder int8-dynamic"
+  [int8-dynamic-s8]="--variant int8-dynamic --dynamic-weights qint8"
+  [int8-dynamic-s8-dec8]="--variant int8-dynamic --dynamic-weights qint8 --decoder int8-dynamic"
+  [int8-qdq]="--variant int8-qdq --calib-dir $CALIB"
+  [int8-qdq-s0fp32]="--variant int8-qdq --calib-dir $CALIB ${STAGE0[*]}"
+  [int8-qdq-s0fp32-dec8]="--variant int8-qdq --calib-dir $CALIB ${STAGE0[*]} --decoder int8-dynamic"
+)
+ORDER=(fp32 int8-dynamic int8-dynamic-dec8 int8-dynamic-s8 int8-dynamic-s8-dec8 int8-qdq int8-qdq-s0fp32 int8-qdq-s0fp32-dec8)
+
+$PY tools/export/make_calib.py --out "$CALIB" --synth "$SYNTH"
+
+for fam in "${FAMILIES[@]}"; do
+  reuse=""
+  args=()
+  for v in "${ORDER[@]}"; do
+    if [ -z "${SKIP_EXPORT:-}" ] || [ ! -f "$BUNDLES/$fam-$v/manifest.json" ]; then
+      # shellcheck disable=SC2086
+      $PY tools/export/export.py --family "$fam" ${VARIANTS[$v]} $reuse --out "$BUNDLES/$fam-$v"
+    fi
+    reuse="--reuse-fp32"
+    args+=(--bundle "$v=$BUNDLES/$fam-$v")
+  done
+  $PY tools/export/evaluate.py --family "$fam" "${args[@]}" --synth "$SYNTH" --out "tools/export/work/eval/$fam"
+  chosen=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['chosen'])" "tools/export/work/eval/$fam/results.json")
+  echo "[run_all] $fam: chosen $chosen"
+  # shellcheck disable=SC2086
+  $PY tools/export/export.py --family "$fam" ${VARIANTS[$chosen]} --reuse-fp32 \
+      --eval-report "tools/export/work/eval/$fam/report.md" --out "models/$fam"
+done
