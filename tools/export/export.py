@@ -41,6 +41,7 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import torch  # noqa: E402
+from onnxruntime.quantization import CalibrationDataReader  # noqa: E402
 
 import recipe  # noqa: E402  (tools/reference/recipe.py: the SDK's pre-processing recipes)
 from assets import WORK, sample_photo, sha256_file  # noqa: E402
@@ -274,8 +275,8 @@ def quant_text(kind: str, weights: str = "quint8") -> str:
     }[kind]
 
 
-class _Reader:
-    """onnxruntime CalibrationDataReader over a list of encoder inputs."""
+class TensorReader(CalibrationDataReader):
+    """Calibration data: a list of pre-processed encoder inputs."""
 
     def __init__(self, tensors):
         self._it = iter([{"image": t} for t in tensors])
@@ -302,12 +303,7 @@ def quantize_encoder(src: Path, dst: Path, variant: str, tensors=None, dynamic_w
                     if any(pat in n.name for pat in (qdq_exclude or []))]
         if qdq_exclude:
             log(f"[quant] keeping {len(excluded)} nodes matching {qdq_exclude} in fp32")
-        from onnxruntime.quantization import CalibrationDataReader  # noqa: F401  (interface)
-
-        class Reader(_Reader, CalibrationDataReader):
-            pass
-
-        quantize_static(str(prep), str(dst), Reader(tensors), quant_format=QuantFormat.QDQ,
+        quantize_static(str(prep), str(dst), TensorReader(tensors), quant_format=QuantFormat.QDQ,
                         per_channel=True, weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8,
                         calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=excluded)
         # (MinMax calibration adds ReduceMin/ReduceMax per tensor; peak RSS about 11 GB here.

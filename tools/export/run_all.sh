@@ -29,6 +29,11 @@ declare -A VARIANTS=(
   [int8-qdq-s0fp32]="--variant int8-qdq --calib-dir $CALIB ${STAGE0[*]}"
   [int8-qdq-s0fp32-dec8]="--variant int8-qdq --calib-dir $CALIB ${STAGE0[*]} --decoder int8-dynamic"
 )
+LEGEND="Bundle names: \`int8-dynamic\` = encoder with dynamic int8 MatMuls (QUInt8 weights, per channel; Conv stays fp32); \
+\`-s8\` = the same with QInt8 weights; \`int8-qdq\` = static QDQ encoder (per-channel QInt8 weights, QUInt8 activations, \
+MinMax calibration on 17 images: 9 sample-photo crops and 8 of the synthetic images); \`-s0fp32\` = QDQ with the patch \
+embedding and stage 0 (MBConv) kept fp32; \`-dec8\` = decoder with dynamic int8 MatMuls too (same weight type). \
+The manifest variant is the encoder's (\`fp32\`, \`int8-dynamic\` or \`int8-qdq\`)."
 ORDER=(fp32 int8-dynamic int8-dynamic-dec8 int8-dynamic-s8 int8-dynamic-s8-dec8 int8-qdq int8-qdq-s0fp32 int8-qdq-s0fp32-dec8)
 
 $PY tools/export/make_calib.py --out "$CALIB" --synth "$SYNTH"
@@ -44,7 +49,8 @@ for fam in "${FAMILIES[@]}"; do
     reuse="--reuse-fp32"
     args+=(--bundle "$v=$BUNDLES/$fam-$v")
   done
-  $PY tools/export/evaluate.py --family "$fam" "${args[@]}" --synth "$SYNTH" --out "tools/export/work/eval/$fam"
+  $PY tools/export/evaluate.py --family "$fam" "${args[@]}" --synth "$SYNTH" --out "tools/export/work/eval/$fam" \
+      --retime 15 --note "$LEGEND"
   chosen=$($PY -c "import json,sys; print(json.load(open(sys.argv[1]))['chosen'])" "tools/export/work/eval/$fam/results.json")
   echo "[run_all] $fam: chosen $chosen"
   # shellcheck disable=SC2086
