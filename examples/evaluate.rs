@@ -5,7 +5,7 @@
 
 use std::path::PathBuf;
 
-use dermscan::{BoxPrompt, CropPolicy, Engine, EngineConfig, Image, MaskMode, ScanOptions};
+use dermscan::{BoxPrompt, CropPolicy, Engine, EngineConfig, Image, Mask, MaskMode, ScanOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut dir = PathBuf::from("target/synth");
@@ -34,12 +34,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             options = options.with_box(BoxPrompt::new(b[0], b[1], b[2], b[3]));
         }
         let scan = engine.scan(&image, &options)?;
-        let (mut inter, mut total) = (0u64, 0u64);
-        for (m, t) in scan.mask.pixels().iter().zip(truth.as_raw()) {
-            inter += u64::from(*m > 0 && *t > 0);
-            total += u64::from(*m > 0) + u64::from(*t > 0);
-        }
-        let dice = 2.0 * inter as f64 / total.max(1) as f64;
+        let truth = Mask::from_pixels(truth.width(), truth.height(), truth.into_raw()).ok_or("mask size")?;
+        let dice = scan.mask.dice(&truth);
         let is_hair = item["hair"].as_bool().unwrap_or(false);
         println!("{file} dice {dice:.4} hair {is_hair} roi {:?} truth {:?} iou {:.3}", scan.roi.bbox.to_array().map(|v| v.round()), b, scan.mask.iou_score());
         if is_hair { hair.push(dice) } else { clean.push(dice) }

@@ -10,6 +10,7 @@ mod resize;
 use ndarray::Array4;
 
 pub use self::normalize::Normalization;
+pub(crate) use self::resize::resize_plane_f32;
 pub use self::resize::{Interpolation, resize_rgb};
 use crate::image::Image;
 

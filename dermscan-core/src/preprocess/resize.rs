@@ -149,6 +149,26 @@ fn area_integer(src: &[u8], sw: usize, dw: usize, dh: usize, fx: usize, fy: usiz
     out
 }
 
+/// Bilinear resize of a single-channel float map, identical to PyTorch's
+/// `F.interpolate(mode="bilinear", align_corners=False)` (no antialiasing).
+pub(crate) fn resize_plane_f32(src: &[f32], sw: u32, sh: u32, dw: u32, dh: u32) -> Vec<f32> {
+    if (sw, sh) == (dw, dh) {
+        return src.to_vec();
+    }
+    let bytes: Vec<u8> = src.iter().flat_map(|v| v.to_ne_bytes()).collect();
+    let result = FirImage::from_vec_u8(sw, sh, bytes, PixelType::F32).ok().and_then(|src_img| {
+        let mut dst = FirImage::new(dw, dh, PixelType::F32);
+        let options = ResizeOptions::new().resize_alg(ResizeAlg::Interpolation(FilterType::Bilinear));
+        Resizer::new().resize(&src_img, &mut dst, &options).ok()?;
+        Some(dst.into_vec())
+    });
+    match result {
+        Some(buf) => buf.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect(),
+        // Only reachable with inconsistent sizes, which the caller rules out.
+        None => vec![f32::NEG_INFINITY; dw as usize * dh as usize],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -168,6 +188,14 @@ mod tests {
         let src = vec![77u8; 10 * 9 * 3];
         assert!(resize_rgb(&src, 10, 9, 4, 3, Interpolation::Area).iter().all(|&v| v == 77));
         assert!(resize_rgb(&src, 10, 9, 4, 3, Interpolation::Bilinear).iter().all(|&v| v == 77));
+    }
+
+    #[test]
+    fn bilinear_matches_torch_on_a_ramp() {
+        // torch: F.interpolate(tensor([[0.,1.]]).view(1,1,1,2), size=(1,4), mode="bilinear") -> [0, .25, .75, 1]
+        let out = resize_plane_f32(&[0.0, 1.0], 2, 1, 4, 1);
+        let expected = [0.0, 0.25, 0.75, 1.0];
+        assert!(out.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-6), "{out:?}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ use imageproc::region_labelling::{Connectivity, connected_components};
 
 pub use self::crop::{CONTEXT_FACTOR, CropPolicy, context_window};
 use crate::image::Image;
-use crate::preprocess::{Interpolation, resize_rgb};
+use crate::preprocess::{Interpolation, resize_plane_f32, resize_rgb};
 use crate::segment::BoxPrompt;
 
 /// Settings of the lesion finder.
@@ -231,23 +231,7 @@ fn skin_background(img: &GrayImage) -> Vec<f32> {
         weights = coarse.iter().zip(&background).map(|(v, b)| if *v >= b - 8.0 { 1.0 } else { 0.0 }).collect();
     }
     // Bilinear back to the working size.
-    let (sx, sy) = (gw as f32 / w as f32, gh as f32 / h as f32);
-    let mut out = Vec::with_capacity((w * h) as usize);
-    for y in 0..h {
-        let fy = ((y as f32 + 0.5) * sy - 0.5).clamp(0.0, (gh - 1) as f32);
-        let (y0, ty) = (fy.floor() as u32, fy.fract());
-        let y1 = (y0 + 1).min(gh - 1);
-        for x in 0..w {
-            let fx = ((x as f32 + 0.5) * sx - 0.5).clamp(0.0, (gw - 1) as f32);
-            let (x0, tx) = (fx.floor() as u32, fx.fract());
-            let x1 = (x0 + 1).min(gw - 1);
-            let b = |x: u32, y: u32| background[(y * gw + x) as usize];
-            let top = b(x0, y0) * (1.0 - tx) + b(x1, y0) * tx;
-            let bottom = b(x0, y1) * (1.0 - tx) + b(x1, y1) * tx;
-            out.push(top * (1.0 - ty) + bottom * ty);
-        }
-    }
-    out
+    resize_plane_f32(&background, gw, gh, w, h)
 }
 
 /// Separable Gaussian blur of a small float map (edges clamped).

@@ -73,17 +73,7 @@ impl Mask {
     /// Tight bounding box `[x0, y0, x1, y1]` of the lesion pixels (x1, y1 exclusive), or `None`
     /// for an empty mask.
     pub fn bbox(&self) -> Option<[u32; 4]> {
-        let w = self.width as usize;
-        let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
-        for (y, row) in self.pixels.chunks_exact(w).enumerate() {
-            if let (Some(first), Some(last)) = (row.iter().position(|&p| p != 0), row.iter().rposition(|&p| p != 0)) {
-                x0 = x0.min(first as u32);
-                x1 = x1.max(last as u32 + 1);
-                y0 = y0.min(y as u32);
-                y1 = y as u32 + 1;
-            }
-        }
-        (x0 != u32::MAX).then_some([x0, y0, x1, y1])
+        pixel_bbox(&self.pixels, self.width)
     }
 
     /// Outer contour of the largest lesion region as a closed polygon of pixel positions
@@ -142,6 +132,21 @@ impl Mask {
         let _ = ::image::ImageEncoder::write_image(encoder, &self.pixels, self.width, self.height, ::image::ExtendedColorType::L8);
         out
     }
+}
+
+/// Tight box `[x0, y0, x1, y1]` (x1, y1 exclusive) of the non-zero pixels of a row-major
+/// `width`-wide buffer; `None` when all are zero.
+pub(crate) fn pixel_bbox(pixels: &[u8], width: u32) -> Option<[u32; 4]> {
+    let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
+    for (y, row) in pixels.chunks_exact(width as usize).enumerate() {
+        if let (Some(first), Some(last)) = (row.iter().position(|&p| p != 0), row.iter().rposition(|&p| p != 0)) {
+            x0 = x0.min(first as u32);
+            x1 = x1.max(last as u32 + 1);
+            y0 = y0.min(y as u32);
+            y1 = y as u32 + 1;
+        }
+    }
+    (x0 != u32::MAX).then_some([x0, y0, x1, y1])
 }
 
 fn polygon_area(points: &[imageproc::point::Point<u32>]) -> f64 {

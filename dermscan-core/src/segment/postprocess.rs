@@ -1,10 +1,10 @@
 //! Low-resolution decoder logits to a full-resolution binary mask, following each family's
 //! upstream post-processing.
 
-use fast_image_resize::images::Image as FirImage;
-use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer};
+use crate::preprocess::resize_plane_f32 as resize_f32;
 
 use super::embedding::Geometry;
+use super::mask::pixel_bbox;
 
 /// How upstream brings low-resolution logits back to the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,26 +13,6 @@ pub enum Upscale {
     Direct,
     /// Bilinear to the model input size, crop, bilinear to the window (SAM's `postprocess_masks`).
     ViaInput,
-}
-
-/// Bilinear resize of a single-channel float map, identical to PyTorch's
-/// `F.interpolate(mode="bilinear", align_corners=False)` (no antialiasing).
-fn resize_f32(src: &[f32], sw: u32, sh: u32, dw: u32, dh: u32) -> Vec<f32> {
-    if (sw, sh) == (dw, dh) {
-        return src.to_vec();
-    }
-    let bytes: Vec<u8> = src.iter().flat_map(|v| v.to_ne_bytes()).collect();
-    let result = FirImage::from_vec_u8(sw, sh, bytes, PixelType::F32).ok().and_then(|src_img| {
-        let mut dst = FirImage::new(dw, dh, PixelType::F32);
-        let options = ResizeOptions::new().resize_alg(ResizeAlg::Interpolation(FilterType::Bilinear));
-        Resizer::new().resize(&src_img, &mut dst, &options).ok()?;
-        Some(dst.into_vec())
-    });
-    match result {
-        Some(buf) => buf.chunks_exact(4).map(|c| f32::from_ne_bytes([c[0], c[1], c[2], c[3]])).collect(),
-        // Only reachable with inconsistent sizes, which the caller rules out.
-        None => vec![f32::NEG_INFINITY; dw as usize * dh as usize],
-    }
 }
 
 fn crop(src: &[f32], stride: usize, w: usize, h: usize) -> Vec<f32> {
@@ -72,18 +52,10 @@ pub(crate) fn logits_to_mask(low_res: &[f32], side: u32, geometry: &Geometry, up
 /// only at the mask's bounding box.
 pub(crate) fn fill_holes(mask: &mut [u8], width: u32, height: u32) {
     let w = width as usize;
-    let rows = || mask.chunks_exact(w).enumerate().filter(|(_, r)| r.iter().any(|&p| p != 0)).map(|(y, _)| y);
-    let (Some(y0), Some(y1)) = (rows().next(), rows().next_back()) else { return };
-    let (mut x0, mut x1) = (w, 0);
-    for row in mask.chunks_exact(w).skip(y0).take(y1 - y0 + 1) {
-        if let (Some(a), Some(b)) = (row.iter().position(|&p| p != 0), row.iter().rposition(|&p| p != 0)) {
-            x0 = x0.min(a);
-            x1 = x1.max(b);
-        }
-    }
-    // Background inside a one-pixel frame around the box, flooded from the frame.
+    let Some([x0, y0, x1, y1]) = pixel_bbox(mask, width).map(|b| b.map(|v| v as usize)) else { return };
+    // Background inside a one-pixel frame around the box (x1, y1 exclusive), flooded from the frame.
     let (fx0, fy0) = (x0.saturating_sub(1), y0.saturating_sub(1));
-    let (fx1, fy1) = ((x1 + 1).min(w - 1), (y1 + 1).min(height as usize - 1));
+    let (fx1, fy1) = (x1.min(w - 1), y1.min(height as usize - 1));
     let (bw, bh) = (fx1 - fx0 + 1, fy1 - fy0 + 1);
     let mut outside = vec![false; bw * bh];
     let mut stack: Vec<(usize, usize)> = Vec::new();
@@ -129,11 +101,4 @@ mod tests {
         assert_eq!(m.iter().filter(|&&p| p != 0).count(), 9);
     }
 
-    #[test]
-    fn bilinear_matches_torch_on_a_ramp() {
-        // torch: F.interpolate(tensor([[0.,1.]]).view(1,1,1,2), size=(1,4), mode="bilinear") -> [0, .25, .75, 1]
-        let out = resize_f32(&[0.0, 1.0], 2, 1, 4, 1);
-        let expected = [0.0, 0.25, 0.75, 1.0];
-        assert!(out.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-6), "{out:?}");
-    }
 }
