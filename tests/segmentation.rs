@@ -3,7 +3,7 @@
 
 mod support;
 
-use dermscan::model::runtime;
+use dermscan::model::{SessionConfig, runtime};
 use dermscan::segment::SegmenterStats;
 use dermscan::{BoxPrompt, CropPolicy, Image, ModelBundle, PointLabel, Prompt, ScanOptions, Segmenter};
 use support::synth::{self, SynthCase};
@@ -114,7 +114,7 @@ fn several_decodes_on_one_embedding_run_the_encoder_once() {
     // A segmenter of its own, so no other test's calls are counted.
     let bundle = ModelBundle::open(support::model_dir("litemedsam")).expect("bundle");
     let runtime = runtime::load(None).expect("runtime");
-    let seg = Segmenter::new(&bundle, &runtime, 2).expect("segmenter");
+    let seg = Segmenter::new(&bundle, &runtime, &SessionConfig { threads: 2, ..Default::default() }).expect("segmenter");
     let case = synth::render(&synth::standard_set(SEED, 1)[0]);
     let image = to_image(&case);
     let embedding = seg.encode(&image, None).expect("encode");

@@ -26,6 +26,9 @@ pub enum Error {
     /// Running a model failed.
     #[error(transparent)]
     Inference(#[from] InferenceError),
+    /// The caller cancelled the call (see [`crate::pipeline::CancelToken`]).
+    #[error("the call was cancelled")]
+    Cancelled,
 }
 
 /// Problems with an input image (encoded bytes or a raw camera buffer).

@@ -21,8 +21,8 @@ pub mod segment;
 
 pub use crate::error::{Error, Result};
 pub use crate::image::{Image, ImageLimits, PixelFormat, PixelRect};
-pub use crate::model::{ModelBundle, ModelInfo};
-pub use crate::pipeline::{Engine, EngineConfig, Roi, RoiSource, ScanOptions, ScanResult, StageTimings};
+pub use crate::model::{ExecutionProvider, ModelBundle, ModelInfo};
+pub use crate::pipeline::{CancelToken, Control, Engine, EngineConfig, Progress, Roi, RoiSource, ScanOptions, ScanResult, Stage, StageTimings};
 pub use crate::roi::CropPolicy;
 pub use crate::roi::LesionCandidate;
 pub use crate::segment::{BoxPrompt, ImageEmbedding, Mask, MaskMode, PointLabel, Prompt, Segmenter};

@@ -1,28 +1,102 @@
 //! ONNX Runtime session creation from verified bundle bytes.
 
+use ort::ep::ExecutionProviderDispatch;
 use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 
 use super::runtime::Runtime;
 use crate::error::ModelError;
 
+/// A hardware back end ONNX Runtime may run a model on.
+///
+/// Providers are tried in the order given, each falling back to the next and finally to the
+/// CPU when the device or the runtime library lacks it. A provider whose cargo feature
+/// (`coreml`, `nnapi`, `xnnpack`) is not compiled in is skipped with a warning.
+///
+/// ```
+/// use dermscan_core::model::ExecutionProvider;
+/// assert_eq!(ExecutionProvider::Xnnpack.name(), "xnnpack");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ExecutionProvider {
+    /// ONNX Runtime's own CPU kernels, always available.
+    Cpu,
+    /// Apple Core ML (Neural Engine, GPU, CPU) on iOS and macOS.
+    CoreMl,
+    /// Android Neural Networks API.
+    Nnapi,
+    /// XNNPACK CPU kernels tuned for Arm (Android, iOS).
+    Xnnpack,
+}
+
+impl ExecutionProvider {
+    /// Short lower-case name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Cpu => "cpu",
+            Self::CoreMl => "coreml",
+            Self::Nnapi => "nnapi",
+            Self::Xnnpack => "xnnpack",
+        }
+    }
+
+    /// The `ort` registration for this provider, or `None` when it is the CPU or not compiled in.
+    fn dispatch(self, threads: usize) -> Option<ExecutionProviderDispatch> {
+        let _ = threads;
+        match self {
+            Self::Cpu => None,
+            #[cfg(feature = "coreml")]
+            Self::CoreMl => Some(ort::ep::CoreML::default().build().fail_silently()),
+            #[cfg(feature = "nnapi")]
+            Self::Nnapi => Some(ort::ep::NNAPI::default().build().fail_silently()),
+            #[cfg(feature = "xnnpack")]
+            Self::Xnnpack => {
+                let ep = ort::ep::XNNPACK::default();
+                let ep = match std::num::NonZeroUsize::new(threads) {
+                    Some(n) => ep.with_intra_op_num_threads(n),
+                    None => ep,
+                };
+                Some(ep.build().fail_silently())
+            }
+            #[allow(unreachable_patterns)]
+            other => {
+                tracing::warn!(provider = other.name(), "execution provider not compiled in (cargo feature off); using the CPU");
+                None
+            }
+        }
+    }
+}
+
 /// Per-session settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct SessionOptions {
+///
+/// ```
+/// use dermscan_core::model::{ExecutionProvider, SessionConfig};
+/// let config = SessionConfig { threads: 2, execution_providers: vec![ExecutionProvider::Xnnpack] };
+/// assert_eq!(config.threads, 2);
+/// ```
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionConfig {
     /// Intra-op threads; 0 lets ONNX Runtime choose.
     pub threads: usize,
+    /// Providers to try before the CPU, in order; empty: CPU only.
+    pub execution_providers: Vec<ExecutionProvider>,
 }
 
 /// Creates a session from bytes that [`super::ModelBundle`] has already verified.
-pub(crate) fn create_session(runtime: &Runtime, bytes: &[u8], file: &str, options: SessionOptions) -> Result<Session, ModelError> {
+pub(crate) fn create_session(runtime: &Runtime, bytes: &[u8], file: &str, config: &SessionConfig) -> Result<Session, ModelError> {
     let _span = tracing::debug_span!("create_session", file).entered();
     let fail = |reason: String| ModelError::Session { file: file.into(), reason };
     let mut builder = Session::builder(&runtime.environment)
         .map_err(|e| fail(e.to_string()))?
         .with_optimization_level(GraphOptimizationLevel::Level3)
         .map_err(|e| fail(e.to_string()))?;
-    if options.threads > 0 {
-        builder = builder.with_intra_threads(options.threads).map_err(|e| fail(e.to_string()))?;
+    if config.threads > 0 {
+        builder = builder.with_intra_threads(config.threads).map_err(|e| fail(e.to_string()))?;
+    }
+    let providers: Vec<ExecutionProviderDispatch> =
+        config.execution_providers.iter().filter_map(|p| p.dispatch(config.threads)).collect();
+    if !providers.is_empty() {
+        builder = builder.with_execution_providers(providers).map_err(|e| fail(e.to_string()))?;
     }
     builder.commit_from_memory(bytes).map_err(|e| fail(e.to_string()))
 }

@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::image::ImageLimits;
+use crate::model::ExecutionProvider;
 use crate::roi::{CropPolicy, RoiConfig};
 use crate::segment::{BoxPrompt, MaskMode};
 
@@ -21,6 +22,8 @@ pub struct EngineConfig {
     pub runtime_library: Option<PathBuf>,
     /// ONNX Runtime intra-op threads (0: ONNX Runtime's default, one per core).
     pub threads: usize,
+    /// Execution providers to try before the CPU, in order (empty: CPU only).
+    pub execution_providers: Vec<ExecutionProvider>,
     /// Lesion finder settings.
     pub roi: RoiConfig,
     /// Limits for decoded images.
@@ -30,12 +33,18 @@ pub struct EngineConfig {
 impl EngineConfig {
     /// Configuration for the bundle in `model_dir`, everything else default.
     pub fn new(model_dir: impl Into<PathBuf>) -> Self {
-        Self { model_dir: model_dir.into(), runtime_library: None, threads: 0, roi: RoiConfig::default(), image_limits: ImageLimits::default() }
+        Self { model_dir: model_dir.into(), runtime_library: None, threads: 0, execution_providers: Vec::new(), roi: RoiConfig::default(), image_limits: ImageLimits::default() }
     }
 
     /// Sets the ONNX Runtime library file.
     pub fn with_runtime_library(mut self, path: impl Into<PathBuf>) -> Self {
         self.runtime_library = Some(path.into());
+        self
+    }
+
+    /// Sets the execution providers to try before the CPU.
+    pub fn with_execution_providers(mut self, providers: impl Into<Vec<ExecutionProvider>>) -> Self {
+        self.execution_providers = providers.into();
         self
     }
 

@@ -13,14 +13,16 @@
 //! ```
 
 mod config;
+mod control;
 
 use std::sync::Arc;
 use std::time::Instant;
 
 pub use self::config::{EngineConfig, ScanOptions};
+pub use self::control::{CancelToken, Control, Progress, Stage};
 use crate::error::Result;
 use crate::image::Image;
-use crate::model::{ModelBundle, ModelInfo, Runtime, runtime};
+use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, runtime};
 use crate::roi::{self, LesionCandidate, context_window};
 use crate::segment::{BoxPrompt, ImageEmbedding, Mask, Prompt, Segmenter};
 
@@ -96,10 +98,21 @@ pub struct Engine {
 impl Engine {
     /// Loads the runtime and the segmenter bundle named in `config`.
     pub fn new(config: EngineConfig) -> Result<Self> {
+        Self::new_with(config, &Control::default())
+    }
+
+    /// Like [`Engine::new`], reporting progress and stopping between stages when `control`
+    /// is cancelled.
+    pub fn new_with(config: EngineConfig, control: &Control) -> Result<Self> {
         let _span = tracing::info_span!("engine_new", model = %config.model_dir.display()).entered();
+        control.enter(Stage::LoadRuntime)?;
         let runtime = runtime::load(config.runtime_library.as_deref())?;
+        control.enter(Stage::VerifyModel)?;
         let bundle = ModelBundle::open(&config.model_dir)?;
-        let segmenter = Segmenter::new(&bundle, &runtime, config.threads)?;
+        control.enter(Stage::CreateSessions)?;
+        let session = SessionConfig { threads: config.threads, execution_providers: config.execution_providers.clone() };
+        let segmenter = Segmenter::new(&bundle, &runtime, &session)?;
+        control.report(Stage::Done);
         Ok(Self { config, runtime, segmenter })
     }
 
@@ -126,6 +139,12 @@ impl Engine {
     /// Scans one photo: region of interest (the caller's box or the finder's best candidate),
     /// encoder on the crop chosen by `options.crop`, decoder on the box.
     pub fn scan(&self, image: &Image, options: &ScanOptions) -> Result<ScanResult> {
+        self.scan_with(image, options, &Control::default())
+    }
+
+    /// Like [`Engine::scan`], reporting progress to `control` and stopping early (even inside
+    /// the encoder) when it is cancelled.
+    pub fn scan_with(&self, image: &Image, options: &ScanOptions, control: &Control) -> Result<ScanResult> {
         let _span = tracing::info_span!("scan", width = image.width(), height = image.height()).entered();
         let start = Instant::now();
         let mut timings = StageTimings::default();
@@ -135,6 +154,7 @@ impl Engine {
                 (Roi { bbox, source: RoiSource::User }, Vec::new())
             }
             None => {
+                control.enter(Stage::FindLesion)?;
                 let t = Instant::now();
                 let candidates = self.find_lesions(image);
                 timings.roi = t.elapsed().as_secs_f64() * 1e3;
@@ -144,7 +164,8 @@ impl Engine {
             }
         };
         let window = context_window(options.crop, roi.bbox, image.width(), image.height(), self.segmenter.recipe().input.size);
-        let embedding = self.segmenter.encode(image, window)?;
+        let embedding = self.segmenter.encode_with(image, window, control)?;
+        control.enter(Stage::Decode)?;
         let mask = self.segmenter.decode_with(&embedding, &Prompt::from_box(roi.bbox), options.mask_mode)?;
         timings.preprocess = embedding.preprocess_ms();
         timings.encoder = embedding.encoder_ms();
@@ -152,6 +173,7 @@ impl Engine {
         timings.postprocess = mask.postprocess_ms();
         timings.total = start.elapsed().as_secs_f64() * 1e3;
         tracing::info!(?timings, area = mask.area_px(), "scan done");
+        control.report(Stage::Done);
         Ok(ScanResult { roi, candidates, mask, embedding, model: self.segmenter.info().clone(), timings })
     }
 }

@@ -13,12 +13,12 @@ mod postprocess;
 mod prompt;
 mod recipe;
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 
 use ndarray::{Array1, Array2, Array3, Array4};
-use ort::session::Session;
+use ort::session::{RunOptions, Session};
 use ort::value::TensorRef;
 
 pub use self::embedding::{Geometry, ImageEmbedding};
@@ -26,9 +26,10 @@ pub use self::mask::Mask;
 pub use self::postprocess::Upscale;
 pub use self::prompt::{BoxPrompt, PointLabel, PointPrompt, Prompt};
 pub use self::recipe::{MaskSelection, Recipe};
-use crate::error::{InferenceError, ModelError, PromptError, Result};
+use crate::error::{Error, InferenceError, ModelError, PromptError, Result};
 use crate::image::{Image, PixelRect};
-use crate::model::{ModelBundle, ModelInfo, Runtime, SessionOptions, create_session};
+use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, create_session};
+use crate::pipeline::{Control, Stage};
 use crate::preprocess;
 
 /// How the decoder's mask tokens become the mask.
@@ -41,7 +42,8 @@ pub enum MaskMode {
     /// into parts, and token 0 alone often keeps only the darkest part or a hair across it.
     /// This mode takes the union of tokens 0 and 1 (the per-pixel maximum of their logits) and
     /// fills holes, since a lesion is one solid region. Measured on the synthetic set in the
-    /// README; falls back to upstream for single-token decoders.
+    /// README. Single-token decoders, and prompts that carry a previous mask (a refinement),
+    /// use the upstream token; holes are still filled.
     #[default]
     Lesion,
 }
@@ -89,18 +91,17 @@ fn ort_err(stage: &'static str) -> impl Fn(ort::Error) -> InferenceError {
 
 impl Segmenter {
     /// Creates the encoder and decoder sessions from a verified segmenter bundle.
-    /// `threads` is ONNX Runtime's intra-op thread count (0: its default).
-    pub fn new(bundle: &ModelBundle, runtime: &Runtime, threads: usize) -> Result<Self> {
+    /// `config` sets ONNX Runtime's thread count and execution providers.
+    pub fn new(bundle: &ModelBundle, runtime: &Runtime, config: &SessionConfig) -> Result<Self> {
         let _span = tracing::info_span!("load_segmenter", model = %bundle.manifest().name).entered();
         bundle.expect_kind("segmenter")?;
         let recipe = Recipe::from_manifest(bundle.manifest())?;
-        let options = SessionOptions { threads };
         let session = |role: &str| -> Result<Session> {
             let bytes = bundle.file(role).ok_or_else(|| ModelError::Manifest {
                 path: bundle.dir().join("manifest.json"),
                 reason: format!("no {role} file"),
             })?;
-            Ok(create_session(runtime, bytes, role, options)?)
+            Ok(create_session(runtime, bytes, role, config)?)
         };
         Ok(Self {
             info: bundle.info(),
@@ -132,6 +133,13 @@ impl Segmenter {
 
     /// Runs the image encoder on `window` of `image` (the whole image when `None`).
     pub fn encode(&self, image: &Image, window: Option<PixelRect>) -> Result<ImageEmbedding> {
+        self.encode_with(image, window, &Control::default())
+    }
+
+    /// Like [`Segmenter::encode`], reporting progress and stopping early (even inside the
+    /// encoder run) when `control` is cancelled.
+    pub fn encode_with(&self, image: &Image, window: Option<PixelRect>, control: &Control) -> Result<ImageEmbedding> {
+        control.enter(Stage::Preprocess)?;
         let _span = tracing::info_span!("encode", model = %self.info.name).entered();
         let t0 = Instant::now();
         let window = window.map_or(PixelRect::full(image.width(), image.height()), |w| w.clamp_to(image.width(), image.height()));
@@ -142,13 +150,20 @@ impl Segmenter {
         };
         let preprocess_ms = t0.elapsed().as_secs_f64() * 1e3;
 
+        control.enter(Stage::Encode)?;
         let t1 = Instant::now();
         let data = {
             let _span = tracing::debug_span!("encoder_run").entered();
             let mut session = self.encoder.lock().map_err(|_| InferenceError::Poisoned("encoder session"))?;
-            let outputs = session
-                .run(ort::inputs!["image" => TensorRef::from_array_view(&input.tensor).map_err(ort_err("encoder"))?])
-                .map_err(ort_err("encoder"))?;
+            let run_options = Arc::new(RunOptions::new().map_err(ort_err("encoder"))?);
+            let outputs = {
+                let _running = control.cancel_token().begin_run(Arc::clone(&run_options)).ok_or(Error::Cancelled)?;
+                session.run_with_options(
+                    ort::inputs!["image" => TensorRef::from_array_view(&input.tensor).map_err(ort_err("encoder"))?],
+                    &*run_options,
+                )
+            };
+            let outputs = outputs.map_err(|e| if control.check().is_err() { Error::Cancelled } else { ort_err("encoder")(e).into() })?;
             let emb = outputs
                 .get("image_embeddings")
                 .ok_or_else(|| bad_output("encoder", "image_embeddings", "is missing"))?
@@ -234,10 +249,10 @@ impl Segmenter {
         let t1 = Instant::now();
         let token = self.recipe.select(prompt, &ious);
         let plane = |t: usize| &logits[t * low * low..(t + 1) * low * low];
-        let low_res_logits = match mode {
-            MaskMode::Lesion if ious.len() > 1 => plane(0).iter().zip(plane(1)).map(|(a, b)| a.max(*b)).collect(),
-            _ => plane(token).to_vec(),
-        };
+        // A mask prompt already says which region is meant: refine it with the upstream
+        // token rather than widening it again.
+        let union = mode == MaskMode::Lesion && ious.len() > 1 && prompt.mask.is_none();
+        let low_res_logits = if union { plane(0).iter().zip(plane(1)).map(|(a, b)| a.max(*b)).collect() } else { plane(token).to_vec() };
         let pixels = {
             let _span = tracing::debug_span!("postprocess").entered();
             let mut pixels =
@@ -252,7 +267,7 @@ impl Segmenter {
             width: g.image_width,
             height: g.image_height,
             pixels,
-            iou_score: ious[if mode == MaskMode::Lesion { 0 } else { token }],
+            iou_score: ious[if union { 0 } else { token }],
             low_res_logits,
             decoder_ms,
             postprocess_ms: t1.elapsed().as_secs_f64() * 1e3,
