@@ -1,0 +1,52 @@
+//! # Derm-Scan for apps: Kotlin, Swift, Python (uniffi) and C, C++, Flutter (C ABI)
+//!
+//! This crate only adapts [`dermscan_core`] to foreign languages: owned records instead of
+//! borrowed structs, objects behind `Arc`, one error enum ([`DermscanError`]), async forms of
+//! the long calls, and a guard so that no Rust panic ever crosses into the app. No analysis
+//! happens here.
+//!
+//! One module per concern, mirroring the core:
+//! - [`error`]: the error enum every call returns, and the panic guard.
+//! - [`types`]: plain records and enums (boxes, points, options, timings, model info).
+//! - [`image`]: photos in (encoded bytes or a raw camera buffer).
+//! - [`engine`]: the engine, scans, the kept embedding, masks.
+//! - [`progress`]: progress callbacks, cancellation, and the worker that runs async calls.
+//! - [`c_api`]: the `extern "C"` surface declared in `dermscan.h`.
+//!
+//! A new capability (measurements, classification, risk, history) adds its records to
+//! `types` or a module of its own, one exported method on [`engine::Engine`] (plus its
+//! `_async` twin through [`progress::run_async`]) and, for C, one function in [`c_api`].
+//!
+//! **Derm-Scan is a screening aid, not a diagnosis**: see [`not_a_diagnosis`].
+
+uniffi::setup_scaffolding!("dermscan");
+
+pub mod c_api;
+pub mod engine;
+pub mod error;
+pub mod image;
+pub mod progress;
+pub mod types;
+
+pub use crate::engine::{Embedding, Engine, Mask, ScanResult};
+pub use crate::error::DermscanError;
+
+/// The SDK version (the crate version, for example `0.1.0`).
+#[uniffi::export]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_string()
+}
+
+/// The fixed statement every presentation of results must carry.
+#[uniffi::export]
+pub fn not_a_diagnosis() -> String {
+    dermscan_core::NOT_A_DIAGNOSIS.to_string()
+}
+
+/// Diagnostics: panics inside the SDK on purpose and returns the resulting error, proving in
+/// the app's own language that a Rust panic surfaces as [`DermscanError::Internal`] and the
+/// process goes on. Never needed in normal use.
+#[uniffi::export]
+pub fn self_test_panic(message: String) -> Result<(), DermscanError> {
+    error::guard(|| -> Result<(), DermscanError> { panic!("self-test panic: {message}") })
+}
