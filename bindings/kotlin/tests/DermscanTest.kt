@@ -1,0 +1,203 @@
+// JVM tests of the generated Kotlin bindings on the real models (run by run-tests.sh).
+// A tiny harness instead of JUnit keeps the test offline-buildable with kotlinc alone.
+package com.dermscan.tests
+
+import com.dermscan.*
+import kotlinx.coroutines.*
+import java.io.File
+import java.util.Collections
+import java.util.concurrent.Executors
+import java.util.concurrent.TimeUnit
+import javax.imageio.ImageIO
+import kotlin.system.exitProcess
+
+val root: File = File(System.getProperty("dermscan.root") ?: ".").absoluteFile
+val sample: ByteArray by lazy { File(root, "assets/samples/forearm-nevi.jpg").readBytes() }
+val lite: Engine by lazy { Engine(EngineConfig(modelDir = File(root, "models/litemedsam").path, threads = 2u)) }
+val mobile: Engine by lazy { Engine(EngineConfig(modelDir = File(root, "models/mobilesam").path, threads = 2u)) }
+
+class Check(val name: String, val body: () -> Unit)
+val checks = mutableListOf<Check>()
+fun check(name: String, body: () -> Unit) { checks += Check(name, body) }
+fun expect(cond: Boolean, what: () -> String) { if (!cond) throw AssertionError(what()) }
+
+inline fun <reified E : Throwable> expectError(what: String, body: () -> Unit): E {
+    try { body() } catch (e: Throwable) {
+        expect(e is E) { "$what: expected ${E::class.simpleName}, got ${e::class.qualifiedName}: ${e.message}" }
+        expect(!e.message.isNullOrBlank()) { "$what: error without a message" }
+        println("    $what -> ${e::class.simpleName}: ${e.message}")
+        return e as E
+    }
+    throw AssertionError("$what: no error raised")
+}
+
+fun encoded(bytes: ByteArray) = ImageSource.Encoded(bytes)
+
+/** The sample photo as an RGBA camera buffer with a padded stride (ImageIO ignores EXIF; the sample is upright). */
+fun sampleRgba(): RawImage {
+    val img = ImageIO.read(File(root, "assets/samples/forearm-nevi.jpg"))
+    val stride = img.width * 4 + 16
+    val data = ByteArray(stride * img.height)
+    for (y in 0 until img.height) for (x in 0 until img.width) {
+        val p = img.getRGB(x, y); val o = y * stride + x * 4
+        data[o] = (p shr 16).toByte(); data[o + 1] = (p shr 8).toByte(); data[o + 2] = p.toByte(); data[o + 3] = 0xFF.toByte()
+    }
+    return RawImage(img.width.toUInt(), img.height.toUInt(), stride.toUInt(), PixelFormat.RGBA8, data)
+}
+
+class Recorder : ProgressListener {
+    val events: MutableList<Pair<ProgressStage, Float>> = Collections.synchronizedList(mutableListOf())
+    override fun onProgress(stage: ProgressStage, fraction: Float) { events += stage to fraction }
+}
+
+fun main() {
+    check("scan the sample photo with LiteMedSAM") {
+        val scan = lite.scan(encoded(sample), ScanOptions())
+        expect(scan.model.name == "litemedsam") { "model ${scan.model}" }
+        expect(scan.roiSource == RoiSource.AUTO) { "roi source ${scan.roiSource}" }
+        val area = scan.mask.areaPx()
+        expect(area in 1000uL..20000uL) { "area $area" }
+        val png = scan.mask.toPng()
+        expect(png.size > 8 && png[1] == 'P'.code.toByte() && png[2] == 'N'.code.toByte()) { "not a PNG" }
+        expect(scan.mask.contour().size > 20) { "contour ${scan.mask.contour().size}" }
+        val b = scan.mask.bbox()!!
+        expect(b.x0 >= scan.roi.x0 - 40 && b.x1 <= scan.roi.x1 + 40) { "mask box $b outside roi ${scan.roi}" }
+        println("    litemedsam: roi ${scan.roi}, area $area px, encoder ${"%.0f".format(scan.timings.encoderMs)} ms")
+    }
+    check("scan the sample photo with MobileSAM") {
+        val scan = mobile.scan(encoded(sample), ScanOptions())
+        expect(scan.model.family == "mobilesam") { "model ${scan.model}" }
+        val dice = scan.mask.dice(lite.scan(encoded(sample), ScanOptions()).mask)
+        expect(scan.mask.areaPx() > 1000uL && dice > 0.7) { "mobilesam area ${scan.mask.areaPx()}, dice vs litemedsam $dice" }
+        println("    mobilesam: area ${scan.mask.areaPx()} px, Dice vs LiteMedSAM ${"%.3f".format(dice)}")
+    }
+    check("scan a raw RGBA camera buffer") {
+        val raw = lite.scan(ImageSource.Raw(sampleRgba()), ScanOptions())
+        val enc = lite.scan(encoded(sample), ScanOptions())
+        val dice = raw.mask.dice(enc.mask)
+        expect(dice > 0.95) { "raw vs encoded Dice $dice" }
+        println("    raw RGBA vs JPEG bytes: Dice ${"%.4f".format(dice)}")
+    }
+    check("re-prompt with a box and with points on a kept embedding") {
+        val scan = lite.scan(encoded(sample), ScanOptions())
+        val before = lite.modelRuns()
+        val r = scan.roi
+        val byBox = lite.decode(scan.embedding, Prompt(bbox = BoundingBox(r.x0 - 5, r.y0 - 5, r.x1 + 5, r.y1 + 5)), null)
+        val cx = (r.x0 + r.x1) / 2; val cy = (r.y0 + r.y1) / 2
+        val byPoints = lite.decode(scan.embedding, Prompt(bbox = r, points = listOf(PointPrompt(cx, cy, PointLabel.POSITIVE))), null)
+        val refined = lite.decode(scan.embedding, Prompt(bbox = r, previousMask = byPoints), null)
+        val after = lite.modelRuns()
+        expect(after.encoderRuns == before.encoderRuns) { "encoder ran again: $before -> $after" }
+        expect(after.decoderRuns == before.decoderRuns + 3uL) { "decoder runs $before -> $after" }
+        for (m in listOf(byBox, byPoints, refined)) expect(m.areaPx() > 0uL && m.dice(scan.mask) > 0.6) { "re-prompt mask ${m.areaPx()} dice ${m.dice(scan.mask)}" }
+    }
+    check("async scan from a coroutine reports progress") {
+        val rec = Recorder()
+        val scan = runBlocking { lite.scanAsync(encoded(sample), ScanOptions(), rec) }
+        expect(scan.mask.areaPx() > 0uL) { "empty mask" }
+        val stages = rec.events.map { it.first }
+        expect(stages.containsAll(listOf(ProgressStage.FIND_LESION, ProgressStage.ENCODE, ProgressStage.DECODE, ProgressStage.DONE))) { "stages $stages" }
+        val fractions = rec.events.map { it.second }
+        expect(fractions == fractions.sorted() && fractions.last() == 1.0f) { "fractions $fractions" }
+        println("    progress: ${rec.events.joinToString { "${it.first}=${it.second}" }}")
+    }
+    check("async engine load reports progress") {
+        val rec = Recorder()
+        val engine = runBlocking { openEngine(EngineConfig(modelDir = File(root, "models/litemedsam").path, threads = 1u), rec) }
+        expect(engine.model().name == "litemedsam") { "model" }
+        expect(rec.events.map { it.first }.containsAll(listOf(ProgressStage.VERIFY_MODEL, ProgressStage.CREATE_SESSIONS, ProgressStage.DONE))) { "stages ${rec.events}" }
+        engine.close()
+    }
+    check("cancel an async scan: the coroutine ends and the encoder run is interrupted") {
+        val before = lite.modelRuns()
+        val rec = Recorder()
+        val started = System.nanoTime()
+        runBlocking {
+            val job = launch(Dispatchers.Default) { lite.scanAsync(encoded(sample), ScanOptions(), rec) }
+            while (rec.events.none { it.first == ProgressStage.ENCODE }) delay(5)
+            delay(100)
+            job.cancelAndJoin()
+            expect(job.isCancelled) { "job not cancelled" }
+        }
+        val cancelMs = (System.nanoTime() - started) / 1e6
+        Thread.sleep(300) // let the worker observe the cancel
+        val after = lite.modelRuns()
+        expect(after.encoderRuns == before.encoderRuns) { "the cancelled encoder run completed: $before -> $after" }
+        expect(lite.scan(encoded(sample), ScanOptions()).mask.areaPx() > 0uL) { "engine unusable after cancel" }
+        println("    cancelled during the encoder, ${"%.0f".format(cancelMs)} ms after start; encoder runs unchanged (${after.encoderRuns})")
+    }
+    check("cancel a blocking scan with a Cancellation") {
+        val cancel = Cancellation()
+        cancel.cancel()
+        expectError<DermscanException.Cancelled>("pre-cancelled scan") { lite.scanWith(encoded(sample), ScanOptions(), null, cancel) }
+    }
+    check("scans from several threads on one engine") {
+        val reference = lite.scan(encoded(sample), ScanOptions()).mask
+        val pool = Executors.newFixedThreadPool(3)
+        val futures = (1..3).map { pool.submit<Mask> { lite.scan(encoded(sample), ScanOptions()).mask } }
+        val masks = futures.map { it.get(300, TimeUnit.SECONDS) }
+        pool.shutdown()
+        for (m in masks) expect(m.dice(reference) == 1.0) { "thread mask differs: Dice ${m.dice(reference)}" }
+    }
+    check("bad inputs are typed errors with messages") {
+        expectError<DermscanException.Image>("empty buffer") { lite.scan(encoded(ByteArray(0)), ScanOptions()) }
+        expectError<DermscanException.Image>("garbage bytes") { lite.scan(encoded(ByteArray(1000) { (it * 7).toByte() }), ScanOptions()) }
+        expectError<DermscanException.Image>("truncated JPEG") { lite.scan(encoded(sample.copyOf(sample.size / 2)), ScanOptions()) }
+        val bomb = expectError<DermscanException.Image>("PNG declaring 100000x100000") { lite.scan(encoded(hugePng()), ScanOptions()) }
+        expect(bomb.message!!.contains("limit")) { "not refused by the pixel limit: ${bomb.message}" }
+        expectError<DermscanException.Image>("zero-size raw buffer") { lite.scan(ImageSource.Raw(RawImage(0u, 0u, 0u, PixelFormat.RGBA8, ByteArray(0))), ScanOptions()) }
+        expectError<DermscanException.Image>("stride shorter than a row") { lite.scan(ImageSource.Raw(RawImage(10u, 10u, 20u, PixelFormat.RGBA8, ByteArray(400))), ScanOptions()) }
+        expectError<DermscanException.Image>("buffer too short") { lite.scan(ImageSource.Raw(RawImage(10u, 10u, 40u, PixelFormat.RGBA8, ByteArray(100))), ScanOptions()) }
+        expectError<DermscanException.Prompt>("box outside the image") { lite.scan(encoded(sample), ScanOptions(bbox = BoundingBox(5000f, 5000f, 5100f, 5100f))) }
+        expectError<DermscanException.Prompt>("inverted box") { lite.scan(encoded(sample), ScanOptions(bbox = BoundingBox(600f, 600f, 500f, 500f))) }
+        expectError<DermscanException.Prompt>("NaN box") { lite.scan(encoded(sample), ScanOptions(bbox = BoundingBox(Float.NaN, 0f, 10f, 10f))) }
+        expectError<DermscanException.Image>("missing file") { lite.scan(ImageSource.File(File(root, "no/such.jpg").path), ScanOptions()) }
+        expectError<DermscanException.Model>("missing model folder") { Engine(EngineConfig(modelDir = File(root, "models/none").path)) }
+        val tampered = copyBundle("litemedsam") { dir -> flipByte(File(dir, "encoder.onnx")) }
+        expectError<DermscanException.Model>("bundle with one flipped byte") { Engine(EngineConfig(modelDir = tampered.path)) }
+        val wrongKind = copyBundle("litemedsam") { dir ->
+            val m = File(dir, "manifest.json"); m.writeText(m.readText().replace("\"segmenter\"", "\"classifier\""))
+        }
+        expectError<DermscanException.Model>("wrong bundle kind") { Engine(EngineConfig(modelDir = wrongKind.path)) }
+        expectError<DermscanException.Runtime>("a different runtime library in the same process") {
+            Engine(EngineConfig(modelDir = File(root, "models/litemedsam").path, runtimeLibrary = File(root, "README.md").path))
+        }
+    }
+    check("a forced internal panic surfaces as an error and the process goes on") {
+        expectError<DermscanException.Internal>("self-test panic") { selfTestPanic("from Kotlin") }
+        expect(lite.scan(encoded(sample), ScanOptions()).mask.areaPx() > 0uL) { "engine unusable after a panic" }
+    }
+    check("the disclaimer is there") {
+        expect(notADiagnosis().contains("not a medical diagnosis")) { notADiagnosis() }
+    }
+
+    var failed = 0
+    for (c in checks) {
+        val t = System.nanoTime()
+        try { c.body(); println("PASS ${c.name} (${(System.nanoTime() - t) / 1_000_000} ms)") }
+        catch (e: Throwable) { failed++; println("FAIL ${c.name}: ${e::class.simpleName}: ${e.message}") }
+    }
+    println("${checks.size - failed} passed, $failed failed")
+    exitProcess(if (failed == 0) 0 else 1)
+}
+
+fun hugePng(): ByteArray {
+    // A valid 1x1 PNG whose header is patched to declare 100000 x 100000 pixels.
+    val out = java.io.ByteArrayOutputStream()
+    ImageIO.write(java.awt.image.BufferedImage(1, 1, java.awt.image.BufferedImage.TYPE_INT_RGB), "png", out)
+    val png = out.toByteArray()
+    val size = java.nio.ByteBuffer.allocate(8).putInt(100_000).putInt(100_000).array()
+    size.copyInto(png, 16)
+    val crc = java.util.zip.CRC32().apply { update(png, 12, 17) }.value.toInt()
+    java.nio.ByteBuffer.allocate(4).putInt(crc).array().copyInto(png, 29)
+    return png
+}
+
+fun copyBundle(name: String, edit: (File) -> Unit): File {
+    val dir = kotlin.io.path.createTempDirectory("dermscan-bundle").toFile()
+    File(root, "models/$name").listFiles()!!.forEach { it.copyTo(File(dir, it.name)) }
+    edit(dir); dir.deleteOnExit()
+    return dir
+}
+
+fun flipByte(f: File) { val b = f.readBytes(); b[b.size / 2] = (b[b.size / 2].toInt() xor 0x01).toByte(); f.writeBytes(b) }
