@@ -5,6 +5,12 @@
         [--variant fp32|int8-dynamic|int8-qdq] [--calib-dir DIR] [--decoder fp32|int8-dynamic] \
         [--eval-report FILE.md]
 
+The classifier bundle (``--family xception-ham10000``, classifier.onnx) has its own pipeline in
+export_classifier.py; this CLI hands such calls over to it:
+
+    python tools/export/export.py --family xception-ham10000 --out models/ham10000-xception \
+        [--variant auto|fp32|fp16|int8-dynamic-matmul|int8-dynamic|int8-dynamic-pt] [--synth target/synth]
+
 Steps:
  1. build the torch model from the upstream package code and its verified checkpoint;
  2. export encoder.onnx and decoder.onnx (torch.onnx.export, dynamo=False, opset 17) into
@@ -478,9 +484,28 @@ def write_readme(fam: Family, out: Path, manifest: dict, metrics: dict, eval_rep
 
 # --------------------------------------------------------------------------------------
 
+CLASSIFIER_FAMILIES = ("xception-ham10000",)  # handled by export_classifier.py
+
+
+def _family_of(argv: list[str]) -> str | None:
+    for i, a in enumerate(argv):
+        if a == "--family" and i + 1 < len(argv):
+            return argv[i + 1]
+        if a.startswith("--family="):
+            return a.split("=", 1)[1]
+    return None
+
+
 def main(argv=None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if _family_of(args_list) in CLASSIFIER_FAMILIES:
+        # the classifier bundle (classifier.onnx): its own pipeline, same tool and work folder
+        import export_classifier
+        return export_classifier.main(args_list)
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--family", required=True, choices=sorted(BUILDERS))
+    ap.add_argument("--family", required=True, choices=sorted(BUILDERS) + list(CLASSIFIER_FAMILIES),
+                    help="segmenter family, or xception-ham10000 for the classifier "
+                         "(see export_classifier.py for its options)")
     ap.add_argument("--out", required=True, type=Path, help="bundle folder to write")
     ap.add_argument("--variant", default="fp32", choices=["fp32", "int8-dynamic", "int8-qdq"])
     ap.add_argument("--decoder", default="fp32", choices=["fp32", "int8-dynamic"],

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Export, quantise, evaluate and install the segmenter bundles of both families.
 #
-#   bash tools/export/run_all.sh [litemedsam] [mobilesam]
+#   bash tools/export/run_all.sh [litemedsam] [mobilesam] [xception-ham10000]
 #
 # Needs .venv-export (tools/export/requirements.txt) and, for the Dice against ground truth,
 # the synthetic set in target/synth (written by the Rust side). Variants are built into
@@ -36,9 +36,16 @@ embedding and stage 0 (MBConv) kept fp32; \`-dec8\` = decoder with dynamic int8 
 The manifest variant is the encoder's (\`fp32\`, \`int8-dynamic\` or \`int8-qdq\`)."
 ORDER=(fp32 int8-dynamic int8-dynamic-dec8 int8-dynamic-s8 int8-dynamic-s8-dec8 int8-qdq int8-qdq-s0fp32 int8-qdq-s0fp32-dec8)
 
-$PY tools/export/make_calib.py --out "$CALIB" --synth "$SYNTH"
+if [ "${FAMILIES[*]}" != xception-ham10000 ]; then
+  $PY tools/export/make_calib.py --out "$CALIB" --synth "$SYNTH"
+fi
 
 for fam in "${FAMILIES[@]}"; do
+  if [ "$fam" = xception-ham10000 ]; then
+    # the classifier: export, parity, variants and the rule's choice in one call
+    $PY tools/export/export.py --family xception-ham10000 --synth "$SYNTH" --out models/ham10000-xception
+    continue
+  fi
   reuse=""
   args=()
   for v in "${ORDER[@]}"; do
