@@ -20,3 +20,8 @@
 //! ```
 
 pub use dermscan_core::*;
+
+/// The README's Rust code blocks, compiled as doctests so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -27,6 +27,7 @@ say "gcc: example and tests"
 CFLAGS=(-std=c11 -Wall -Wextra -Werror -pedantic -pthread -g -O1 -I "$root/bindings/c/include")
 LDFLAGS=(-L "$lib_dir" -Wl,-rpath,"$lib_dir" -ldermscan_ffi)
 gcc "${CFLAGS[@]}" bindings/c/examples/scan.c -o "$out/scan" "${LDFLAGS[@]}"
+gcc "${CFLAGS[@]}" bindings/c/examples/quickstart.c -o "$out/quickstart" "${LDFLAGS[@]}"
 gcc "${CFLAGS[@]}" bindings/c/tests/test_dermscan.c -o "$out/test_dermscan" "${LDFLAGS[@]}"
 # The header must also be valid C++ (extern "C" block, no C-only constructs).
 if command -v g++ >/dev/null; then
@@ -62,5 +63,9 @@ fi
 say "example: scan the sample photo"
 "$out/scan" assets/samples/forearm-nevi.jpg models/litemedsam "$out/mask.png"
 [ -s "$out/mask.png" ] || { echo "the example wrote no mask" >&2; exit 1; }
+
+say "example: the README's quick start"
+"$out/quickstart" > "$out/quickstart.txt"
+grep -q '"area_px"' "$out/quickstart.txt" || { echo "the quick start printed no scan" >&2; exit 1; }
 
 say "C API: all passed"

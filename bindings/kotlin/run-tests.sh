@@ -13,10 +13,11 @@ coroutines="$root/.tools/node_modules/kotlin-compiler/lib/kotlinx-coroutines-cor
 cargo build --quiet --locked -p dermscan-ffi $flag
 out="$root/target/kotlin"
 mkdir -p "$out"
-src=(bindings/kotlin/dermscan/src/main/kotlin/com/dermscan/dermscan.kt bindings/kotlin/tests/*.kt)
+src=(bindings/kotlin/dermscan/src/main/kotlin/com/dermscan/dermscan.kt bindings/kotlin/tests/*.kt bindings/kotlin/examples/*.kt)
 # Recompile only when a source changed.
 stamp=$(cat "${src[@]}" | sha256sum | cut -d' ' -f1)
 if [ ! -f "$out/tests.jar" ] || [ "$(cat "$out/tests.sha256" 2>/dev/null)" != "$stamp" ]; then
+  rm -f "$out/tests.jar"
   "$kotlinc" -nowarn -cp "$jna:$coroutines" "${src[@]}" -d "$out/tests.jar" 2>&1 | grep -v "^warning:" || true
   [ -f "$out/tests.jar" ] || { echo "Kotlin compilation failed" >&2; exit 1; }
   echo "$stamp" > "$out/tests.sha256"
@@ -28,3 +29,7 @@ run() {
 if [ $# -gt 0 ]; then run "$@"; exit; fi
 run com.dermscan.tests.runtime.RuntimeMissingKt
 run com.dermscan.tests.DermscanTestKt
+# The README's Kotlin snippet (examples/Scan.kt) runs as written.
+snippet=$(run ScanKt)
+echo "$snippet"
+grep -q "refined:" <<<"$snippet" || { echo "the README example printed no refined mask" >&2; exit 1; }

@@ -261,3 +261,12 @@ def test_disclaimer_and_version():
 def test_onnxruntime_library_helper():
     lib = dermscan.onnxruntime_library()
     assert lib is None or "onnxruntime" in lib
+
+
+def test_readme_example_runs():
+    """The README's Python snippet (bindings/python/examples/scan.py) runs as written."""
+    run = subprocess.run([sys.executable, str(ROOT / "bindings/python/examples/scan.py")], cwd=ROOT,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    assert "lesion box" in run.stdout and "refined:" in run.stdout, run.stdout
+    assert dermscan.not_a_diagnosis() in run.stdout
