@@ -51,12 +51,11 @@ from onnxruntime.quantization import CalibrationDataReader  # noqa: E402
 
 import recipe  # noqa: E402  (tools/reference/recipe.py: the SDK's pre-processing recipes)
 from assets import WORK, sample_photo, sha256_file  # noqa: E402
+from onnx_io import graph_tensors, ort_session  # noqa: E402
 from families import BUILDERS, Encoder, Family, PromptDecoder, upstream_decode  # noqa: E402
 
 OPSET = 17
 SEED = 1234
-DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.INT64: "int64",
-          onnx.TensorProto.INT32: "int32", onnx.TensorProto.UINT8: "uint8"}
 
 # A 400 px crop of the sample photo around its largest mole (x0, y0, x1, y1), a realistic check input.
 SAMPLE_CHECK_CROP = (416, 493, 816, 893)
@@ -74,14 +73,6 @@ def _rel(p) -> str:
 
 def maxdiff(a, b) -> float:
     return float(np.max(np.abs(np.asarray(a, dtype=np.float64) - np.asarray(b, dtype=np.float64))))
-
-
-def ort_session(path, threads: int | None = None) -> ort.InferenceSession:
-    opts = ort.SessionOptions()
-    if threads:
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
 
 
 # --------------------------------------------------------------------------------------
@@ -340,20 +331,6 @@ def time_session(path: Path, feed: dict, threads: int = 2, repeat: int = 5) -> f
         sess.run(None, feed)
         ts.append((time.perf_counter() - t0) * 1e3)
     return statistics.median(ts)
-
-
-def graph_tensors(path: Path) -> dict:
-    """Graph inputs (without initializers) and outputs with dtypes and shapes (-1 = dynamic)."""
-    g = onnx.load(str(path), load_external_data=False).graph
-    inits = {i.name for i in g.initializer}
-
-    def desc(v):
-        t = v.type.tensor_type
-        shape = [d.dim_value if d.HasField("dim_value") else -1 for d in t.shape.dim]
-        return {"name": v.name, "dtype": DTYPES.get(t.elem_type, str(t.elem_type)), "shape": shape}
-
-    return {"inputs": [desc(v) for v in g.input if v.name not in inits],
-            "outputs": [desc(v) for v in g.output]}
 
 
 def write_manifest(fam: Family, out: Path, variant: str) -> dict:

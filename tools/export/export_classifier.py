@@ -55,6 +55,7 @@ import torch  # noqa: E402
 
 import classify  # noqa: E402  (tools/reference/classify.py: the SDK's crop/resize/meta recipe)
 from assets import WORK, sha256_file  # noqa: E402
+from onnx_io import graph_tensors, ort_session  # noqa: E402
 
 OPSET = 18
 SEED = 1234
@@ -63,8 +64,6 @@ RULE_TOP1 = 0.99           # variant rule: top-1 agreement with fp32 on >= 99 % 
 RULE_MAXDIFF = 0.02        # ... and max abs probability difference <= 0.02 on every crop
 SAMPLE_PHOTO = REPO / "assets" / "samples" / "forearm-nevi.jpg"
 SAMPLE_SHA256 = "f6a85b92051ba202721b9464e3efbd1d442f918fd88d113a019575c85cbbad9c"
-DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.FLOAT16: "float16",
-          onnx.TensorProto.INT64: "int64", onnx.TensorProto.INT32: "int32", onnx.TensorProto.UINT8: "uint8"}
 
 # Lesion boxes (x0, y0, x1, y1, photo pixels) on the sample photo. The nevi were found with the
 # dark-blob detection of moles.py (L channel of CIE Lab, 25 px Gaussian background minus pixel
@@ -107,28 +106,6 @@ def log(msg: str) -> None:
 def _rel(p) -> str:
     p = Path(p).resolve()
     return str(p.relative_to(REPO)) if p.is_relative_to(REPO) else str(p)
-
-
-def ort_session(path, threads: int | None = None) -> ort.InferenceSession:
-    opts = ort.SessionOptions()
-    if threads:
-        opts.intra_op_num_threads = threads
-        opts.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
-
-
-def graph_tensors(path: Path) -> dict:
-    """Graph inputs (without initializers) and outputs with dtypes and shapes (-1 = dynamic)."""
-    g = onnx.load(str(path), load_external_data=False).graph
-    inits = {i.name for i in g.initializer}
-
-    def desc(v):
-        t = v.type.tensor_type
-        shape = [d.dim_value if d.HasField("dim_value") else -1 for d in t.shape.dim]
-        return {"name": v.name, "dtype": DTYPES.get(t.elem_type, str(t.elem_type)), "shape": shape}
-
-    return {"inputs": [desc(v) for v in g.input if v.name not in inits],
-            "outputs": [desc(v) for v in g.output]}
 
 
 EXPECTED_IO = {"inputs": [{"name": "image", "dtype": "float32", "shape": [1, 254, 254, 3]},
