@@ -79,7 +79,7 @@ fn main() -> ExitCode {
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
     let engine = Engine::new(EngineConfig::new(&args.model).with_threads(args.threads))?;
-    let options = ScanOptions { bbox: args.bbox, crop: args.crop, mask_mode: args.mask };
+    let options = ScanOptions { bbox: args.bbox, crop: args.crop, mask_mode: args.mask, ..ScanOptions::default() };
     if args.input.is_dir() {
         return scan_folder(&engine, &args, &options);
     }

@@ -162,6 +162,9 @@ pub struct ScanOptions {
     /// Mask mode; none means [`MaskMode::Lesion`].
     #[uniffi(default = None)]
     pub mask_mode: Option<MaskMode>,
+    /// Whether to remove hair before the model; none means yes.
+    #[uniffi(default = None)]
+    pub remove_hair: Option<bool>,
 }
 
 impl From<ScanOptions> for core::ScanOptions {
@@ -173,6 +176,8 @@ impl From<ScanOptions> for core::ScanOptions {
                 Some(CropPolicy::Auto) | None => core::CropPolicy::Auto,
             },
             mask_mode: o.mask_mode.map(Into::into).unwrap_or_default(),
+            hair_removal: if o.remove_hair == Some(false) { core::preprocess::HairRemoval::disabled() } else { core::preprocess::HairRemoval::default() },
+            ..core::ScanOptions::default()
         }
     }
 }

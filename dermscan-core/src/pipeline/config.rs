@@ -3,6 +3,7 @@
 use std::path::PathBuf;
 
 use crate::image::ImageLimits;
+use crate::preprocess::HairRemoval;
 use crate::model::ExecutionProvider;
 use crate::roi::{CropPolicy, RoiConfig};
 use crate::segment::{BoxPrompt, MaskMode};
@@ -62,7 +63,7 @@ impl EngineConfig {
 /// let opts = ScanOptions::default().with_box(BoxPrompt::new(10.0, 10.0, 60.0, 60.0)).with_crop(CropPolicy::None);
 /// assert!(opts.bbox.is_some());
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScanOptions {
     /// The lesion's box; `None` lets the lesion finder choose.
     pub bbox: Option<BoxPrompt>,
@@ -70,6 +71,18 @@ pub struct ScanOptions {
     pub crop: CropPolicy,
     /// How decoder tokens become the mask (default: the whole lesion).
     pub mask_mode: MaskMode,
+    /// Hair removal before the encoder (default: on).
+    pub hair_removal: HairRemoval,
+    /// Decode a second time with the box of the first mask when the lesion finder chose the
+    /// box (default: off; on the synthetic set it lowered the mean Dice from 0.8996 to 0.8954,
+    /// see the README).
+    pub refine: bool,
+}
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self { bbox: None, crop: CropPolicy::default(), mask_mode: MaskMode::default(), hair_removal: HairRemoval::default(), refine: false }
+    }
 }
 
 impl ScanOptions {
@@ -82,6 +95,18 @@ impl ScanOptions {
     /// Sets the mask mode.
     pub fn with_mask_mode(mut self, mode: MaskMode) -> Self {
         self.mask_mode = mode;
+        self
+    }
+
+    /// Sets hair removal before the encoder.
+    pub fn with_hair_removal(mut self, hair_removal: HairRemoval) -> Self {
+        self.hair_removal = hair_removal;
+        self
+    }
+
+    /// Turns the refinement pass on or off.
+    pub fn with_refine(mut self, refine: bool) -> Self {
+        self.refine = refine;
         self
     }
 

@@ -24,7 +24,7 @@ use crate::error::Result;
 use crate::image::Image;
 use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, runtime};
 use crate::roi::{self, LesionCandidate, context_window};
-use crate::segment::{BoxPrompt, ImageEmbedding, Mask, Prompt, Segmenter};
+use crate::segment::{BoxPrompt, EncodeOptions, ImageEmbedding, Mask, Prompt, Segmenter};
 
 /// Who chose the region of interest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -164,19 +164,56 @@ impl Engine {
             }
         };
         let window = context_window(options.crop, roi.bbox, image.width(), image.height(), self.segmenter.recipe().input.size);
-        let embedding = self.segmenter.encode_with(image, window, control)?;
+        let encode = EncodeOptions { window, hair_removal: options.hair_removal };
+        let embedding = self.segmenter.encode_with(image, &encode, control)?;
         control.enter(Stage::Decode)?;
-        let mask = self.segmenter.decode_with(&embedding, &Prompt::from_box(roi.bbox), options.mask_mode)?;
-        timings.preprocess = embedding.preprocess_ms();
-        timings.encoder = embedding.encoder_ms();
+        let mut mask = self.segmenter.decode_with(&embedding, &Prompt::from_box(roi.bbox), options.mask_mode)?;
         timings.decoder = mask.decoder_ms();
         timings.postprocess = mask.postprocess_ms();
+        if options.refine && roi.source == RoiSource::Auto {
+            if let Some(refined) = self.refine(&embedding, &roi.bbox, &mask, options)? {
+                mask = refined;
+                timings.decoder += mask.decoder_ms();
+                timings.postprocess += mask.postprocess_ms();
+            }
+        }
+        timings.preprocess = embedding.preprocess_ms();
+        timings.encoder = embedding.encoder_ms();
         timings.total = start.elapsed().as_secs_f64() * 1e3;
         tracing::info!(?timings, area = mask.area_px(), "scan done");
         control.report(Stage::Done);
         Ok(ScanResult { roi, candidates, mask, embedding, model: self.segmenter.info().clone(), timings })
     }
 }
+
+impl Engine {
+    /// The refinement pass: decodes again with the first mask's own box (plus a small
+    /// margin), which is tighter than the lesion finder's. Kept only when the first mask is
+    /// a plausible lesion inside the finder's box; otherwise `None`.
+    fn refine(&self, embedding: &ImageEmbedding, bbox: &BoxPrompt, first: &Mask, options: &ScanOptions) -> Result<Option<Mask>> {
+        let Some([x0, y0, x1, y1]) = first.bbox() else { return Ok(None) };
+        let (w, h) = ((x1 - x0) as f32, (y1 - y0) as f32);
+        let margin = REFINE_MARGIN * w.max(h);
+        let (iw, ih) = (first.width() as f32, first.height() as f32);
+        let tight = BoxPrompt::new(
+            (x0 as f32 - margin).max(0.0),
+            (y0 as f32 - margin).max(0.0),
+            (x1 as f32 + margin).min(iw),
+            (y1 as f32 + margin).min(ih),
+        );
+        let (bw, bh) = bbox.size();
+        // A first mask much smaller than the box is a part (or a hair) rather than the
+        // lesion: its box would lose the rest.
+        if (w * h) < 0.25 * bw * bh {
+            return Ok(None);
+        }
+        let _span = tracing::debug_span!("refine").entered();
+        Ok(Some(self.segmenter.decode_with(embedding, &Prompt::from_box(tight), options.mask_mode)?))
+    }
+}
+
+/// Margin around the first mask's box for the refinement pass, as a fraction of its longest side.
+const REFINE_MARGIN: f32 = 0.03;
 
 fn central_box(image: &Image) -> BoxPrompt {
     let (w, h) = (image.width() as f32, image.height() as f32);

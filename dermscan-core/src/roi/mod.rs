@@ -16,7 +16,7 @@ use imageproc::region_labelling::{Connectivity, connected_components};
 
 pub use self::crop::{CONTEXT_FACTOR, CropPolicy, context_window};
 use crate::image::Image;
-use crate::preprocess::{Interpolation, resize_plane_f32, resize_rgb};
+use crate::preprocess::{HairRemoval, Interpolation, remove_hair, resize_plane_f32, resize_rgb};
 use crate::segment::BoxPrompt;
 
 /// Settings of the lesion finder.
@@ -32,11 +32,17 @@ pub struct RoiConfig {
     pub box_margin: f32,
     /// Most candidates returned.
     pub max_candidates: usize,
+    /// Hair removal on the working copy before anything else.
+    pub hair_removal: HairRemoval,
+    /// Regions closer than this (as a fraction of the larger one's longest side) and of
+    /// similar contrast are fragments of one lesion (a multi-coloured lesion whose lighter
+    /// parts fall below the threshold) and are merged.
+    pub merge_distance: f32,
 }
 
 impl Default for RoiConfig {
     fn default() -> Self {
-        Self { work_size: 384, min_contrast: 14, min_area_fraction: 0.0004, box_margin: 0.08, max_candidates: 5 }
+        Self { work_size: 384, min_contrast: 14, min_area_fraction: 0.0004, box_margin: 0.08, max_candidates: 5, hair_removal: HairRemoval::default(), merge_distance: 0.35 }
     }
 }
 
@@ -77,7 +83,8 @@ pub fn find_lesions(image: &Image, config: &RoiConfig) -> Vec<LesionCandidate> {
     let (iw, ih) = (image.width(), image.height());
     let scale = (config.work_size as f32 / iw.max(ih) as f32).min(1.0);
     let (w, h) = (((iw as f32 * scale).round() as u32).max(1), ((ih as f32 * scale).round() as u32).max(1));
-    let small = resize_rgb(image.as_rgb(), iw, ih, w, h, Interpolation::Bilinear);
+    let mut small = resize_rgb(image.as_rgb(), iw, ih, w, h, Interpolation::Bilinear);
+    remove_hair(&mut small, w, h, w.max(h) as f32, &config.hair_removal);
 
     // Grey level weighted towards green and blue, where pigment contrasts most with skin.
     let grey = GrayImage::from_fn(w, h, |x, y| {
@@ -95,9 +102,10 @@ pub fn find_lesions(image: &Image, config: &RoiConfig) -> Vec<LesionCandidate> {
     });
 
     let high = otsu_level(&darkness).max(config.min_contrast);
-    let low = (high / 2).max(config.min_contrast / 2).max(1);
+    let low = (high / 3).max(config.min_contrast / 2).max(1);
     let strong = binarize(&darkness, high);
-    let weak = open(&binarize(&darkness, low), Norm::LInf, 1);
+    // Opening cuts thin bridges (hair remnants, creases) between a lesion and its surroundings.
+    let weak = open(&binarize(&darkness, low), Norm::L2, 2);
 
     // Regions of the weak mask that contain strong pixels (hysteresis).
     let labels = connected_components(&weak, Connectivity::Eight, Luma([0u8]));
@@ -147,9 +155,43 @@ pub fn find_lesions(image: &Image, config: &RoiConfig) -> Vec<LesionCandidate> {
         })
         .collect();
     candidates.sort_by(|a, b| b.score.total_cmp(&a.score));
+    let mut candidates = merge_fragments(candidates, config.merge_distance);
     candidates.truncate(config.max_candidates);
     tracing::debug!(found = candidates.len(), high, low, "roi candidates");
     candidates
+}
+
+/// Merges fragments into the better-ranked region they lie next to, in rank order. Two
+/// regions are fragments of one lesion when the gap between their boxes is at most
+/// `distance` times the larger box's longest side, both have at least half the other's
+/// contrast, and neither touches the frame.
+fn merge_fragments(ranked: Vec<LesionCandidate>, distance: f32) -> Vec<LesionCandidate> {
+    let mut merged: Vec<LesionCandidate> = Vec::with_capacity(ranked.len());
+    for c in ranked {
+        let host = merged.iter_mut().find(|m| {
+            let gap_x = (c.bbox.x0 - m.bbox.x1).max(m.bbox.x0 - c.bbox.x1).max(0.0);
+            let gap_y = (c.bbox.y0 - m.bbox.y1).max(m.bbox.y0 - c.bbox.y1).max(0.0);
+            let (mw, mh) = m.bbox.size();
+            let (cw, ch) = c.bbox.size();
+            let reach = distance * mw.max(mh).max(cw.max(ch));
+            !m.touches_border
+                && !c.touches_border
+                && gap_x.max(gap_y) <= reach
+                && c.contrast >= 0.5 * m.contrast
+                && m.contrast >= 0.5 * c.contrast
+        });
+        match host {
+            Some(m) => {
+                m.bbox = BoxPrompt::new(m.bbox.x0.min(c.bbox.x0), m.bbox.y0.min(c.bbox.y0), m.bbox.x1.max(c.bbox.x1), m.bbox.y1.max(c.bbox.y1));
+                m.contrast = (m.contrast * m.area_px + c.contrast * c.area_px) / (m.area_px + c.area_px).max(1.0);
+                m.area_px += c.area_px;
+                m.score += c.score;
+            }
+            None => merged.push(c),
+        }
+    }
+    merged.sort_by(|a, b| b.score.total_cmp(&a.score));
+    merged
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -49,6 +49,7 @@ pub struct ImageEmbedding {
     pub(crate) geometry: Geometry,
     pub(crate) preprocess_ms: f64,
     pub(crate) encoder_ms: f64,
+    pub(crate) hair_fraction: f32,
 }
 
 impl std::fmt::Debug for ImageEmbedding {
@@ -81,5 +82,10 @@ impl ImageEmbedding {
     /// Milliseconds spent in the encoder (ONNX Runtime).
     pub fn encoder_ms(&self) -> f64 {
         self.encoder_ms
+    }
+
+    /// Fraction of the encoder's input painted over by hair removal (0 when it was off).
+    pub fn hair_fraction(&self) -> f32 {
+        self.hair_fraction
     }
 }

@@ -30,7 +30,7 @@ use crate::error::{Error, InferenceError, ModelError, PromptError, Result};
 use crate::image::{Image, PixelRect};
 use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, create_session};
 use crate::pipeline::{Control, Stage};
-use crate::preprocess;
+use crate::preprocess::{self, HairRemoval};
 
 /// How the decoder's mask tokens become the mask.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -56,6 +56,38 @@ impl std::str::FromStr for MaskMode {
             "upstream" => Ok(Self::Upstream),
             other => Err(format!("mask mode must be `lesion` or `upstream`, not {other:?}")),
         }
+    }
+}
+
+/// What the encoder sees: which part of the image, and whether hair is removed first.
+///
+/// ```
+/// use dermscan_core::segment::EncodeOptions;
+/// use dermscan_core::image::PixelRect;
+/// let upstream = EncodeOptions::default();
+/// assert!(upstream.window.is_none() && !upstream.hair_removal.enabled);
+/// let scan = EncodeOptions::scan(Some(PixelRect { x: 0, y: 0, width: 300, height: 300 }));
+/// assert!(scan.hair_removal.enabled);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct EncodeOptions {
+    /// Part of the image to encode (`None`: the whole image).
+    pub window: Option<PixelRect>,
+    /// Hair removal on the resized input, before normalisation.
+    pub hair_removal: HairRemoval,
+}
+
+impl Default for EncodeOptions {
+    /// The whole image, exactly as upstream (no hair removal).
+    fn default() -> Self {
+        Self { window: None, hair_removal: HairRemoval::disabled() }
+    }
+}
+
+impl EncodeOptions {
+    /// What a scan uses: `window`, with hair removal on.
+    pub fn scan(window: Option<PixelRect>) -> Self {
+        Self { window, hair_removal: HairRemoval::default() }
     }
 }
 
@@ -131,22 +163,24 @@ impl Segmenter {
         }
     }
 
-    /// Runs the image encoder on `window` of `image` (the whole image when `None`).
+    /// Runs the image encoder on `window` of `image` (the whole image when `None`), exactly
+    /// as the family's upstream inference does.
     pub fn encode(&self, image: &Image, window: Option<PixelRect>) -> Result<ImageEmbedding> {
-        self.encode_with(image, window, &Control::default())
+        self.encode_with(image, &EncodeOptions { window, ..EncodeOptions::default() }, &Control::default())
     }
 
-    /// Like [`Segmenter::encode`], reporting progress and stopping early (even inside the
-    /// encoder run) when `control` is cancelled.
-    pub fn encode_with(&self, image: &Image, window: Option<PixelRect>, control: &Control) -> Result<ImageEmbedding> {
+    /// Like [`Segmenter::encode`] with `options` (window, hair removal), reporting progress
+    /// and stopping early (even inside the encoder run) when `control` is cancelled.
+    pub fn encode_with(&self, image: &Image, options: &EncodeOptions, control: &Control) -> Result<ImageEmbedding> {
         control.enter(Stage::Preprocess)?;
         let _span = tracing::info_span!("encode", model = %self.info.name).entered();
         let t0 = Instant::now();
-        let window = window.map_or(PixelRect::full(image.width(), image.height()), |w| w.clamp_to(image.width(), image.height()));
+        let window = options.window.map_or(PixelRect::full(image.width(), image.height()), |w| w.clamp_to(image.width(), image.height()));
+        let photo_side = image.width().max(image.height());
         let input = if window.is_full(image.width(), image.height()) {
-            preprocess::prepare(image, &self.recipe.input)
+            preprocess::prepare_with(image, &self.recipe.input, &options.hair_removal, photo_side)
         } else {
-            preprocess::prepare(&image.crop(window), &self.recipe.input)
+            preprocess::prepare_with(&image.crop(window), &self.recipe.input, &options.hair_removal, photo_side)
         };
         let preprocess_ms = t0.elapsed().as_secs_f64() * 1e3;
 
@@ -189,6 +223,7 @@ impl Segmenter {
             },
             preprocess_ms,
             encoder_ms,
+            hair_fraction: input.hair_fraction,
         })
     }
 

@@ -115,6 +115,7 @@ impl DsScanOptions {
             bbox: (has_box != 0).then_some(BoundingBox { x0, y0, x1, y1 }),
             crop: Some(DsCropPolicy::from_raw(crop)?),
             mask_mode: Some(DsMaskMode::from_raw(mask_mode)?),
+            remove_hair: None,
         })
     }
 }
