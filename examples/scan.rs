@@ -3,21 +3,29 @@
 //! ```text
 //! cargo run --release --example scan -- [IMAGE|FOLDER] [--box x0,y0,x1,y1] [--crop auto|none]
 //!                                       [--mask lesion|upstream] [--model DIR] [--out DIR] [--threads N]
+//!                                       [--classifier DIR | --no-classifier] [--scale MM_PER_PX]
+//!                                       [--age YEARS] [--sex female|male|unknown] [--site SITE]
 //! ```
-//! Writes `OUT/result.json`, `OUT/mask.png` (8-bit 0/255, size of the oriented photo) and
-//! `OUT/overlay.png` (photo, mask outline, box). With no IMAGE it scans the bundled sample.
+//! Writes `OUT/result.json` (box, mask, `features` with the ABCD scores, `classification`,
+//! `risk`, `quality`), `OUT/mask.png` (8-bit 0/255, size of the oriented photo),
+//! `OUT/overlay.png` (photo, mask outline, box, principal axes, ABCD summary, risk level) and
+//! `OUT/colours.png` (the colour regions counted for C). With no IMAGE it scans the bundled
+//! sample; the classifier is `models/ham10000-xception` unless told otherwise.
 //! Given a folder it writes `OUT/<name>/...` per image and `OUT/summary.csv`, and reports bad
 //! files without stopping.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-use dermscan::{BoxPrompt, CropPolicy, Engine, EngineConfig, Image, MaskMode, ScanOptions, ScanResult};
+use dermscan::classify::{BodySite, PatientMetadata, Sex};
+use dermscan::features::colour_regions;
+use dermscan::{BoxPrompt, CropPolicy, Engine, EngineConfig, Image, MaskMode, RiskLevel, ScanOptions, ScanResult};
 use image::{Rgb, RgbImage};
-use imageproc::drawing::{draw_filled_circle_mut, draw_hollow_rect_mut};
+use imageproc::drawing::{draw_filled_circle_mut, draw_filled_rect_mut, draw_hollow_rect_mut, draw_line_segment_mut};
 use imageproc::rect::Rect;
 
 const SAMPLE: &str = "assets/samples/forearm-nevi.jpg";
+const CLASSIFIER: &str = "models/ham10000-xception";
 const IMAGE_EXTENSIONS: [&str; 3] = ["jpg", "jpeg", "png"];
 
 struct Args {
@@ -28,6 +36,9 @@ struct Args {
     model: PathBuf,
     out: PathBuf,
     threads: usize,
+    classifier: Option<PathBuf>,
+    mm_per_px: Option<f32>,
+    metadata: PatientMetadata,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -39,6 +50,9 @@ fn parse_args() -> Result<Args, String> {
         model: PathBuf::from("models/litemedsam"),
         out: PathBuf::from("out"),
         threads: 0,
+        classifier: Some(PathBuf::from(CLASSIFIER)),
+        mm_per_px: None,
+        metadata: PatientMetadata::default(),
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -54,8 +68,17 @@ fn parse_args() -> Result<Args, String> {
             "--model" => args.model = value("--model")?.into(),
             "--out" => args.out = value("--out")?.into(),
             "--threads" => args.threads = value("--threads")?.parse().map_err(|e| format!("--threads: {e}"))?,
+            "--classifier" => args.classifier = Some(value("--classifier")?.into()),
+            "--no-classifier" => args.classifier = None,
+            "--scale" => args.mm_per_px = Some(value("--scale")?.parse().map_err(|e| format!("--scale: {e}"))?),
+            "--age" => args.metadata.age_years = Some(value("--age")?.parse().map_err(|e| format!("--age: {e}"))?),
+            "--sex" => args.metadata.sex = Some(value("--sex")?.parse::<Sex>().map_err(|e| format!("--sex: {e}"))?),
+            "--site" => args.metadata.site = Some(value("--site")?.parse::<BodySite>().map_err(|e| format!("--site: {e}"))?),
             "-h" | "--help" => {
-                println!("usage: scan [IMAGE|FOLDER] [--box x0,y0,x1,y1] [--crop auto|none] [--mask lesion|upstream] [--model DIR] [--out DIR] [--threads N]");
+                println!(
+                    "usage: scan [IMAGE|FOLDER] [--box x0,y0,x1,y1] [--crop auto|none] [--mask lesion|upstream] [--model DIR] [--out DIR] [--threads N]\n\
+                     \x20           [--classifier DIR | --no-classifier] [--scale MM_PER_PX] [--age YEARS] [--sex female|male|unknown] [--site SITE]"
+                );
                 std::process::exit(0);
             }
             flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}")),
@@ -78,19 +101,25 @@ fn main() -> ExitCode {
 
 fn run() -> Result<(), Box<dyn std::error::Error>> {
     let args = parse_args()?;
-    let engine = Engine::new(EngineConfig::new(&args.model).with_threads(args.threads))?;
-    let options = ScanOptions { bbox: args.bbox, crop: args.crop, mask_mode: args.mask, ..ScanOptions::default() };
+    let mut config = EngineConfig::new(&args.model).with_threads(args.threads);
+    if let Some(dir) = &args.classifier {
+        config = config.with_classifier(dir);
+    }
+    let engine = Engine::new(config)?;
+    let options = ScanOptions { bbox: args.bbox, crop: args.crop, mask_mode: args.mask, mm_per_px: args.mm_per_px, metadata: args.metadata, ..ScanOptions::default() };
     if args.input.is_dir() {
         return scan_folder(&engine, &args, &options);
     }
     let result = scan_file(&engine, &args.input, &options, &args.out)?;
     println!(
-        "{}: lesion {} px, box {:?} ({}), model IoU {:.3}, {:.0} ms -> {}",
+        "{}: lesion {} px, box {:?} ({}), model IoU {:.3}, risk {}, {} quality warning(s), {:.0} ms -> {}",
         args.input.display(),
         result.mask.area_px(),
         result.roi.bbox.to_array().map(|v| v.round()),
         if args.bbox.is_some() { "user" } else { "auto" },
         result.mask.iou_score(),
+        result.risk.level.as_str(),
+        result.quality.warnings.len(),
         result.timings.total,
         args.out.join("result.json").display()
     );
@@ -104,6 +133,7 @@ fn scan_file(engine: &Engine, path: &Path, options: &ScanOptions, out: &Path) ->
     let result = engine.scan(&image, options)?;
     std::fs::create_dir_all(out)?;
     std::fs::write(out.join("mask.png"), result.mask.to_png())?;
+    colours_picture(&image, &result)?.save(out.join("colours.png"))?;
     overlay(image, &result).save(out.join("overlay.png"))?;
     std::fs::write(out.join("result.json"), serde_json::to_string_pretty(&result_json(path, &result, options, decode_ms))?)?;
     Ok(result)
@@ -132,6 +162,35 @@ fn result_json(path: &Path, r: &ScanResult, options: &ScanOptions, decode_ms: f6
             "contour": r.mask.contour(),
         },
         "model": r.model,
+        "features": r.features.as_ref().map(|f| {
+            let m = &f.measurements;
+            serde_json::json!({
+                "abcd": {
+                    "a": f.abcd.a, "b": f.abcd.b, "c": f.abcd.c, "d_proxy": f.abcd.d_proxy,
+                    "tds": f.abcd.tds, "tds_is_proxy": true, "band": f.abcd.band, "colours": f.abcd.colours,
+                },
+                "diameter_px": m.diameter_px,
+                "diameter_mm": m.diameter_mm,
+                "area_px": m.area_px,
+                "area_mm2": m.area_mm2,
+                "perimeter_px": m.perimeter_px,
+                "perimeter_mm": m.perimeter_mm,
+                "major_axis_px": m.major_axis_px,
+                "minor_axis_px": m.minor_axis_px,
+                "major_axis_mm": m.major_axis_mm,
+                "minor_axis_mm": m.minor_axis_mm,
+                "orientation_deg": m.orientation_deg,
+                "mm_per_px": options.mm_per_px,
+                "detail": f,
+            })
+        }),
+        "classification": r.classification.as_ref().map(|c| c.probabilities.iter().map(|p| (p.label.clone(), serde_json::json!(p.probability))).collect::<serde_json::Map<_, _>>()),
+        "classifier": r.classification.as_ref().map(|c| serde_json::json!({
+            "top": c.top, "malignant_probability": c.malignant_probability, "crop": c.crop,
+            "probabilities": c.probabilities, "model": c.model, "metadata": options.metadata,
+        })),
+        "risk": r.risk,
+        "quality": r.quality,
         "timings_ms": {
             "decode_image": decode_ms,
             "roi": t.roi,
@@ -139,13 +198,16 @@ fn result_json(path: &Path, r: &ScanResult, options: &ScanOptions, decode_ms: f6
             "encoder": t.encoder,
             "decoder": t.decoder,
             "postprocess": t.postprocess,
+            "analysis": t.analysis,
+            "classifier": t.classifier,
             "scan_total": t.total,
         },
         "disclaimer": dermscan::NOT_A_DIAGNOSIS,
     })
 }
 
-/// The photo with the mask outline (yellow) and the prompt box (cyan).
+/// The photo with the mask outline (yellow), the prompt box (cyan), the principal axes
+/// (magenta), and a caption with the ABCD summary and the risk level.
 fn overlay(image: Image, r: &ScanResult) -> RgbImage {
     let mut canvas = image.into_rgb_image();
     let thickness = (canvas.width().max(canvas.height()) / 500).max(1) as i32;
@@ -158,7 +220,88 @@ fn overlay(image: Image, r: &ScanResult) -> RgbImage {
         let (w, h) = ((b.x1 - b.x0) as u32 + 2 * k as u32 + 2, (b.y1 - b.y0) as u32 + 2 * k as u32 + 2);
         draw_hollow_rect_mut(&mut canvas, Rect::at(x0, y0).of_size(w.max(1), h.max(1)), Rgb([0, 220, 255]));
     }
+    let mut lines = Vec::new();
+    if let Some(f) = &r.features {
+        for [p, q] in [f.axes.major, f.axes.minor] {
+            for k in -(thickness / 2)..=(thickness / 2) {
+                let o = k as f32;
+                draw_line_segment_mut(&mut canvas, (p[0] as f32 + o, p[1] as f32), (q[0] as f32 + o, q[1] as f32), Rgb([255, 0, 200]));
+            }
+        }
+        let a = &f.abcd;
+        lines.push(format!("A {} B {} C {} D* {}  TDS* {:.2}", a.a, a.b, a.c, a.d_proxy, a.tds));
+        let d = &f.measurements;
+        lines.push(match d.diameter_mm {
+            Some(mm) => format!("DIAMETER {mm:.1} MM"),
+            None => format!("DIAMETER {:.0} PX", d.diameter_px),
+        });
+    }
+    if let Some(c) = &r.classification {
+        lines.push(format!("TOP {} {:.0}%  MALIGNANT {:.0}%", c.top.to_uppercase(), 100.0 * c.probabilities.iter().find(|p| p.label == c.top).map_or(0.0, |p| p.probability), 100.0 * c.malignant_probability));
+    }
+    lines.push(format!("RISK {}", r.risk.level.as_str().to_uppercase()));
+    lines.push("*PROXY. SCREENING AID, NOT A DIAGNOSIS".into());
+    let risk_colour = match r.risk.level {
+        RiskLevel::Low => Rgb([120, 230, 120]),
+        RiskLevel::Medium => Rgb([255, 200, 0]),
+        RiskLevel::High => Rgb([255, 80, 80]),
+    };
+    caption(&mut canvas, &lines, risk_colour);
     canvas
+}
+
+/// The colour regions counted for C: each lesion pixel painted with the Stolz colour it was
+/// assigned, everything else greyed out.
+fn colours_picture(image: &Image, r: &ScanResult) -> Result<RgbImage, Box<dyn std::error::Error>> {
+    let mut canvas = image.clone().into_rgb_image();
+    for p in canvas.pixels_mut() {
+        let grey = ((u16::from(p[0]) + u16::from(p[1]) + u16::from(p[2])) / 6) as u8;
+        *p = Rgb([grey, grey, grey]);
+    }
+    if r.mask.area_px() > 0 {
+        let labels = colour_regions(image, &r.mask)?;
+        let width = canvas.width() as usize;
+        for (i, label) in labels.iter().enumerate() {
+            if let Some(colour) = label {
+                canvas.put_pixel((i % width) as u32, (i / width) as u32, Rgb(colour.display_rgb()));
+            }
+        }
+    }
+    if let Some(f) = &r.features {
+        let names: Vec<String> = f.abcd.colours.iter().map(|c| format!("{c:?}").to_uppercase()).collect();
+        caption(&mut canvas, &[format!("C = {}: {}", f.abcd.c, names.join(" "))], Rgb([255, 255, 255]));
+    }
+    Ok(canvas)
+}
+
+/// Writes `lines` in the top-left corner on a dark band, in an 8x8 bitmap font scaled to the
+/// photo (the last line in white, the others in `colour`).
+fn caption(canvas: &mut RgbImage, lines: &[String], colour: Rgb<u8>) {
+    let scale = (canvas.width().max(canvas.height()) / 500).max(1);
+    let line_h = 10 * scale;
+    let width = lines.iter().map(|l| l.len() as u32).max().unwrap_or(0) * 8 * scale + 4 * scale;
+    let height = lines.len() as u32 * line_h + 2 * scale;
+    draw_filled_rect_mut(canvas, Rect::at(0, 0).of_size(width.min(canvas.width()).max(1), height.min(canvas.height()).max(1)), Rgb([20, 20, 20]));
+    for (n, line) in lines.iter().enumerate() {
+        let ink = if n + 1 == lines.len() && lines.len() > 1 { Rgb([255, 255, 255]) } else { colour };
+        for (k, ch) in line.chars().enumerate() {
+            let glyph = font8x8::legacy::BASIC_LEGACY.get(ch as usize).copied().unwrap_or([0; 8]);
+            for (gy, row) in glyph.iter().enumerate() {
+                for gx in 0..8 {
+                    if row >> gx & 1 == 1 {
+                        let (x, y) = (2 * scale + (k as u32 * 8 + gx) * scale, scale + n as u32 * line_h + gy as u32 * scale);
+                        for dy in 0..scale {
+                            for dx in 0..scale {
+                                if x + dx < canvas.width() && y + dy < canvas.height() {
+                                    canvas.put_pixel(x + dx, y + dy, ink);
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 fn scan_folder(engine: &Engine, args: &Args, options: &ScanOptions) -> Result<(), Box<dyn std::error::Error>> {
@@ -173,7 +316,7 @@ fn scan_folder(engine: &Engine, args: &Args, options: &ScanOptions) -> Result<()
     std::fs::create_dir_all(&args.out)?;
     let bar = indicatif::ProgressBar::new(files.len() as u64);
     bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
-    let mut csv = String::from("file,status,roi_source,box_x0,box_y0,box_x1,box_y1,area_px,iou_score,total_ms,error\n");
+    let mut csv = String::from("file,status,roi_source,box_x0,box_y0,box_x1,box_y1,area_px,iou_score,total_ms,error,risk_level,tds_proxy,top_class,quality_warnings\n");
     let mut failed = 0;
     for path in &files {
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
@@ -183,12 +326,21 @@ fn scan_folder(engine: &Engine, args: &Args, options: &ScanOptions) -> Result<()
             Ok(r) => {
                 let [x0, y0, x1, y1] = r.roi.bbox.to_array();
                 let source = if args.bbox.is_some() { "user" } else { "auto" };
-                csv += &format!("{file},ok,{source},{x0:.1},{y0:.1},{x1:.1},{y1:.1},{},{:.4},{:.1},\n", r.mask.area_px(), r.mask.iou_score(), r.timings.total);
+                csv += &format!(
+                    "{file},ok,{source},{x0:.1},{y0:.1},{x1:.1},{y1:.1},{},{:.4},{:.1},,{},{},{},{}\n",
+                    r.mask.area_px(),
+                    r.mask.iou_score(),
+                    r.timings.total,
+                    r.risk.level.as_str(),
+                    r.features.as_ref().map_or(String::new(), |f| format!("{:.2}", f.abcd.tds)),
+                    r.classification.as_ref().map_or("", |c| c.top.as_str()),
+                    r.quality.warnings.len()
+                );
             }
             Err(e) => {
                 failed += 1;
                 bar.println(format!("skipped {}: {e}", path.display()));
-                csv += &format!("{file},error,,,,,,,,,{}\n", csv_field(&e.to_string()));
+                csv += &format!("{file},error,,,,,,,,,{},,,,\n", csv_field(&e.to_string()));
             }
         }
         bar.inc(1);

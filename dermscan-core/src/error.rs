@@ -26,6 +26,12 @@ pub enum Error {
     /// Running a model failed.
     #[error(transparent)]
     Inference(#[from] InferenceError),
+    /// Patient metadata for the classifier is out of range or not recognised.
+    #[error(transparent)]
+    Metadata(#[from] MetadataError),
+    /// Lesion measurements or dermoscopy features could not be computed.
+    #[error(transparent)]
+    Features(#[from] FeatureError),
     /// The caller cancelled the call (see [`crate::pipeline::CancelToken`]).
     #[error("the call was cancelled")]
     Cancelled,
@@ -253,6 +259,27 @@ pub enum PromptError {
     },
 }
 
+/// Problems with the patient metadata given to the classifier.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum MetadataError {
+    /// The age is not a finite number of years within the accepted range.
+    #[error("age {age} is not a number of years within {min}..={max}; leave it out if it is unknown")]
+    AgeOutOfRange {
+        /// Age given.
+        age: f32,
+        /// Lowest accepted age.
+        min: f32,
+        /// Highest accepted age.
+        max: f32,
+    },
+    /// A body-site name that is neither a site group nor a HAM10000 localisation.
+    #[error("unknown body site {0:?} (use arm, head-or-neck, leg-or-genital, trunk, unknown, or a HAM10000 localisation such as back or face)")]
+    UnknownSite(String),
+    /// A sex that is not female, male or unknown.
+    #[error("unknown sex {0:?} (use female, male or unknown)")]
+    UnknownSex(String),
+}
+
 /// Problems while running a model.
 #[derive(Debug, thiserror::Error)]
 pub enum InferenceError {
@@ -277,4 +304,27 @@ pub enum InferenceError {
     /// An internal lock was poisoned by a panic in another thread.
     #[error("{0} is unusable after a panic in another thread")]
     Poisoned(&'static str),
+}
+
+/// Problems computing lesion measurements and dermoscopy features ([`crate::features`]).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FeatureError {
+    /// The mask has no lesion pixel.
+    #[error("the lesion mask is empty: nothing to measure")]
+    EmptyMask,
+    /// The mask and the image differ in size.
+    #[error("mask is {mask_width}x{mask_height} but the image is {image_width}x{image_height}; they must match")]
+    SizeMismatch {
+        /// Image width.
+        image_width: u32,
+        /// Image height.
+        image_height: u32,
+        /// Mask width.
+        mask_width: u32,
+        /// Mask height.
+        mask_height: u32,
+    },
+    /// The scale `mm_per_px` is not finite or not positive.
+    #[error("scale mm_per_px = {0} is invalid: it must be a finite number above 0")]
+    InvalidScale(f32),
 }

@@ -7,22 +7,33 @@
 //! **Derm-Scan is a screening aid, not a diagnosis.** Results must be presented as such.
 //!
 //! Stages, one module each: [`image`] (input) → [`roi`] (where is the lesion) →
-//! [`preprocess`] → [`segment`] (encoder once, decoder per prompt) → [`pipeline`] (the whole
-//! scan, with per-stage timings). [`model`] loads and verifies model bundles and the
-//! runtime; [`error`] holds one error enum per concern.
+//! [`preprocess`] (resize, normalise, hair removal) → [`segment`] (encoder once, decoder per
+//! prompt) → [`features`] (measurements and the dermoscopy ABCD rule, TDS as a proxy) →
+//! [`classify`] (a classifier bundle on a crop around the lesion, optional patient metadata)
+//! → [`risk`] (level and reasons) alongside [`quality`] (is the photo good enough) →
+//! [`pipeline`] (the whole scan, with per-stage timings). [`model`] loads and verifies model
+//! bundles and the runtime; [`error`] holds one error enum per concern.
 
+pub mod classify;
 pub mod error;
+pub mod features;
 pub mod image;
 pub mod model;
 pub mod pipeline;
 pub mod preprocess;
+pub mod quality;
+pub mod risk;
 pub mod roi;
 pub mod segment;
 
-pub use crate::error::{Error, Result};
+pub use crate::classify::{BodySite, ClassProbability, Classification, Classifier, PatientMetadata, Sex};
+pub use crate::error::{Error, FeatureError, MetadataError, Result};
+pub use crate::features::{Abcd, FeatureConfig, Features, Measurements, PrincipalAxes, StolzColour, TdsBand};
 pub use crate::image::{Image, ImageLimits, PixelFormat, PixelRect};
 pub use crate::model::{ExecutionProvider, ModelBundle, ModelInfo};
 pub use crate::pipeline::{CancelToken, Control, Engine, EngineConfig, Progress, Roi, RoiSource, ScanOptions, ScanResult, Stage, StageTimings};
+pub use crate::quality::{QualityConfig, QualityIssue, QualityReport, QualityWarning, Strictness, assess as assess_quality};
+pub use crate::risk::{RiskAssessment, RiskLevel, RiskThresholds};
 pub use crate::roi::CropPolicy;
 pub use crate::roi::LesionCandidate;
 pub use crate::segment::{BoxPrompt, ImageEmbedding, Mask, MaskMode, PointLabel, Prompt, Segmenter};

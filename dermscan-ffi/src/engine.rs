@@ -7,6 +7,7 @@ use dermscan_core as core;
 use crate::error::{DermscanError, guard};
 use crate::image::ImageSource;
 use crate::progress::{Cancellation, ProgressListener, control, run_async};
+use crate::analysis::{Classification, LesionFeatures, QualityReport, RiskAssessment};
 use crate::types::{
     BoundingBox, EngineConfig, LesionCandidate, MaskMode, ModelInfo, ModelRuns, PixelRegion, Point, Prompt, RoiSource, ScanOptions,
     StageTimings,
@@ -111,7 +112,7 @@ impl Engine {
 fn scan(engine: &core::Engine, image: &ImageSource, options: ScanOptions, control: &core::Control) -> Result<ScanResult, DermscanError> {
     let _span = tracing::info_span!("ffi_scan").entered();
     let image = image.load(&engine.config().image_limits)?;
-    let result = engine.scan_with(&image, &options.into(), control)?;
+    let result = engine.scan_with(&image, &options.to_core()?, control)?;
     Ok(ScanResult::from(result))
 }
 
@@ -128,8 +129,16 @@ pub struct ScanResult {
     pub mask: Arc<Mask>,
     /// The encoder output, kept for re-prompting with `Engine.decode`.
     pub embedding: Arc<Embedding>,
-    /// The model that produced it.
+    /// The segmentation model that produced it.
     pub model: ModelInfo,
+    /// Measurements and ABCD scores (none when the mask is empty).
+    pub features: Option<LesionFeatures>,
+    /// The classifier's probabilities (none without a classifier bundle).
+    pub classification: Option<Classification>,
+    /// Risk level with its reasons and the not-a-diagnosis statement.
+    pub risk: RiskAssessment,
+    /// Photo quality warnings with retake advice.
+    pub quality: QualityReport,
     /// Time per stage.
     pub timings: StageTimings,
 }
@@ -143,6 +152,10 @@ impl From<core::ScanResult> for ScanResult {
             mask: Arc::new(Mask { inner: r.mask }),
             embedding: Arc::new(Embedding { inner: r.embedding }),
             model: (&r.model).into(),
+            features: r.features.as_ref().map(Into::into),
+            classification: r.classification.as_ref().map(Into::into),
+            risk: (&r.risk).into(),
+            quality: (&r.quality).into(),
             timings: r.timings.into(),
         }
     }

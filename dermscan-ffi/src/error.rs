@@ -46,6 +46,7 @@ impl From<CoreError> for DermscanError {
             CoreError::Runtime(_) => Self::Runtime(message),
             CoreError::Prompt(_) => Self::Prompt(message),
             CoreError::Inference(_) => Self::Inference(message),
+            CoreError::Metadata(_) | CoreError::Features(_) => Self::InvalidArgument(message),
             CoreError::Cancelled => Self::Cancelled,
         }
     }

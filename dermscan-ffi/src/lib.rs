@@ -10,6 +10,7 @@
 //! - [`types`]: plain records and enums (boxes, points, options, timings, model info).
 //! - [`image`]: photos in (encoded bytes or a raw camera buffer).
 //! - [`engine`]: the engine, scans, the kept embedding, masks.
+//! - [`analysis`]: measurements and ABCD, classification, risk, photo quality.
 //! - [`progress`]: progress callbacks, cancellation, and the worker that runs async calls.
 //! - [`c_api`]: the `extern "C"` surface declared in `dermscan.h`.
 //!
@@ -21,6 +22,7 @@
 
 uniffi::setup_scaffolding!("dermscan");
 
+pub mod analysis;
 pub mod c_api;
 pub mod engine;
 pub mod error;

@@ -29,6 +29,8 @@ pub enum ProgressStage {
     Encode,
     /// Running the mask decoder.
     Decode,
+    /// Measuring, classifying, checking the photo, weighing the risk.
+    Analyse,
     /// Finished.
     Done,
 }
@@ -43,6 +45,7 @@ impl From<Stage> for ProgressStage {
             Stage::Preprocess => Self::Preprocess,
             Stage::Encode => Self::Encode,
             Stage::Decode => Self::Decode,
+            Stage::Analyse => Self::Analyse,
             Stage::Done => Self::Done,
         }
     }

@@ -151,7 +151,7 @@ impl From<MaskMode> for core::MaskMode {
 
 /// Options for one scan. Every field is optional: `ScanOptions()` scans with the lesion
 /// finder, the automatic crop and the whole-lesion mask.
-#[derive(Debug, Clone, Copy, Default, PartialEq, uniffi::Record)]
+#[derive(Debug, Clone, Default, PartialEq, uniffi::Record)]
 pub struct ScanOptions {
     /// The lesion's box; none lets the lesion finder choose.
     #[uniffi(default = None)]
@@ -165,11 +165,30 @@ pub struct ScanOptions {
     /// Whether to remove hair before the model; none means yes.
     #[uniffi(default = None)]
     pub remove_hair: Option<bool>,
+    /// Millimetres per pixel, when known (measurements then come in mm too).
+    #[uniffi(default = None)]
+    pub mm_per_px: Option<f32>,
+    /// Age in years for the classifier (0 to 120).
+    #[uniffi(default = None)]
+    pub age_years: Option<f32>,
+    /// Sex for the classifier.
+    #[uniffi(default = None)]
+    pub sex: Option<crate::analysis::Sex>,
+    /// Body site for the classifier: `arm`, `head-or-neck`, `leg-or-genital`, `trunk`,
+    /// `unknown`, or a HAM10000 localisation such as `back` or `face`.
+    #[uniffi(default = None)]
+    pub body_site: Option<String>,
 }
 
-impl From<ScanOptions> for core::ScanOptions {
-    fn from(o: ScanOptions) -> Self {
-        core::ScanOptions {
+impl ScanOptions {
+    /// The core options; an unknown body site is an error.
+    pub(crate) fn to_core(&self) -> Result<core::ScanOptions, crate::DermscanError> {
+        let o = self;
+        let site = match &o.body_site {
+            Some(name) => Some(name.parse::<core::classify::BodySite>().map_err(|e| crate::DermscanError::from(core::Error::from(e)))?),
+            None => None,
+        };
+        Ok(core::ScanOptions {
             bbox: o.bbox.map(Into::into),
             crop: match o.crop {
                 Some(CropPolicy::WholeImage) => core::CropPolicy::None,
@@ -177,8 +196,10 @@ impl From<ScanOptions> for core::ScanOptions {
             },
             mask_mode: o.mask_mode.map(Into::into).unwrap_or_default(),
             hair_removal: if o.remove_hair == Some(false) { core::preprocess::HairRemoval::disabled() } else { core::preprocess::HairRemoval::default() },
+            mm_per_px: o.mm_per_px,
+            metadata: core::classify::PatientMetadata { age_years: o.age_years, sex: o.sex.map(Into::into), site },
             ..core::ScanOptions::default()
-        }
+        })
     }
 }
 
@@ -224,6 +245,10 @@ pub struct EngineConfig {
     /// Largest photo accepted, in pixels; none: 50 megapixels.
     #[uniffi(default = None)]
     pub max_pixels: Option<u64>,
+    /// Folder of the classifier bundle (e.g. `models/ham10000-xception`); none: scans are
+    /// measured and explained but not classified.
+    #[uniffi(default = None)]
+    pub classifier_dir: Option<String>,
 }
 
 impl EngineConfig {
@@ -236,6 +261,9 @@ impl EngineConfig {
         }
         if let Some(max) = self.max_pixels {
             config.image_limits.max_pixels = max;
+        }
+        if let Some(dir) = &self.classifier_dir {
+            config = config.with_classifier(dir);
         }
         config
     }
@@ -314,6 +342,10 @@ pub struct StageTimings {
     pub decoder_ms: f64,
     /// Mask upscaling and cleaning.
     pub postprocess_ms: f64,
+    /// Measurements, quality gate and risk.
+    pub analysis_ms: f64,
+    /// Classifier (crop and model run).
+    pub classifier_ms: f64,
     /// The whole scan.
     pub total_ms: f64,
 }
@@ -326,6 +358,8 @@ impl From<core::StageTimings> for StageTimings {
             encoder_ms: t.encoder,
             decoder_ms: t.decoder,
             postprocess_ms: t.postprocess,
+            analysis_ms: t.analysis,
+            classifier_ms: t.classifier,
             total_ms: t.total,
         }
     }

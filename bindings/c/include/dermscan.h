@@ -273,6 +273,21 @@ enum DsStatus ds_engine_new(const char *model_dir,
                             struct DsEngine **out);
 
 /**
+ * Like `ds_engine_new`, also loading the classifier bundle in `classifier_dir` (for example
+ * "models/ham10000-xception"; NULL: no classifier). Scans then carry the classifier's
+ * probabilities in `ds_scan_json`'s `classification` and its share in `risk`. A segmenter
+ * bundle given as the classifier, or the reverse, is `DS_MODEL_ERROR`.
+ *
+ * # Safety
+ * As `ds_engine_new`; `classifier_dir` is NULL or a NUL-terminated string.
+ */
+enum DsStatus ds_engine_new_with_classifier(const char *model_dir,
+                                            const char *classifier_dir,
+                                            const char *runtime_library,
+                                            uint32_t threads,
+                                            struct DsEngine **out);
+
+/**
  * Frees an engine. NULL is accepted. Scans and masks made with it stay valid (re-prompting
  * them needs an engine with the same model).
  *
@@ -351,8 +366,18 @@ void ds_scan_free(struct DsScan *scan);
  *  "mask": {"width", "height", "area_px", "iou_score", "bbox": {...} | null,
  *           "contour": [{"x", "y"}, ...]},
  *  "model": {"name", "family", "version", "variant", "sha256"},
+ *  "features": {"measurements": {"area_px", "perimeter_px", "diameter_px", "major_axis_px",
+ *                                "minor_axis_px", "orientation_deg", "area_mm2", ... "_mm" | null},
+ *               "abcd": {"a", "b", "c", "d_proxy", "tds_proxy", "band", "colours": [...]},
+ *               "centroid", "major_axis", "minor_axis"} | null,
+ *  "classification": {"probabilities": [{"label", "name", "probability"}], "top",
+ *                     "malignant_probability", "crop", "model"} | null,
+ *  "risk": {"level": "low" | "medium" | "high",
+ *           "reasons": [{"code", "level", "value", "threshold", "text"}], "disclaimer"},
+ *  "quality": {"acceptable", "warnings": [{"issue", "measured", "threshold", "message", "advice"}],
+ *              "blur_sigma_px", "brightness", "glare_fraction"},
  *  "timings_ms": {"roi_ms", "preprocess_ms", "encoder_ms", "decoder_ms", "postprocess_ms",
- *                 "total_ms"},
+ *                 "analysis_ms", "classifier_ms", "total_ms"},
  *  "disclaimer": "Derm-Scan is a screening aid, not a medical diagnosis. ..."}
  * ```
  *

@@ -163,6 +163,42 @@ fun main() {
             Engine(EngineConfig(modelDir = File(root, "models/litemedsam").path, runtimeLibrary = File(root, "README.md").path))
         }
     }
+    check("the sample photo is measured, classified, explained and quality-checked") {
+        val engine = Engine(EngineConfig(
+            modelDir = File(root, "models/litemedsam").path,
+            classifierDir = File(root, "models/ham10000-xception").path,
+            threads = 2u,
+        ))
+        val scan = engine.scan(encoded(sample), ScanOptions(ageYears = 45f, sex = Sex.FEMALE, bodySite = "arm", mmPerPx = 0.05f))
+        val f = scan.features ?: throw AssertionError("no features")
+        val m = f.measurements
+        val disc = 2.0 * Math.sqrt(scan.mask.areaPx().toDouble() / Math.PI)
+        expect(Math.abs(m.diameterPx - disc) < 1e-3 * disc) { "diameter ${m.diameterPx} vs area disc $disc" }
+        expect(m.diameterMm != null && Math.abs(m.diameterMm!! - m.diameterPx * 0.05) < 1e-6 * m.diameterPx) { "diameter mm ${m.diameterMm}" }
+        val a = f.abcd
+        expect(a.a.toInt() in 0..2 && a.b.toInt() in 0..8 && a.c.toInt() in 1..6 && a.dProxy.toInt() in 1..5) { "abcd $a" }
+        val tds = 1.3 * a.a.toInt() + 0.1 * a.b.toInt() + 0.5 * a.c.toInt() + 0.5 * a.dProxy.toInt()
+        expect(Math.abs(a.tdsProxy - tds) < 1e-9 && a.colours.size == a.c.toInt()) { "tds ${a.tdsProxy} vs $tds, colours ${a.colours}" }
+        val c = scan.classification ?: throw AssertionError("no classification")
+        expect(c.probabilities.map { it.label } == listOf("akiec", "bcc", "bkl", "df", "mel", "nv", "vasc")) { "labels ${c.probabilities}" }
+        expect(Math.abs(c.probabilities.sumOf { it.probability.toDouble() } - 1.0) < 1e-3) { "probabilities do not sum to 1" }
+        val malignant = c.probabilities.filter { it.label in setOf("mel", "bcc", "akiec") }.sumOf { it.probability.toDouble() }
+        expect(Math.abs(c.malignantProbability - malignant) < 1e-5) { "malignant ${c.malignantProbability} vs $malignant" }
+        val codes = scan.risk.reasons.map { it.code }
+        expect("classifier" in codes && "tds_proxy" in codes && "diameter" in codes) { "reasons $codes" }
+        expect(scan.risk.reasons.all { it.text.isNotBlank() }) { "a reason without text" }
+        expect(scan.risk.disclaimer == notADiagnosis()) { "disclaimer" }
+        expect(scan.quality.acceptable == scan.quality.warnings.isEmpty()) { "quality ${scan.quality}" }
+        expect(scan.quality.warnings.none { it.issue == QualityIssue.NO_LESION_FOUND }) { "lesion not found" }
+        println("    risk ${scan.risk.level}, top ${c.top}, TDS proxy ${"%.2f".format(a.tdsProxy)}, quality warnings ${scan.quality.warnings.map { it.issue }}")
+        expectError<DermscanException.InvalidArgument>("age 400") { engine.scan(encoded(sample), ScanOptions(ageYears = 400f)) }
+        expectError<DermscanException.InvalidArgument>("age -1") { engine.scan(encoded(sample), ScanOptions(ageYears = -1f)) }
+        expectError<DermscanException.InvalidArgument>("unknown body site") { engine.scan(encoded(sample), ScanOptions(bodySite = "moon")) }
+        expectError<DermscanException.Model>("classifier bundle as the segmenter") { Engine(EngineConfig(modelDir = File(root, "models/ham10000-xception").path)) }
+        expectError<DermscanException.Model>("segmenter bundle as the classifier") {
+            Engine(EngineConfig(modelDir = File(root, "models/litemedsam").path, classifierDir = File(root, "models/mobilesam").path))
+        }
+    }
     check("a forced internal panic surfaces as an error and the process goes on") {
         expectError<DermscanException.Internal>("self-test panic") { selfTestPanic("from Kotlin") }
         expect(lite.scan(encoded(sample), ScanOptions()).mask.areaPx() > 0uL) { "engine unusable after a panic" }

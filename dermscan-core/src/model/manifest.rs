@@ -12,7 +12,7 @@ pub const SCHEMA_VERSION: u32 = 1;
 pub struct Manifest {
     /// Manifest format version ([`SCHEMA_VERSION`]).
     pub schema_version: u32,
-    /// What the bundle is for: `segmenter` (later also `classifier`).
+    /// What the bundle is for: `segmenter` or `classifier`.
     pub kind: String,
     /// Bundle name, e.g. `litemedsam`.
     pub name: String,
@@ -41,6 +41,9 @@ pub struct Manifest {
     pub mask: Option<MaskEntry>,
     /// Input and output tensors of each file, by role.
     pub tensors: BTreeMap<String, TensorsEntry>,
+    /// Labels and input recipe (classifiers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub classifier: Option<ClassifierEntry>,
 }
 
 /// Upstream origin of the weights.
@@ -120,4 +123,78 @@ pub struct TensorSpec {
     pub dtype: String,
     /// Dimensions; `-1` for dynamic.
     pub shape: Vec<i64>,
+}
+
+/// The `classifier` section of a classifier bundle: labels and the input recipe.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassifierEntry {
+    /// Class labels in the order of the model's output, e.g. `akiec`, `bcc`, ...
+    pub labels: Vec<String>,
+    /// Human-readable name of each label.
+    #[serde(default)]
+    pub label_names: BTreeMap<String, String>,
+    /// Labels whose probabilities add up to the malignant probability; absent: the SDK's
+    /// default (`akiec`, `bcc`, `mel`, those of them the model has).
+    #[serde(default)]
+    pub malignant: Option<Vec<String>>,
+    /// Model input.
+    pub input: ClassifierInputEntry,
+    /// Crop around the lesion box.
+    pub crop: ClassifierCropEntry,
+    /// Patient-metadata vector.
+    pub meta: ClassifierMetaEntry,
+}
+
+/// How the crop becomes the classifier's image input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassifierInputEntry {
+    /// Square input side in pixels.
+    pub size: u32,
+    /// Tensor layout: `nhwc`.
+    pub layout: String,
+    /// Element type: `float32`.
+    pub dtype: String,
+    /// Pixel value range: `0..255`.
+    pub range: String,
+    /// Resize filter: `bilinear` (PIL bilinear) or `area`.
+    pub interpolation: String,
+    /// Normalisation outside the model: `in_model` (none).
+    pub normalize: String,
+}
+
+/// The square crop around the lesion box.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassifierCropEntry {
+    /// Side of the square as a multiple of the box's longest side.
+    pub context: f64,
+    /// Crop shape: `square`.
+    pub shape: String,
+    /// What happens at image edges: `shift_inside`.
+    pub clamp: String,
+    /// Rounding rule: `floor(v+0.5)`.
+    pub rounding: String,
+}
+
+/// Layout of the patient-metadata input.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClassifierMetaEntry {
+    /// Length of the vector.
+    pub length: usize,
+    /// Name of each slot, for documentation.
+    #[serde(default)]
+    pub layout: Vec<String>,
+    /// Sex one-hot slots in order (`female`, `male`, `unknown`).
+    pub sex: Vec<String>,
+    /// Body-site one-hot slots in order (`arm`, `head-or-neck`, ...).
+    pub sites: Vec<String>,
+    /// HAM10000 localisation names mapped to site slots.
+    #[serde(default)]
+    pub site_mapping: BTreeMap<String, String>,
+    /// The age slot holds `age / age_scale`.
+    pub age_scale: f64,
+    /// Age used (before scaling) when the age is unknown; the `age_missing` slot is then 1.
+    pub age_missing_value: f64,
+    /// Upper age clip, if any (none upstream).
+    #[serde(default)]
+    pub age_clip: Option<f64>,
 }

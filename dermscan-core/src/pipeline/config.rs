@@ -2,7 +2,11 @@
 
 use std::path::PathBuf;
 
+use crate::classify::PatientMetadata;
+use crate::features::FeatureConfig;
 use crate::image::ImageLimits;
+use crate::quality::QualityConfig;
+use crate::risk::RiskThresholds;
 use crate::preprocess::HairRemoval;
 use crate::model::ExecutionProvider;
 use crate::roi::{CropPolicy, RoiConfig};
@@ -25,8 +29,16 @@ pub struct EngineConfig {
     pub threads: usize,
     /// Execution providers to try before the CPU, in order (empty: CPU only).
     pub execution_providers: Vec<ExecutionProvider>,
+    /// Classifier bundle folder (`None`: scans are not classified).
+    pub classifier_dir: Option<PathBuf>,
     /// Lesion finder settings.
     pub roi: RoiConfig,
+    /// Measurement settings (the scale comes with each scan, [`ScanOptions::mm_per_px`]).
+    pub features: FeatureConfig,
+    /// Photo quality gate thresholds.
+    pub quality: QualityConfig,
+    /// Risk thresholds.
+    pub risk: RiskThresholds,
     /// Limits for decoded images.
     pub image_limits: ImageLimits,
 }
@@ -34,7 +46,24 @@ pub struct EngineConfig {
 impl EngineConfig {
     /// Configuration for the bundle in `model_dir`, everything else default.
     pub fn new(model_dir: impl Into<PathBuf>) -> Self {
-        Self { model_dir: model_dir.into(), runtime_library: None, threads: 0, execution_providers: Vec::new(), roi: RoiConfig::default(), image_limits: ImageLimits::default() }
+        Self {
+            model_dir: model_dir.into(),
+            runtime_library: None,
+            threads: 0,
+            execution_providers: Vec::new(),
+            classifier_dir: None,
+            roi: RoiConfig::default(),
+            features: FeatureConfig::default(),
+            quality: QualityConfig::default(),
+            risk: RiskThresholds::default(),
+            image_limits: ImageLimits::default(),
+        }
+    }
+
+    /// Adds the classifier bundle in `dir`.
+    pub fn with_classifier(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.classifier_dir = Some(dir.into());
+        self
     }
 
     /// Sets the ONNX Runtime library file.
@@ -63,7 +92,7 @@ impl EngineConfig {
 /// let opts = ScanOptions::default().with_box(BoxPrompt::new(10.0, 10.0, 60.0, 60.0)).with_crop(CropPolicy::None);
 /// assert!(opts.bbox.is_some());
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct ScanOptions {
     /// The lesion's box; `None` lets the lesion finder choose.
     pub bbox: Option<BoxPrompt>,
@@ -74,16 +103,15 @@ pub struct ScanOptions {
     /// Hair removal before the encoder (default: on).
     pub hair_removal: HairRemoval,
     /// Decode a second time with the box of the first mask when the lesion finder chose the
-    /// box (default: off; on the synthetic set it lowered the mean Dice from 0.8996 to 0.8954,
-    /// see the README).
+    /// box (default: off; on the synthetic set it lowered the mean Dice, see the README).
     pub refine: bool,
+    /// Millimetres per pixel, when the host knows the scale (dermatoscope attachment,
+    /// reference sticker); measurements then come in millimetres too.
+    pub mm_per_px: Option<f32>,
+    /// Optional age, sex and body site for the classifier.
+    pub metadata: PatientMetadata,
 }
 
-impl Default for ScanOptions {
-    fn default() -> Self {
-        Self { bbox: None, crop: CropPolicy::default(), mask_mode: MaskMode::default(), hair_removal: HairRemoval::default(), refine: false }
-    }
-}
 
 impl ScanOptions {
     /// Uses the caller's box instead of the lesion finder.
@@ -95,6 +123,18 @@ impl ScanOptions {
     /// Sets the mask mode.
     pub fn with_mask_mode(mut self, mode: MaskMode) -> Self {
         self.mask_mode = mode;
+        self
+    }
+
+    /// Sets the scale in millimetres per pixel.
+    pub fn with_scale(mut self, mm_per_px: f32) -> Self {
+        self.mm_per_px = Some(mm_per_px);
+        self
+    }
+
+    /// Sets the metadata for the classifier.
+    pub fn with_metadata(mut self, metadata: PatientMetadata) -> Self {
+        self.metadata = metadata;
         self
     }
 

@@ -46,6 +46,8 @@ pub enum Stage {
     Encode,
     /// Running the mask decoder.
     Decode,
+    /// Measuring the lesion, classifying it, checking the photo, weighing the risk.
+    Analyse,
     /// The call has finished.
     Done,
 }
@@ -60,7 +62,8 @@ impl Stage {
             Self::FindLesion => 0.0,
             Self::Preprocess => 0.05,
             Self::Encode => 0.1,
-            Self::Decode => 0.9,
+            Self::Decode => 0.85,
+            Self::Analyse => 0.9,
             Self::Done => 1.0,
         }
     }

@@ -24,6 +24,10 @@ use crate::error::Result;
 use crate::image::Image;
 use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, runtime};
 use crate::roi::{self, LesionCandidate, context_window};
+use crate::classify::{Classification, Classifier};
+use crate::features::{self, FeatureConfig, Features};
+use crate::quality::{self, QualityReport};
+use crate::risk::{self, RiskAssessment, RiskInputs};
 use crate::segment::{BoxPrompt, EncodeOptions, ImageEmbedding, Mask, Prompt, Segmenter};
 
 /// Who chose the region of interest.
@@ -56,16 +60,20 @@ pub struct StageTimings {
     pub encoder: f64,
     /// Mask decoder (ONNX Runtime).
     pub decoder: f64,
-    /// Logits to mask, measurements.
+    /// Logits to mask.
     pub postprocess: f64,
+    /// Measurements, ABCD, photo quality and risk (the SDK's own work after the mask).
+    pub analysis: f64,
+    /// Classifier, crop and model run (zero without a classifier).
+    pub classifier: f64,
     /// Whole scan.
     pub total: f64,
 }
 
 impl StageTimings {
-    /// Time spent inside ONNX Runtime.
+    /// Time spent in model calls (encoder, decoder, classifier).
     pub fn model_ms(&self) -> f64 {
-        self.encoder + self.decoder
+        self.encoder + self.decoder + self.classifier
     }
 }
 
@@ -80,8 +88,16 @@ pub struct ScanResult {
     pub mask: Mask,
     /// The encoder output, kept for re-prompting with [`Segmenter::decode`].
     pub embedding: ImageEmbedding,
-    /// The model used.
+    /// The segmentation model used.
     pub model: ModelInfo,
+    /// Size, shape and colour measurements with the ABCD scores (`None` when the mask is empty).
+    pub features: Option<Features>,
+    /// What the classifier thinks the lesion is (`None` without a classifier bundle or lesion).
+    pub classification: Option<Classification>,
+    /// Level and reasons; always carries the not-a-diagnosis statement.
+    pub risk: RiskAssessment,
+    /// Whether the photo is good enough, with retake advice.
+    pub quality: QualityReport,
     /// Per-stage timings.
     pub timings: StageTimings,
 }
@@ -93,6 +109,7 @@ pub struct Engine {
     config: EngineConfig,
     runtime: Arc<Runtime>,
     segmenter: Segmenter,
+    classifier: Option<Classifier>,
 }
 
 impl Engine {
@@ -112,13 +129,22 @@ impl Engine {
         control.enter(Stage::CreateSessions)?;
         let session = SessionConfig { threads: config.threads, execution_providers: config.execution_providers.clone() };
         let segmenter = Segmenter::new(&bundle, &runtime, &session)?;
+        let classifier = match &config.classifier_dir {
+            Some(dir) => Some(Classifier::new(&ModelBundle::open(dir)?, &runtime, &session)?),
+            None => None,
+        };
         control.report(Stage::Done);
-        Ok(Self { config, runtime, segmenter })
+        Ok(Self { config, runtime, segmenter, classifier })
     }
 
     /// The segmenter, for direct `encode` / `decode` calls.
     pub fn segmenter(&self) -> &Segmenter {
         &self.segmenter
+    }
+
+    /// The classifier, when the engine was configured with one.
+    pub fn classifier(&self) -> Option<&Classifier> {
+        self.classifier.as_ref()
     }
 
     /// The configuration the engine was built with.
@@ -148,6 +174,10 @@ impl Engine {
         let _span = tracing::info_span!("scan", width = image.width(), height = image.height()).entered();
         let start = Instant::now();
         let mut timings = StageTimings::default();
+        // Bad options fail before any model time is spent.
+        options.metadata.validate()?;
+        let feature_config = FeatureConfig { mm_per_px: options.mm_per_px, ..self.config.features.clone() };
+        feature_config.validate()?;
         let (roi, candidates) = match options.bbox {
             Some(bbox) => {
                 bbox.validate(image.width(), image.height())?;
@@ -179,14 +209,69 @@ impl Engine {
         }
         timings.preprocess = embedding.preprocess_ms();
         timings.encoder = embedding.encoder_ms();
+        control.enter(Stage::Analyse)?;
+        let analysis = self.analyse(image, &roi, &mask, &feature_config, options, &mut timings)?;
         timings.total = start.elapsed().as_secs_f64() * 1e3;
-        tracing::info!(?timings, area = mask.area_px(), "scan done");
+        tracing::info!(?timings, area = mask.area_px(), risk = analysis.risk.level.as_str(), "scan done");
         control.report(Stage::Done);
-        Ok(ScanResult { roi, candidates, mask, embedding, model: self.segmenter.info().clone(), timings })
+        Ok(ScanResult {
+            roi,
+            candidates,
+            mask,
+            embedding,
+            model: self.segmenter.info().clone(),
+            features: analysis.features,
+            classification: analysis.classification,
+            risk: analysis.risk,
+            quality: analysis.quality,
+            timings,
+        })
     }
 }
 
+/// What [`Engine::analyse`] adds to a mask.
+struct Analysis {
+    features: Option<Features>,
+    classification: Option<Classification>,
+    risk: RiskAssessment,
+    quality: QualityReport,
+}
+
 impl Engine {
+    /// Measurements, classifier, photo quality and risk for a segmented lesion.
+    fn analyse(&self, image: &Image, roi: &Roi, mask: &Mask, features: &FeatureConfig, options: &ScanOptions, timings: &mut StageTimings) -> Result<Analysis> {
+        let _span = tracing::info_span!("analyse").entered();
+        let t = Instant::now();
+        let lesion = (mask.area_px() > 0).then_some(mask);
+        let features = lesion.map(|m| features::analyse(image, m, features)).transpose()?;
+        let quality = quality::assess(image, lesion, &self.config.quality);
+        let mut analysis_ms = t.elapsed().as_secs_f64() * 1e3;
+
+        let t = Instant::now();
+        let classification = match &self.classifier {
+            Some(classifier) => {
+                // The crop follows the mask; the prompt box when there is no mask.
+                let lesion_box = mask.bbox().map_or(roi.bbox, |[x0, y0, x1, y1]| BoxPrompt::new(x0 as f32, y0 as f32, x1 as f32, y1 as f32));
+                Some(classifier.classify(image, lesion_box, &options.metadata)?)
+            }
+            None => None,
+        };
+        timings.classifier = t.elapsed().as_secs_f64() * 1e3;
+
+        let t = Instant::now();
+        let inputs = RiskInputs {
+            malignant_probability: classification.as_ref().map(|c| c.malignant_probability),
+            top_class: classification.as_ref().and_then(|c| c.probabilities.iter().find(|p| p.label == c.top).map(|p| p.name.clone())),
+            tds_proxy: features.as_ref().map(|f| f.abcd.tds),
+            diameter_mm: features.as_ref().and_then(|f| f.measurements.diameter_mm),
+            evolution: None,
+        };
+        let risk = risk::assess(&inputs, &self.config.risk);
+        analysis_ms += t.elapsed().as_secs_f64() * 1e3;
+        timings.analysis = analysis_ms;
+        Ok(Analysis { features, classification, risk, quality })
+    }
+
     /// The refinement pass: decodes again with the first mask's own box (plus a small
     /// margin), which is tighter than the lesion finder's. Kept only when the first mask is
     /// a plausible lesion inside the finder's box; otherwise `None`.

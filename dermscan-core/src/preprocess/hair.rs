@@ -80,6 +80,10 @@ pub fn remove_hair(rgb: &mut [u8], width: u32, height: u32, photo_side: f32, con
     count as f32 / pixels as f32
 }
 
+/// Largest area of a hair structure relative to its bounding-box diagonal squared: a hair
+/// `w` wide and `L` long fills about `w / L`, a compact blotch 0.3 or more.
+const MAX_FILL: f32 = 0.2;
+
 /// Smallest black-hat response in grey levels, whatever the background: below it is noise.
 const MIN_RESPONSE: f32 = 5.0;
 
@@ -104,9 +108,11 @@ fn hair_mask(rgb: &[u8], width: u32, height: u32, photo_side: f32, config: &Hair
     let labels = connected_components(&candidate, Connectivity::Eight, Luma([0u8]));
     let count = labels.pixels().map(|p| p[0]).max().unwrap_or(0) as usize;
     let mut extent = vec![(u32::MAX, u32::MAX, 0u32, 0u32); count + 1];
+    let mut area = vec![0u32; count + 1];
     for (x, y, l) in labels.enumerate_pixels() {
         let e = &mut extent[l[0] as usize];
         *e = (e.0.min(x), e.1.min(y), e.2.max(x), e.3.max(y));
+        area[l[0] as usize] += 1;
     }
     let min_length = config.min_length * f32::from(2 * radius + 1);
     let long: Vec<bool> = extent
@@ -115,7 +121,9 @@ fn hair_mask(rgb: &[u8], width: u32, height: u32, photo_side: f32, config: &Hair
         .map(|(l, &(x0, y0, x1, y1))| {
             l > 0 && x1 >= x0 && {
                 let (dx, dy) = ((x1 - x0 + 1) as f32, (y1 - y0 + 1) as f32);
-                (dx * dx + dy * dy).sqrt() >= min_length
+                let diagonal_sq = dx * dx + dy * dy;
+                // Long, and thin for its length: a dark blotch inside a lesion is neither.
+                diagonal_sq.sqrt() >= min_length && (area[l] as f32) <= MAX_FILL * diagonal_sq
             }
         })
         .collect();

@@ -6,12 +6,14 @@
 
 mod hair;
 mod normalize;
+mod pil;
 mod resize;
 
 use ndarray::Array4;
 
 pub use self::hair::{HairRemoval, remove_hair};
 pub use self::normalize::Normalization;
+pub use self::pil::resize_rgb_pil;
 pub(crate) use self::resize::resize_plane_f32;
 pub use self::resize::{Interpolation, resize_rgb};
 use crate::image::Image;

@@ -104,8 +104,8 @@ pub fn find_lesions(image: &Image, config: &RoiConfig) -> Vec<LesionCandidate> {
     let high = otsu_level(&darkness).max(config.min_contrast);
     let low = (high / 3).max(config.min_contrast / 2).max(1);
     let strong = binarize(&darkness, high);
-    // Opening cuts thin bridges (hair remnants, creases) between a lesion and its surroundings.
-    let weak = open(&binarize(&darkness, low), Norm::L2, 2);
+    // A small opening drops single-pixel specks and one-pixel bridges.
+    let weak = open(&binarize(&darkness, low), Norm::LInf, 1);
 
     // Regions of the weak mask that contain strong pixels (hysteresis).
     let labels = connected_components(&weak, Connectivity::Eight, Luma([0u8]));
@@ -163,35 +163,46 @@ pub fn find_lesions(image: &Image, config: &RoiConfig) -> Vec<LesionCandidate> {
 
 /// Merges fragments into the better-ranked region they lie next to, in rank order. Two
 /// regions are fragments of one lesion when the gap between their boxes is at most
-/// `distance` times the larger box's longest side, both have at least half the other's
-/// contrast, and neither touches the frame.
+/// `distance` times the longest side of the larger one's own box (not of a box already grown
+/// by merging, so merges do not chain across the skin), their contrasts are within
+/// [`FRAGMENT_CONTRAST`] of each other, the fragment has at least [`FRAGMENT_AREA`] of the
+/// host's area (a speck of hair or a pore is not a piece of the lesion), and neither touches
+/// the frame. A merge widens the host's box but keeps its
+/// rank: many faint fragments together do not outrank one clear lesion.
+/// Smallest contrast ratio between two fragments of one lesion.
+const FRAGMENT_CONTRAST: f32 = 0.7;
+/// Smallest fragment area relative to the region it joins.
+const FRAGMENT_AREA: f32 = 0.1;
+
 fn merge_fragments(ranked: Vec<LesionCandidate>, distance: f32) -> Vec<LesionCandidate> {
-    let mut merged: Vec<LesionCandidate> = Vec::with_capacity(ranked.len());
+    // (merged candidate, the host's own box before any merge)
+    let mut merged: Vec<(LesionCandidate, BoxPrompt)> = Vec::with_capacity(ranked.len());
     for c in ranked {
-        let host = merged.iter_mut().find(|m| {
-            let gap_x = (c.bbox.x0 - m.bbox.x1).max(m.bbox.x0 - c.bbox.x1).max(0.0);
-            let gap_y = (c.bbox.y0 - m.bbox.y1).max(m.bbox.y0 - c.bbox.y1).max(0.0);
-            let (mw, mh) = m.bbox.size();
+        let host = merged.iter_mut().find(|(m, own)| {
+            let gap_x = (c.bbox.x0 - own.x1).max(own.x0 - c.bbox.x1).max(0.0);
+            let gap_y = (c.bbox.y0 - own.y1).max(own.y0 - c.bbox.y1).max(0.0);
+            let (mw, mh) = own.size();
             let (cw, ch) = c.bbox.size();
             let reach = distance * mw.max(mh).max(cw.max(ch));
             !m.touches_border
                 && !c.touches_border
                 && gap_x.max(gap_y) <= reach
-                && c.contrast >= 0.5 * m.contrast
-                && m.contrast >= 0.5 * c.contrast
+                && c.contrast >= FRAGMENT_CONTRAST * m.contrast
+                && m.contrast >= FRAGMENT_CONTRAST * c.contrast
+                && c.area_px >= FRAGMENT_AREA * m.area_px
         });
         match host {
-            Some(m) => {
+            Some((m, _)) => {
                 m.bbox = BoxPrompt::new(m.bbox.x0.min(c.bbox.x0), m.bbox.y0.min(c.bbox.y0), m.bbox.x1.max(c.bbox.x1), m.bbox.y1.max(c.bbox.y1));
-                m.contrast = (m.contrast * m.area_px + c.contrast * c.area_px) / (m.area_px + c.area_px).max(1.0);
                 m.area_px += c.area_px;
-                m.score += c.score;
             }
-            None => merged.push(c),
+            None => {
+                let own = c.bbox;
+                merged.push((c, own));
+            }
         }
     }
-    merged.sort_by(|a, b| b.score.total_cmp(&a.score));
-    merged
+    merged.into_iter().map(|(c, _)| c).collect()
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -43,6 +43,25 @@ pub unsafe extern "C" fn ds_engine_new(
     threads: u32,
     out: *mut *mut DsEngine,
 ) -> DsStatus {
+    // SAFETY: the same contract, with no classifier.
+    unsafe { ds_engine_new_with_classifier(model_dir, std::ptr::null(), runtime_library, threads, out) }
+}
+
+/// Like `ds_engine_new`, also loading the classifier bundle in `classifier_dir` (for example
+/// "models/ham10000-xception"; NULL: no classifier). Scans then carry the classifier's
+/// probabilities in `ds_scan_json`'s `classification` and its share in `risk`. A segmenter
+/// bundle given as the classifier, or the reverse, is `DS_MODEL_ERROR`.
+///
+/// # Safety
+/// As `ds_engine_new`; `classifier_dir` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ds_engine_new_with_classifier(
+    model_dir: *const c_char,
+    classifier_dir: *const c_char,
+    runtime_library: *const c_char,
+    threads: u32,
+    out: *mut *mut DsEngine,
+) -> DsStatus {
     status_call(|| {
         // SAFETY (all blocks): pointers as documented above.
         unsafe { args::clear_handle(out) };
@@ -53,6 +72,7 @@ pub unsafe extern "C" fn ds_engine_new(
             threads,
             execution_providers: Vec::new(),
             max_pixels: None,
+            classifier_dir: unsafe { args::optional_string(classifier_dir, "classifier_dir") }?,
         };
         let engine = Engine::new(config)?;
         unsafe { args::write_handle(out, DsEngine { inner: engine }) }

@@ -13,6 +13,7 @@ use super::types::{DsPixelFormat, DsPoint, DsScanOptions};
 use crate::engine::{Mask, ScanResult};
 use crate::error::DermscanError;
 use crate::image::{ImageSource, RawImage};
+use crate::analysis::{Classification, LesionFeatures, QualityReport, RiskAssessment};
 use crate::types::{BoundingBox, LesionCandidate, MaskMode, ModelInfo, Point, Prompt, RoiSource, ScanOptions, StageTimings};
 
 /// The outcome of one scan (opaque): the box, the mask, the model, the timings, and the
@@ -130,6 +131,10 @@ struct ScanJson<'a> {
     roi: RoiJson<'a>,
     mask: MaskJson,
     model: &'a ModelInfo,
+    features: Option<&'a LesionFeatures>,
+    classification: Option<&'a Classification>,
+    risk: &'a RiskAssessment,
+    quality: &'a QualityReport,
     timings_ms: &'a StageTimings,
     disclaimer: &'static str,
 }
@@ -174,6 +179,10 @@ impl DsScan {
                 contour: m.contour(),
             },
             model: &r.model,
+            features: r.features.as_ref(),
+            classification: r.classification.as_ref(),
+            risk: &r.risk,
+            quality: &r.quality,
             timings_ms: &r.timings,
             disclaimer: dermscan_core::NOT_A_DIAGNOSIS,
         };
@@ -190,8 +199,18 @@ impl DsScan {
 ///  "mask": {"width", "height", "area_px", "iou_score", "bbox": {...} | null,
 ///           "contour": [{"x", "y"}, ...]},
 ///  "model": {"name", "family", "version", "variant", "sha256"},
+///  "features": {"measurements": {"area_px", "perimeter_px", "diameter_px", "major_axis_px",
+///                                "minor_axis_px", "orientation_deg", "area_mm2", ... "_mm" | null},
+///               "abcd": {"a", "b", "c", "d_proxy", "tds_proxy", "band", "colours": [...]},
+///               "centroid", "major_axis", "minor_axis"} | null,
+///  "classification": {"probabilities": [{"label", "name", "probability"}], "top",
+///                     "malignant_probability", "crop", "model"} | null,
+///  "risk": {"level": "low" | "medium" | "high",
+///           "reasons": [{"code", "level", "value", "threshold", "text"}], "disclaimer"},
+///  "quality": {"acceptable", "warnings": [{"issue", "measured", "threshold", "message", "advice"}],
+///              "blur_sigma_px", "brightness", "glare_fraction"},
 ///  "timings_ms": {"roi_ms", "preprocess_ms", "encoder_ms", "decoder_ms", "postprocess_ms",
-///                 "total_ms"},
+///                 "analysis_ms", "classifier_ms", "total_ms"},
 ///  "disclaimer": "Derm-Scan is a screening aid, not a medical diagnosis. ..."}
 /// ```
 ///

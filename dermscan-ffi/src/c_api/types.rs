@@ -115,7 +115,7 @@ impl DsScanOptions {
             bbox: (has_box != 0).then_some(BoundingBox { x0, y0, x1, y1 }),
             crop: Some(DsCropPolicy::from_raw(crop)?),
             mask_mode: Some(DsMaskMode::from_raw(mask_mode)?),
-            remove_hair: None,
+            ..ScanOptions::default()
         })
     }
 }
@@ -160,8 +160,8 @@ mod tests {
         // SAFETY: a valid struct and NULL.
         let a = unsafe { DsScanOptions::read(&zeroed) }.expect("zeroed");
         let b = unsafe { DsScanOptions::read(std::ptr::null()) }.expect("null");
-        let core_a: dermscan_core::ScanOptions = a.into();
-        let core_b: dermscan_core::ScanOptions = b.into();
+        let core_a: dermscan_core::ScanOptions = a.to_core().expect("valid options");
+        let core_b: dermscan_core::ScanOptions = b.to_core().expect("valid options");
         assert_eq!(format!("{core_a:?}"), format!("{core_b:?}"));
         let bad = DsScanOptions { crop: 5, ..zeroed };
         // SAFETY: a valid struct.

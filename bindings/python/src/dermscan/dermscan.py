@@ -1226,6 +1226,273 @@ async def _uniffi_rust_call_async(rust_future, ffi_poll, ffi_complete, ffi_free,
 # Public interface members begin here.
 
 
+class _UniffiFfiConverterUInt8(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u8"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**8
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u8()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u8(value)
+
+class _UniffiFfiConverterFloat64(_UniffiConverterPrimitiveFloat):
+    @staticmethod
+    def read(buf):
+        return buf.read_double()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_double(value)
+
+
+
+
+
+
+class TdsBand(enum.Enum):
+    """
+    Band of the Total Dermoscopy Score (proxy).
+"""
+    
+    BENIGN = 0
+    """
+    Below 4.75.
+"""
+    
+    SUSPICIOUS = 1
+    """
+    4.75 to 5.45.
+"""
+    
+    HIGHLY_SUSPICIOUS = 2
+    """
+    Above 5.45.
+"""
+    
+
+
+class _UniffiFfiConverterTypeTdsBand(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return TdsBand.BENIGN
+        if variant == 2:
+            return TdsBand.SUSPICIOUS
+        if variant == 3:
+            return TdsBand.HIGHLY_SUSPICIOUS
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == TdsBand.BENIGN:
+            return
+        if value == TdsBand.SUSPICIOUS:
+            return
+        if value == TdsBand.HIGHLY_SUSPICIOUS:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == TdsBand.BENIGN:
+            buf.write_i32(1)
+        if value == TdsBand.SUSPICIOUS:
+            buf.write_i32(2)
+        if value == TdsBand.HIGHLY_SUSPICIOUS:
+            buf.write_i32(3)
+
+
+
+
+
+
+
+
+class StolzColour(enum.Enum):
+    """
+    The dermoscopy colours counted for C.
+"""
+    
+    WHITE = 0
+    """
+    White.
+"""
+    
+    RED = 1
+    """
+    Red.
+"""
+    
+    LIGHT_BROWN = 2
+    """
+    Light brown.
+"""
+    
+    DARK_BROWN = 3
+    """
+    Dark brown.
+"""
+    
+    BLUE_GREY = 4
+    """
+    Blue-grey.
+"""
+    
+    BLACK = 5
+    """
+    Black.
+"""
+    
+
+
+class _UniffiFfiConverterTypeStolzColour(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return StolzColour.WHITE
+        if variant == 2:
+            return StolzColour.RED
+        if variant == 3:
+            return StolzColour.LIGHT_BROWN
+        if variant == 4:
+            return StolzColour.DARK_BROWN
+        if variant == 5:
+            return StolzColour.BLUE_GREY
+        if variant == 6:
+            return StolzColour.BLACK
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == StolzColour.WHITE:
+            return
+        if value == StolzColour.RED:
+            return
+        if value == StolzColour.LIGHT_BROWN:
+            return
+        if value == StolzColour.DARK_BROWN:
+            return
+        if value == StolzColour.BLUE_GREY:
+            return
+        if value == StolzColour.BLACK:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == StolzColour.WHITE:
+            buf.write_i32(1)
+        if value == StolzColour.RED:
+            buf.write_i32(2)
+        if value == StolzColour.LIGHT_BROWN:
+            buf.write_i32(3)
+        if value == StolzColour.DARK_BROWN:
+            buf.write_i32(4)
+        if value == StolzColour.BLUE_GREY:
+            buf.write_i32(5)
+        if value == StolzColour.BLACK:
+            buf.write_i32(6)
+
+
+
+class _UniffiFfiConverterSequenceTypeStolzColour(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeStolzColour.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeStolzColour.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeStolzColour.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class AbcdScores:
+    """
+    The ABCD rule of dermoscopy (Stolz). D and therefore the TDS are proxies read from pixels.
+"""
+    def __init__(self, *, a:int, b:int, c:int, d_proxy:int, tds_proxy:float, band:TdsBand, colours:typing.List[StolzColour]):
+        self.a = a
+        self.b = b
+        self.c = c
+        self.d_proxy = d_proxy
+        self.tds_proxy = tds_proxy
+        self.band = band
+        self.colours = colours
+        
+        
+
+    
+    def __str__(self):
+        return "AbcdScores(a={}, b={}, c={}, d_proxy={}, tds_proxy={}, band={}, colours={})".format(self.a, self.b, self.c, self.d_proxy, self.tds_proxy, self.band, self.colours)
+    def __eq__(self, other):
+        if self.a != other.a:
+            return False
+        if self.b != other.b:
+            return False
+        if self.c != other.c:
+            return False
+        if self.d_proxy != other.d_proxy:
+            return False
+        if self.tds_proxy != other.tds_proxy:
+            return False
+        if self.band != other.band:
+            return False
+        if self.colours != other.colours:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeAbcdScores(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return AbcdScores(
+            a=_UniffiFfiConverterUInt8.read(buf),
+            b=_UniffiFfiConverterUInt8.read(buf),
+            c=_UniffiFfiConverterUInt8.read(buf),
+            d_proxy=_UniffiFfiConverterUInt8.read(buf),
+            tds_proxy=_UniffiFfiConverterFloat64.read(buf),
+            band=_UniffiFfiConverterTypeTdsBand.read(buf),
+            colours=_UniffiFfiConverterSequenceTypeStolzColour.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt8.check_lower(value.a)
+        _UniffiFfiConverterUInt8.check_lower(value.b)
+        _UniffiFfiConverterUInt8.check_lower(value.c)
+        _UniffiFfiConverterUInt8.check_lower(value.d_proxy)
+        _UniffiFfiConverterFloat64.check_lower(value.tds_proxy)
+        _UniffiFfiConverterTypeTdsBand.check_lower(value.band)
+        _UniffiFfiConverterSequenceTypeStolzColour.check_lower(value.colours)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt8.write(value.a, buf)
+        _UniffiFfiConverterUInt8.write(value.b, buf)
+        _UniffiFfiConverterUInt8.write(value.c, buf)
+        _UniffiFfiConverterUInt8.write(value.d_proxy, buf)
+        _UniffiFfiConverterFloat64.write(value.tds_proxy, buf)
+        _UniffiFfiConverterTypeTdsBand.write(value.band, buf)
+        _UniffiFfiConverterSequenceTypeStolzColour.write(value.colours, buf)
+
 class _UniffiFfiConverterFloat32(_UniffiConverterPrimitiveFloat):
     @staticmethod
     def read(buf):
@@ -1318,6 +1585,252 @@ class _UniffiFfiConverterString:
             builder.write(value.encode("utf-8"))
             return builder.finalize()
 
+@dataclass
+class ClassProbability:
+    """
+    The probability of one class.
+"""
+    def __init__(self, *, label:str, name:str, probability:float):
+        self.label = label
+        self.name = name
+        self.probability = probability
+        
+        
+
+    
+    def __str__(self):
+        return "ClassProbability(label={}, name={}, probability={})".format(self.label, self.name, self.probability)
+    def __eq__(self, other):
+        if self.label != other.label:
+            return False
+        if self.name != other.name:
+            return False
+        if self.probability != other.probability:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeClassProbability(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ClassProbability(
+            label=_UniffiFfiConverterString.read(buf),
+            name=_UniffiFfiConverterString.read(buf),
+            probability=_UniffiFfiConverterFloat32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.label)
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterFloat32.check_lower(value.probability)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.label, buf)
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterFloat32.write(value.probability, buf)
+
+class _UniffiFfiConverterSequenceTypeClassProbability(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeClassProbability.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeClassProbability.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeClassProbability.read(buf) for i in range(count)
+        ]
+
+class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "u32"
+    VALUE_MIN = 0
+    VALUE_MAX = 2**32
+
+    @staticmethod
+    def read(buf):
+        return buf.read_u32()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_u32(value)
+
+@dataclass
+class PixelRegion:
+    """
+    A rectangle of whole pixels.
+"""
+    def __init__(self, *, x:int, y:int, width:int, height:int):
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+        
+        
+
+    
+    def __str__(self):
+        return "PixelRegion(x={}, y={}, width={}, height={})".format(self.x, self.y, self.width, self.height)
+    def __eq__(self, other):
+        if self.x != other.x:
+            return False
+        if self.y != other.y:
+            return False
+        if self.width != other.width:
+            return False
+        if self.height != other.height:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePixelRegion(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return PixelRegion(
+            x=_UniffiFfiConverterUInt32.read(buf),
+            y=_UniffiFfiConverterUInt32.read(buf),
+            width=_UniffiFfiConverterUInt32.read(buf),
+            height=_UniffiFfiConverterUInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt32.check_lower(value.x)
+        _UniffiFfiConverterUInt32.check_lower(value.y)
+        _UniffiFfiConverterUInt32.check_lower(value.width)
+        _UniffiFfiConverterUInt32.check_lower(value.height)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt32.write(value.x, buf)
+        _UniffiFfiConverterUInt32.write(value.y, buf)
+        _UniffiFfiConverterUInt32.write(value.width, buf)
+        _UniffiFfiConverterUInt32.write(value.height, buf)
+
+@dataclass
+class ModelInfo:
+    """
+    Which model produced a result.
+"""
+    def __init__(self, *, name:str, family:str, version:str, variant:str, sha256:str):
+        self.name = name
+        self.family = family
+        self.version = version
+        self.variant = variant
+        self.sha256 = sha256
+        
+        
+
+    
+    def __str__(self):
+        return "ModelInfo(name={}, family={}, version={}, variant={}, sha256={})".format(self.name, self.family, self.version, self.variant, self.sha256)
+    def __eq__(self, other):
+        if self.name != other.name:
+            return False
+        if self.family != other.family:
+            return False
+        if self.version != other.version:
+            return False
+        if self.variant != other.variant:
+            return False
+        if self.sha256 != other.sha256:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeModelInfo(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ModelInfo(
+            name=_UniffiFfiConverterString.read(buf),
+            family=_UniffiFfiConverterString.read(buf),
+            version=_UniffiFfiConverterString.read(buf),
+            variant=_UniffiFfiConverterString.read(buf),
+            sha256=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterString.check_lower(value.family)
+        _UniffiFfiConverterString.check_lower(value.version)
+        _UniffiFfiConverterString.check_lower(value.variant)
+        _UniffiFfiConverterString.check_lower(value.sha256)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterString.write(value.family, buf)
+        _UniffiFfiConverterString.write(value.version, buf)
+        _UniffiFfiConverterString.write(value.variant, buf)
+        _UniffiFfiConverterString.write(value.sha256, buf)
+
+@dataclass
+class Classification:
+    """
+    What the on-device classifier thinks the lesion is. Not a diagnosis.
+"""
+    def __init__(self, *, probabilities:typing.List[ClassProbability], top:str, malignant_probability:float, crop:PixelRegion, model:ModelInfo):
+        self.probabilities = probabilities
+        self.top = top
+        self.malignant_probability = malignant_probability
+        self.crop = crop
+        self.model = model
+        
+        
+
+    
+    def __str__(self):
+        return "Classification(probabilities={}, top={}, malignant_probability={}, crop={}, model={})".format(self.probabilities, self.top, self.malignant_probability, self.crop, self.model)
+    def __eq__(self, other):
+        if self.probabilities != other.probabilities:
+            return False
+        if self.top != other.top:
+            return False
+        if self.malignant_probability != other.malignant_probability:
+            return False
+        if self.crop != other.crop:
+            return False
+        if self.model != other.model:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeClassification(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Classification(
+            probabilities=_UniffiFfiConverterSequenceTypeClassProbability.read(buf),
+            top=_UniffiFfiConverterString.read(buf),
+            malignant_probability=_UniffiFfiConverterFloat32.read(buf),
+            crop=_UniffiFfiConverterTypePixelRegion.read(buf),
+            model=_UniffiFfiConverterTypeModelInfo.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterSequenceTypeClassProbability.check_lower(value.probabilities)
+        _UniffiFfiConverterString.check_lower(value.top)
+        _UniffiFfiConverterFloat32.check_lower(value.malignant_probability)
+        _UniffiFfiConverterTypePixelRegion.check_lower(value.crop)
+        _UniffiFfiConverterTypeModelInfo.check_lower(value.model)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterSequenceTypeClassProbability.write(value.probabilities, buf)
+        _UniffiFfiConverterString.write(value.top, buf)
+        _UniffiFfiConverterFloat32.write(value.malignant_probability, buf)
+        _UniffiFfiConverterTypePixelRegion.write(value.crop, buf)
+        _UniffiFfiConverterTypeModelInfo.write(value.model, buf)
+
 class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -1342,19 +1855,6 @@ class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
             return _UniffiFfiConverterString.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
-
-class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
-    CLASS_NAME = "u32"
-    VALUE_MIN = 0
-    VALUE_MAX = 2**32
-
-    @staticmethod
-    def read(buf):
-        return buf.read_u32()
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_u32(value)
 
 
 
@@ -1493,7 +1993,7 @@ class EngineConfig:
     """
     How to build an engine.
 """
-    def __init__(self, *, model_dir:str, runtime_library:typing.Optional[str] = _DEFAULT, threads:int = 0, execution_providers:typing.List[ExecutionProvider] = _DEFAULT, max_pixels:typing.Optional[int] = _DEFAULT):
+    def __init__(self, *, model_dir:str, runtime_library:typing.Optional[str] = _DEFAULT, threads:int = 0, execution_providers:typing.List[ExecutionProvider] = _DEFAULT, max_pixels:typing.Optional[int] = _DEFAULT, classifier_dir:typing.Optional[str] = _DEFAULT):
         self.model_dir = model_dir
         if runtime_library is _DEFAULT:
             self.runtime_library = None
@@ -1508,12 +2008,16 @@ class EngineConfig:
             self.max_pixels = None
         else:
             self.max_pixels = max_pixels
+        if classifier_dir is _DEFAULT:
+            self.classifier_dir = None
+        else:
+            self.classifier_dir = classifier_dir
         
         
 
     
     def __str__(self):
-        return "EngineConfig(model_dir={}, runtime_library={}, threads={}, execution_providers={}, max_pixels={})".format(self.model_dir, self.runtime_library, self.threads, self.execution_providers, self.max_pixels)
+        return "EngineConfig(model_dir={}, runtime_library={}, threads={}, execution_providers={}, max_pixels={}, classifier_dir={})".format(self.model_dir, self.runtime_library, self.threads, self.execution_providers, self.max_pixels, self.classifier_dir)
     def __eq__(self, other):
         if self.model_dir != other.model_dir:
             return False
@@ -1524,6 +2028,8 @@ class EngineConfig:
         if self.execution_providers != other.execution_providers:
             return False
         if self.max_pixels != other.max_pixels:
+            return False
+        if self.classifier_dir != other.classifier_dir:
             return False
         return True
 
@@ -1536,6 +2042,7 @@ class _UniffiFfiConverterTypeEngineConfig(_UniffiConverterRustBuffer):
             threads=_UniffiFfiConverterUInt32.read(buf),
             execution_providers=_UniffiFfiConverterSequenceTypeExecutionProvider.read(buf),
             max_pixels=_UniffiFfiConverterOptionalUInt64.read(buf),
+            classifier_dir=_UniffiFfiConverterOptionalString.read(buf),
         )
 
     @staticmethod
@@ -1545,6 +2052,7 @@ class _UniffiFfiConverterTypeEngineConfig(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt32.check_lower(value.threads)
         _UniffiFfiConverterSequenceTypeExecutionProvider.check_lower(value.execution_providers)
         _UniffiFfiConverterOptionalUInt64.check_lower(value.max_pixels)
+        _UniffiFfiConverterOptionalString.check_lower(value.classifier_dir)
 
     @staticmethod
     def write(value, buf):
@@ -1553,6 +2061,7 @@ class _UniffiFfiConverterTypeEngineConfig(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt32.write(value.threads, buf)
         _UniffiFfiConverterSequenceTypeExecutionProvider.write(value.execution_providers, buf)
         _UniffiFfiConverterOptionalUInt64.write(value.max_pixels, buf)
+        _UniffiFfiConverterOptionalString.write(value.classifier_dir, buf)
 
 class _UniffiFfiConverterBoolean:
     @classmethod
@@ -1632,62 +2141,242 @@ class _UniffiFfiConverterTypeLesionCandidate(_UniffiConverterRustBuffer):
         _UniffiFfiConverterFloat32.write(value.area_px, buf)
         _UniffiFfiConverterBoolean.write(value.touches_border, buf)
 
+class _UniffiFfiConverterOptionalFloat64(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterFloat64.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterFloat64.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterFloat64.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
 @dataclass
-class ModelInfo:
+class Measurements:
     """
-    Which model produced a result.
+    Size and shape of the lesion. `_mm` values are present when the scan was given a scale.
 """
-    def __init__(self, *, name:str, family:str, version:str, variant:str, sha256:str):
-        self.name = name
-        self.family = family
-        self.version = version
-        self.variant = variant
-        self.sha256 = sha256
+    def __init__(self, *, area_px:float, perimeter_px:float, diameter_px:float, major_axis_px:float, minor_axis_px:float, orientation_deg:float, area_mm2:typing.Optional[float], perimeter_mm:typing.Optional[float], diameter_mm:typing.Optional[float], major_axis_mm:typing.Optional[float], minor_axis_mm:typing.Optional[float]):
+        self.area_px = area_px
+        self.perimeter_px = perimeter_px
+        self.diameter_px = diameter_px
+        self.major_axis_px = major_axis_px
+        self.minor_axis_px = minor_axis_px
+        self.orientation_deg = orientation_deg
+        self.area_mm2 = area_mm2
+        self.perimeter_mm = perimeter_mm
+        self.diameter_mm = diameter_mm
+        self.major_axis_mm = major_axis_mm
+        self.minor_axis_mm = minor_axis_mm
         
         
 
     
     def __str__(self):
-        return "ModelInfo(name={}, family={}, version={}, variant={}, sha256={})".format(self.name, self.family, self.version, self.variant, self.sha256)
+        return "Measurements(area_px={}, perimeter_px={}, diameter_px={}, major_axis_px={}, minor_axis_px={}, orientation_deg={}, area_mm2={}, perimeter_mm={}, diameter_mm={}, major_axis_mm={}, minor_axis_mm={})".format(self.area_px, self.perimeter_px, self.diameter_px, self.major_axis_px, self.minor_axis_px, self.orientation_deg, self.area_mm2, self.perimeter_mm, self.diameter_mm, self.major_axis_mm, self.minor_axis_mm)
     def __eq__(self, other):
-        if self.name != other.name:
+        if self.area_px != other.area_px:
             return False
-        if self.family != other.family:
+        if self.perimeter_px != other.perimeter_px:
             return False
-        if self.version != other.version:
+        if self.diameter_px != other.diameter_px:
             return False
-        if self.variant != other.variant:
+        if self.major_axis_px != other.major_axis_px:
             return False
-        if self.sha256 != other.sha256:
+        if self.minor_axis_px != other.minor_axis_px:
+            return False
+        if self.orientation_deg != other.orientation_deg:
+            return False
+        if self.area_mm2 != other.area_mm2:
+            return False
+        if self.perimeter_mm != other.perimeter_mm:
+            return False
+        if self.diameter_mm != other.diameter_mm:
+            return False
+        if self.major_axis_mm != other.major_axis_mm:
+            return False
+        if self.minor_axis_mm != other.minor_axis_mm:
             return False
         return True
 
-class _UniffiFfiConverterTypeModelInfo(_UniffiConverterRustBuffer):
+class _UniffiFfiConverterTypeMeasurements(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
-        return ModelInfo(
-            name=_UniffiFfiConverterString.read(buf),
-            family=_UniffiFfiConverterString.read(buf),
-            version=_UniffiFfiConverterString.read(buf),
-            variant=_UniffiFfiConverterString.read(buf),
-            sha256=_UniffiFfiConverterString.read(buf),
+        return Measurements(
+            area_px=_UniffiFfiConverterFloat64.read(buf),
+            perimeter_px=_UniffiFfiConverterFloat64.read(buf),
+            diameter_px=_UniffiFfiConverterFloat64.read(buf),
+            major_axis_px=_UniffiFfiConverterFloat64.read(buf),
+            minor_axis_px=_UniffiFfiConverterFloat64.read(buf),
+            orientation_deg=_UniffiFfiConverterFloat64.read(buf),
+            area_mm2=_UniffiFfiConverterOptionalFloat64.read(buf),
+            perimeter_mm=_UniffiFfiConverterOptionalFloat64.read(buf),
+            diameter_mm=_UniffiFfiConverterOptionalFloat64.read(buf),
+            major_axis_mm=_UniffiFfiConverterOptionalFloat64.read(buf),
+            minor_axis_mm=_UniffiFfiConverterOptionalFloat64.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
-        _UniffiFfiConverterString.check_lower(value.name)
-        _UniffiFfiConverterString.check_lower(value.family)
-        _UniffiFfiConverterString.check_lower(value.version)
-        _UniffiFfiConverterString.check_lower(value.variant)
-        _UniffiFfiConverterString.check_lower(value.sha256)
+        _UniffiFfiConverterFloat64.check_lower(value.area_px)
+        _UniffiFfiConverterFloat64.check_lower(value.perimeter_px)
+        _UniffiFfiConverterFloat64.check_lower(value.diameter_px)
+        _UniffiFfiConverterFloat64.check_lower(value.major_axis_px)
+        _UniffiFfiConverterFloat64.check_lower(value.minor_axis_px)
+        _UniffiFfiConverterFloat64.check_lower(value.orientation_deg)
+        _UniffiFfiConverterOptionalFloat64.check_lower(value.area_mm2)
+        _UniffiFfiConverterOptionalFloat64.check_lower(value.perimeter_mm)
+        _UniffiFfiConverterOptionalFloat64.check_lower(value.diameter_mm)
+        _UniffiFfiConverterOptionalFloat64.check_lower(value.major_axis_mm)
+        _UniffiFfiConverterOptionalFloat64.check_lower(value.minor_axis_mm)
 
     @staticmethod
     def write(value, buf):
-        _UniffiFfiConverterString.write(value.name, buf)
-        _UniffiFfiConverterString.write(value.family, buf)
-        _UniffiFfiConverterString.write(value.version, buf)
-        _UniffiFfiConverterString.write(value.variant, buf)
-        _UniffiFfiConverterString.write(value.sha256, buf)
+        _UniffiFfiConverterFloat64.write(value.area_px, buf)
+        _UniffiFfiConverterFloat64.write(value.perimeter_px, buf)
+        _UniffiFfiConverterFloat64.write(value.diameter_px, buf)
+        _UniffiFfiConverterFloat64.write(value.major_axis_px, buf)
+        _UniffiFfiConverterFloat64.write(value.minor_axis_px, buf)
+        _UniffiFfiConverterFloat64.write(value.orientation_deg, buf)
+        _UniffiFfiConverterOptionalFloat64.write(value.area_mm2, buf)
+        _UniffiFfiConverterOptionalFloat64.write(value.perimeter_mm, buf)
+        _UniffiFfiConverterOptionalFloat64.write(value.diameter_mm, buf)
+        _UniffiFfiConverterOptionalFloat64.write(value.major_axis_mm, buf)
+        _UniffiFfiConverterOptionalFloat64.write(value.minor_axis_mm, buf)
+
+@dataclass
+class PointF:
+    """
+    A point with sub-pixel coordinates.
+"""
+    def __init__(self, *, x:float, y:float):
+        self.x = x
+        self.y = y
+        
+        
+
+    
+    def __str__(self):
+        return "PointF(x={}, y={})".format(self.x, self.y)
+    def __eq__(self, other):
+        if self.x != other.x:
+            return False
+        if self.y != other.y:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePointF(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return PointF(
+            x=_UniffiFfiConverterFloat64.read(buf),
+            y=_UniffiFfiConverterFloat64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterFloat64.check_lower(value.x)
+        _UniffiFfiConverterFloat64.check_lower(value.y)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterFloat64.write(value.x, buf)
+        _UniffiFfiConverterFloat64.write(value.y, buf)
+
+class _UniffiFfiConverterSequenceTypePointF(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypePointF.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypePointF.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypePointF.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class LesionFeatures:
+    """
+    Measurements, ABCD scores and the principal axes (for drawing) of one lesion.
+"""
+    def __init__(self, *, measurements:Measurements, abcd:AbcdScores, centroid:PointF, major_axis:typing.List[PointF], minor_axis:typing.List[PointF]):
+        self.measurements = measurements
+        self.abcd = abcd
+        self.centroid = centroid
+        self.major_axis = major_axis
+        self.minor_axis = minor_axis
+        
+        
+
+    
+    def __str__(self):
+        return "LesionFeatures(measurements={}, abcd={}, centroid={}, major_axis={}, minor_axis={})".format(self.measurements, self.abcd, self.centroid, self.major_axis, self.minor_axis)
+    def __eq__(self, other):
+        if self.measurements != other.measurements:
+            return False
+        if self.abcd != other.abcd:
+            return False
+        if self.centroid != other.centroid:
+            return False
+        if self.major_axis != other.major_axis:
+            return False
+        if self.minor_axis != other.minor_axis:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeLesionFeatures(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return LesionFeatures(
+            measurements=_UniffiFfiConverterTypeMeasurements.read(buf),
+            abcd=_UniffiFfiConverterTypeAbcdScores.read(buf),
+            centroid=_UniffiFfiConverterTypePointF.read(buf),
+            major_axis=_UniffiFfiConverterSequenceTypePointF.read(buf),
+            minor_axis=_UniffiFfiConverterSequenceTypePointF.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeMeasurements.check_lower(value.measurements)
+        _UniffiFfiConverterTypeAbcdScores.check_lower(value.abcd)
+        _UniffiFfiConverterTypePointF.check_lower(value.centroid)
+        _UniffiFfiConverterSequenceTypePointF.check_lower(value.major_axis)
+        _UniffiFfiConverterSequenceTypePointF.check_lower(value.minor_axis)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeMeasurements.write(value.measurements, buf)
+        _UniffiFfiConverterTypeAbcdScores.write(value.abcd, buf)
+        _UniffiFfiConverterTypePointF.write(value.centroid, buf)
+        _UniffiFfiConverterSequenceTypePointF.write(value.major_axis, buf)
+        _UniffiFfiConverterSequenceTypePointF.write(value.minor_axis, buf)
 
 @dataclass
 class ModelRuns:
@@ -1727,57 +2416,6 @@ class _UniffiFfiConverterTypeModelRuns(_UniffiConverterRustBuffer):
     def write(value, buf):
         _UniffiFfiConverterUInt64.write(value.encoder_runs, buf)
         _UniffiFfiConverterUInt64.write(value.decoder_runs, buf)
-
-@dataclass
-class PixelRegion:
-    """
-    A rectangle of whole pixels.
-"""
-    def __init__(self, *, x:int, y:int, width:int, height:int):
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-        
-        
-
-    
-    def __str__(self):
-        return "PixelRegion(x={}, y={}, width={}, height={})".format(self.x, self.y, self.width, self.height)
-    def __eq__(self, other):
-        if self.x != other.x:
-            return False
-        if self.y != other.y:
-            return False
-        if self.width != other.width:
-            return False
-        if self.height != other.height:
-            return False
-        return True
-
-class _UniffiFfiConverterTypePixelRegion(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return PixelRegion(
-            x=_UniffiFfiConverterUInt32.read(buf),
-            y=_UniffiFfiConverterUInt32.read(buf),
-            width=_UniffiFfiConverterUInt32.read(buf),
-            height=_UniffiFfiConverterUInt32.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterUInt32.check_lower(value.x)
-        _UniffiFfiConverterUInt32.check_lower(value.y)
-        _UniffiFfiConverterUInt32.check_lower(value.width)
-        _UniffiFfiConverterUInt32.check_lower(value.height)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterUInt32.write(value.x, buf)
-        _UniffiFfiConverterUInt32.write(value.y, buf)
-        _UniffiFfiConverterUInt32.write(value.width, buf)
-        _UniffiFfiConverterUInt32.write(value.height, buf)
 
 @dataclass
 class Point:
@@ -1982,15 +2620,6 @@ class _UniffiFfiConverterSequenceTypePoint(_UniffiConverterRustBuffer):
         return [
             _UniffiFfiConverterTypePoint.read(buf) for i in range(count)
         ]
-
-class _UniffiFfiConverterFloat64(_UniffiConverterPrimitiveFloat):
-    @staticmethod
-    def read(buf):
-        return buf.read_double()
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_double(value)
 
 class _UniffiFfiConverterBytes(_UniffiConverterRustBuffer):
     @staticmethod
@@ -2344,6 +2973,247 @@ class _UniffiFfiConverterTypePrompt(_UniffiConverterRustBuffer):
 
 
 
+class QualityIssue(enum.Enum):
+    """
+    A photo problem.
+"""
+    
+    BLURRY = 0
+    """
+    Out of focus or motion-blurred.
+"""
+    
+    UNDER_EXPOSED = 1
+    """
+    Too dark.
+"""
+    
+    OVER_EXPOSED = 2
+    """
+    Washed out.
+"""
+    
+    GLARE = 3
+    """
+    Reflections on the lesion.
+"""
+    
+    LESION_CUT_OFF = 4
+    """
+    The lesion touches the frame.
+"""
+    
+    LESION_TOO_SMALL = 5
+    """
+    The lesion covers too few pixels.
+"""
+    
+    NO_LESION_FOUND = 6
+    """
+    No lesion was found.
+"""
+    
+
+
+class _UniffiFfiConverterTypeQualityIssue(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return QualityIssue.BLURRY
+        if variant == 2:
+            return QualityIssue.UNDER_EXPOSED
+        if variant == 3:
+            return QualityIssue.OVER_EXPOSED
+        if variant == 4:
+            return QualityIssue.GLARE
+        if variant == 5:
+            return QualityIssue.LESION_CUT_OFF
+        if variant == 6:
+            return QualityIssue.LESION_TOO_SMALL
+        if variant == 7:
+            return QualityIssue.NO_LESION_FOUND
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == QualityIssue.BLURRY:
+            return
+        if value == QualityIssue.UNDER_EXPOSED:
+            return
+        if value == QualityIssue.OVER_EXPOSED:
+            return
+        if value == QualityIssue.GLARE:
+            return
+        if value == QualityIssue.LESION_CUT_OFF:
+            return
+        if value == QualityIssue.LESION_TOO_SMALL:
+            return
+        if value == QualityIssue.NO_LESION_FOUND:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == QualityIssue.BLURRY:
+            buf.write_i32(1)
+        if value == QualityIssue.UNDER_EXPOSED:
+            buf.write_i32(2)
+        if value == QualityIssue.OVER_EXPOSED:
+            buf.write_i32(3)
+        if value == QualityIssue.GLARE:
+            buf.write_i32(4)
+        if value == QualityIssue.LESION_CUT_OFF:
+            buf.write_i32(5)
+        if value == QualityIssue.LESION_TOO_SMALL:
+            buf.write_i32(6)
+        if value == QualityIssue.NO_LESION_FOUND:
+            buf.write_i32(7)
+
+
+
+@dataclass
+class QualityWarning:
+    """
+    One failed check with retake advice.
+"""
+    def __init__(self, *, issue:QualityIssue, measured:float, threshold:float, message:str, advice:str):
+        self.issue = issue
+        self.measured = measured
+        self.threshold = threshold
+        self.message = message
+        self.advice = advice
+        
+        
+
+    
+    def __str__(self):
+        return "QualityWarning(issue={}, measured={}, threshold={}, message={}, advice={})".format(self.issue, self.measured, self.threshold, self.message, self.advice)
+    def __eq__(self, other):
+        if self.issue != other.issue:
+            return False
+        if self.measured != other.measured:
+            return False
+        if self.threshold != other.threshold:
+            return False
+        if self.message != other.message:
+            return False
+        if self.advice != other.advice:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeQualityWarning(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return QualityWarning(
+            issue=_UniffiFfiConverterTypeQualityIssue.read(buf),
+            measured=_UniffiFfiConverterFloat32.read(buf),
+            threshold=_UniffiFfiConverterFloat32.read(buf),
+            message=_UniffiFfiConverterString.read(buf),
+            advice=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeQualityIssue.check_lower(value.issue)
+        _UniffiFfiConverterFloat32.check_lower(value.measured)
+        _UniffiFfiConverterFloat32.check_lower(value.threshold)
+        _UniffiFfiConverterString.check_lower(value.message)
+        _UniffiFfiConverterString.check_lower(value.advice)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeQualityIssue.write(value.issue, buf)
+        _UniffiFfiConverterFloat32.write(value.measured, buf)
+        _UniffiFfiConverterFloat32.write(value.threshold, buf)
+        _UniffiFfiConverterString.write(value.message, buf)
+        _UniffiFfiConverterString.write(value.advice, buf)
+
+class _UniffiFfiConverterSequenceTypeQualityWarning(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeQualityWarning.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeQualityWarning.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeQualityWarning.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class QualityReport:
+    """
+    Whether the photo is good enough.
+"""
+    def __init__(self, *, acceptable:bool, warnings:typing.List[QualityWarning], blur_sigma_px:float, brightness:float, glare_fraction:float):
+        self.acceptable = acceptable
+        self.warnings = warnings
+        self.blur_sigma_px = blur_sigma_px
+        self.brightness = brightness
+        self.glare_fraction = glare_fraction
+        
+        
+
+    
+    def __str__(self):
+        return "QualityReport(acceptable={}, warnings={}, blur_sigma_px={}, brightness={}, glare_fraction={})".format(self.acceptable, self.warnings, self.blur_sigma_px, self.brightness, self.glare_fraction)
+    def __eq__(self, other):
+        if self.acceptable != other.acceptable:
+            return False
+        if self.warnings != other.warnings:
+            return False
+        if self.blur_sigma_px != other.blur_sigma_px:
+            return False
+        if self.brightness != other.brightness:
+            return False
+        if self.glare_fraction != other.glare_fraction:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeQualityReport(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return QualityReport(
+            acceptable=_UniffiFfiConverterBoolean.read(buf),
+            warnings=_UniffiFfiConverterSequenceTypeQualityWarning.read(buf),
+            blur_sigma_px=_UniffiFfiConverterFloat32.read(buf),
+            brightness=_UniffiFfiConverterFloat32.read(buf),
+            glare_fraction=_UniffiFfiConverterFloat32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterBoolean.check_lower(value.acceptable)
+        _UniffiFfiConverterSequenceTypeQualityWarning.check_lower(value.warnings)
+        _UniffiFfiConverterFloat32.check_lower(value.blur_sigma_px)
+        _UniffiFfiConverterFloat32.check_lower(value.brightness)
+        _UniffiFfiConverterFloat32.check_lower(value.glare_fraction)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterBoolean.write(value.acceptable, buf)
+        _UniffiFfiConverterSequenceTypeQualityWarning.write(value.warnings, buf)
+        _UniffiFfiConverterFloat32.write(value.blur_sigma_px, buf)
+        _UniffiFfiConverterFloat32.write(value.brightness, buf)
+        _UniffiFfiConverterFloat32.write(value.glare_fraction, buf)
+
+
+
+
+
+
 class PixelFormat(enum.Enum):
     """
     Pixel layout of a raw camera buffer.
@@ -2455,6 +3325,191 @@ class _UniffiFfiConverterTypeRawImage(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt32.write(value.stride, buf)
         _UniffiFfiConverterTypePixelFormat.write(value.format, buf)
         _UniffiFfiConverterBytes.write(value.data, buf)
+
+
+
+
+
+
+class RiskLevel(enum.Enum):
+    """
+    Overall risk level.
+"""
+    
+    LOW = 0
+    """
+    No signal above its threshold.
+"""
+    
+    MEDIUM = 1
+    """
+    Worth showing to a doctor.
+"""
+    
+    HIGH = 2
+    """
+    See a doctor soon.
+"""
+    
+
+
+class _UniffiFfiConverterTypeRiskLevel(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return RiskLevel.LOW
+        if variant == 2:
+            return RiskLevel.MEDIUM
+        if variant == 3:
+            return RiskLevel.HIGH
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == RiskLevel.LOW:
+            return
+        if value == RiskLevel.MEDIUM:
+            return
+        if value == RiskLevel.HIGH:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == RiskLevel.LOW:
+            buf.write_i32(1)
+        if value == RiskLevel.MEDIUM:
+            buf.write_i32(2)
+        if value == RiskLevel.HIGH:
+            buf.write_i32(3)
+
+
+
+@dataclass
+class RiskReason:
+    """
+    One reason behind the level, tied to a measured value.
+"""
+    def __init__(self, *, code:str, level:RiskLevel, value:float, threshold:float, text:str):
+        self.code = code
+        self.level = level
+        self.value = value
+        self.threshold = threshold
+        self.text = text
+        
+        
+
+    
+    def __str__(self):
+        return "RiskReason(code={}, level={}, value={}, threshold={}, text={})".format(self.code, self.level, self.value, self.threshold, self.text)
+    def __eq__(self, other):
+        if self.code != other.code:
+            return False
+        if self.level != other.level:
+            return False
+        if self.value != other.value:
+            return False
+        if self.threshold != other.threshold:
+            return False
+        if self.text != other.text:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeRiskReason(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return RiskReason(
+            code=_UniffiFfiConverterString.read(buf),
+            level=_UniffiFfiConverterTypeRiskLevel.read(buf),
+            value=_UniffiFfiConverterFloat64.read(buf),
+            threshold=_UniffiFfiConverterFloat64.read(buf),
+            text=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.code)
+        _UniffiFfiConverterTypeRiskLevel.check_lower(value.level)
+        _UniffiFfiConverterFloat64.check_lower(value.value)
+        _UniffiFfiConverterFloat64.check_lower(value.threshold)
+        _UniffiFfiConverterString.check_lower(value.text)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.code, buf)
+        _UniffiFfiConverterTypeRiskLevel.write(value.level, buf)
+        _UniffiFfiConverterFloat64.write(value.value, buf)
+        _UniffiFfiConverterFloat64.write(value.threshold, buf)
+        _UniffiFfiConverterString.write(value.text, buf)
+
+class _UniffiFfiConverterSequenceTypeRiskReason(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeRiskReason.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeRiskReason.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeRiskReason.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class RiskAssessment:
+    """
+    Risk level, reasons, and the not-a-diagnosis statement.
+"""
+    def __init__(self, *, level:RiskLevel, reasons:typing.List[RiskReason], disclaimer:str):
+        self.level = level
+        self.reasons = reasons
+        self.disclaimer = disclaimer
+        
+        
+
+    
+    def __str__(self):
+        return "RiskAssessment(level={}, reasons={}, disclaimer={})".format(self.level, self.reasons, self.disclaimer)
+    def __eq__(self, other):
+        if self.level != other.level:
+            return False
+        if self.reasons != other.reasons:
+            return False
+        if self.disclaimer != other.disclaimer:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeRiskAssessment(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return RiskAssessment(
+            level=_UniffiFfiConverterTypeRiskLevel.read(buf),
+            reasons=_UniffiFfiConverterSequenceTypeRiskReason.read(buf),
+            disclaimer=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeRiskLevel.check_lower(value.level)
+        _UniffiFfiConverterSequenceTypeRiskReason.check_lower(value.reasons)
+        _UniffiFfiConverterString.check_lower(value.disclaimer)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeRiskLevel.write(value.level, buf)
+        _UniffiFfiConverterSequenceTypeRiskReason.write(value.reasons, buf)
+        _UniffiFfiConverterString.write(value.disclaimer, buf)
 
 
 
@@ -2604,13 +3659,148 @@ class _UniffiFfiConverterOptionalTypeMaskMode(_UniffiConverterRustBuffer):
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
+class _UniffiFfiConverterOptionalBoolean(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterBoolean.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterBoolean.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterBoolean.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterOptionalFloat32(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterFloat32.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterFloat32.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterFloat32.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+
+
+
+
+
+class Sex(enum.Enum):
+    """
+    Sex, for the classifier's metadata.
+"""
+    
+    FEMALE = 0
+    """
+    Female.
+"""
+    
+    MALE = 1
+    """
+    Male.
+"""
+    
+    UNKNOWN = 2
+    """
+    Not known.
+"""
+    
+
+
+class _UniffiFfiConverterTypeSex(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return Sex.FEMALE
+        if variant == 2:
+            return Sex.MALE
+        if variant == 3:
+            return Sex.UNKNOWN
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == Sex.FEMALE:
+            return
+        if value == Sex.MALE:
+            return
+        if value == Sex.UNKNOWN:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == Sex.FEMALE:
+            buf.write_i32(1)
+        if value == Sex.MALE:
+            buf.write_i32(2)
+        if value == Sex.UNKNOWN:
+            buf.write_i32(3)
+
+
+
+class _UniffiFfiConverterOptionalTypeSex(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeSex.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeSex.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeSex.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
 @dataclass
 class ScanOptions:
     """
     Options for one scan. Every field is optional: `ScanOptions()` scans with the lesion
     finder, the automatic crop and the whole-lesion mask.
 """
-    def __init__(self, *, bbox:typing.Optional[BoundingBox] = _DEFAULT, crop:typing.Optional[CropPolicy] = _DEFAULT, mask_mode:typing.Optional[MaskMode] = _DEFAULT):
+    def __init__(self, *, bbox:typing.Optional[BoundingBox] = _DEFAULT, crop:typing.Optional[CropPolicy] = _DEFAULT, mask_mode:typing.Optional[MaskMode] = _DEFAULT, remove_hair:typing.Optional[bool] = _DEFAULT, mm_per_px:typing.Optional[float] = _DEFAULT, age_years:typing.Optional[float] = _DEFAULT, sex:typing.Optional[Sex] = _DEFAULT, body_site:typing.Optional[str] = _DEFAULT):
         if bbox is _DEFAULT:
             self.bbox = None
         else:
@@ -2623,18 +3813,48 @@ class ScanOptions:
             self.mask_mode = None
         else:
             self.mask_mode = mask_mode
+        if remove_hair is _DEFAULT:
+            self.remove_hair = None
+        else:
+            self.remove_hair = remove_hair
+        if mm_per_px is _DEFAULT:
+            self.mm_per_px = None
+        else:
+            self.mm_per_px = mm_per_px
+        if age_years is _DEFAULT:
+            self.age_years = None
+        else:
+            self.age_years = age_years
+        if sex is _DEFAULT:
+            self.sex = None
+        else:
+            self.sex = sex
+        if body_site is _DEFAULT:
+            self.body_site = None
+        else:
+            self.body_site = body_site
         
         
 
     
     def __str__(self):
-        return "ScanOptions(bbox={}, crop={}, mask_mode={})".format(self.bbox, self.crop, self.mask_mode)
+        return "ScanOptions(bbox={}, crop={}, mask_mode={}, remove_hair={}, mm_per_px={}, age_years={}, sex={}, body_site={})".format(self.bbox, self.crop, self.mask_mode, self.remove_hair, self.mm_per_px, self.age_years, self.sex, self.body_site)
     def __eq__(self, other):
         if self.bbox != other.bbox:
             return False
         if self.crop != other.crop:
             return False
         if self.mask_mode != other.mask_mode:
+            return False
+        if self.remove_hair != other.remove_hair:
+            return False
+        if self.mm_per_px != other.mm_per_px:
+            return False
+        if self.age_years != other.age_years:
+            return False
+        if self.sex != other.sex:
+            return False
+        if self.body_site != other.body_site:
             return False
         return True
 
@@ -2645,6 +3865,11 @@ class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
             bbox=_UniffiFfiConverterOptionalTypeBoundingBox.read(buf),
             crop=_UniffiFfiConverterOptionalTypeCropPolicy.read(buf),
             mask_mode=_UniffiFfiConverterOptionalTypeMaskMode.read(buf),
+            remove_hair=_UniffiFfiConverterOptionalBoolean.read(buf),
+            mm_per_px=_UniffiFfiConverterOptionalFloat32.read(buf),
+            age_years=_UniffiFfiConverterOptionalFloat32.read(buf),
+            sex=_UniffiFfiConverterOptionalTypeSex.read(buf),
+            body_site=_UniffiFfiConverterOptionalString.read(buf),
         )
 
     @staticmethod
@@ -2652,12 +3877,22 @@ class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalTypeBoundingBox.check_lower(value.bbox)
         _UniffiFfiConverterOptionalTypeCropPolicy.check_lower(value.crop)
         _UniffiFfiConverterOptionalTypeMaskMode.check_lower(value.mask_mode)
+        _UniffiFfiConverterOptionalBoolean.check_lower(value.remove_hair)
+        _UniffiFfiConverterOptionalFloat32.check_lower(value.mm_per_px)
+        _UniffiFfiConverterOptionalFloat32.check_lower(value.age_years)
+        _UniffiFfiConverterOptionalTypeSex.check_lower(value.sex)
+        _UniffiFfiConverterOptionalString.check_lower(value.body_site)
 
     @staticmethod
     def write(value, buf):
         _UniffiFfiConverterOptionalTypeBoundingBox.write(value.bbox, buf)
         _UniffiFfiConverterOptionalTypeCropPolicy.write(value.crop, buf)
         _UniffiFfiConverterOptionalTypeMaskMode.write(value.mask_mode, buf)
+        _UniffiFfiConverterOptionalBoolean.write(value.remove_hair, buf)
+        _UniffiFfiConverterOptionalFloat32.write(value.mm_per_px, buf)
+        _UniffiFfiConverterOptionalFloat32.write(value.age_years, buf)
+        _UniffiFfiConverterOptionalTypeSex.write(value.sex, buf)
+        _UniffiFfiConverterOptionalString.write(value.body_site, buf)
 
 
 
@@ -2855,24 +4090,76 @@ class _UniffiFfiConverterTypeEmbedding:
     def write(cls, value: Embedding, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
+class _UniffiFfiConverterOptionalTypeLesionFeatures(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeLesionFeatures.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeLesionFeatures.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeLesionFeatures.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterOptionalTypeClassification(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeClassification.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeClassification.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeClassification.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
 @dataclass
 class StageTimings:
     """
     Milliseconds spent in each stage of a scan.
 """
-    def __init__(self, *, roi_ms:float, preprocess_ms:float, encoder_ms:float, decoder_ms:float, postprocess_ms:float, total_ms:float):
+    def __init__(self, *, roi_ms:float, preprocess_ms:float, encoder_ms:float, decoder_ms:float, postprocess_ms:float, analysis_ms:float, classifier_ms:float, total_ms:float):
         self.roi_ms = roi_ms
         self.preprocess_ms = preprocess_ms
         self.encoder_ms = encoder_ms
         self.decoder_ms = decoder_ms
         self.postprocess_ms = postprocess_ms
+        self.analysis_ms = analysis_ms
+        self.classifier_ms = classifier_ms
         self.total_ms = total_ms
         
         
 
     
     def __str__(self):
-        return "StageTimings(roi_ms={}, preprocess_ms={}, encoder_ms={}, decoder_ms={}, postprocess_ms={}, total_ms={})".format(self.roi_ms, self.preprocess_ms, self.encoder_ms, self.decoder_ms, self.postprocess_ms, self.total_ms)
+        return "StageTimings(roi_ms={}, preprocess_ms={}, encoder_ms={}, decoder_ms={}, postprocess_ms={}, analysis_ms={}, classifier_ms={}, total_ms={})".format(self.roi_ms, self.preprocess_ms, self.encoder_ms, self.decoder_ms, self.postprocess_ms, self.analysis_ms, self.classifier_ms, self.total_ms)
     def __eq__(self, other):
         if self.roi_ms != other.roi_ms:
             return False
@@ -2883,6 +4170,10 @@ class StageTimings:
         if self.decoder_ms != other.decoder_ms:
             return False
         if self.postprocess_ms != other.postprocess_ms:
+            return False
+        if self.analysis_ms != other.analysis_ms:
+            return False
+        if self.classifier_ms != other.classifier_ms:
             return False
         if self.total_ms != other.total_ms:
             return False
@@ -2897,6 +4188,8 @@ class _UniffiFfiConverterTypeStageTimings(_UniffiConverterRustBuffer):
             encoder_ms=_UniffiFfiConverterFloat64.read(buf),
             decoder_ms=_UniffiFfiConverterFloat64.read(buf),
             postprocess_ms=_UniffiFfiConverterFloat64.read(buf),
+            analysis_ms=_UniffiFfiConverterFloat64.read(buf),
+            classifier_ms=_UniffiFfiConverterFloat64.read(buf),
             total_ms=_UniffiFfiConverterFloat64.read(buf),
         )
 
@@ -2907,6 +4200,8 @@ class _UniffiFfiConverterTypeStageTimings(_UniffiConverterRustBuffer):
         _UniffiFfiConverterFloat64.check_lower(value.encoder_ms)
         _UniffiFfiConverterFloat64.check_lower(value.decoder_ms)
         _UniffiFfiConverterFloat64.check_lower(value.postprocess_ms)
+        _UniffiFfiConverterFloat64.check_lower(value.analysis_ms)
+        _UniffiFfiConverterFloat64.check_lower(value.classifier_ms)
         _UniffiFfiConverterFloat64.check_lower(value.total_ms)
 
     @staticmethod
@@ -2916,6 +4211,8 @@ class _UniffiFfiConverterTypeStageTimings(_UniffiConverterRustBuffer):
         _UniffiFfiConverterFloat64.write(value.encoder_ms, buf)
         _UniffiFfiConverterFloat64.write(value.decoder_ms, buf)
         _UniffiFfiConverterFloat64.write(value.postprocess_ms, buf)
+        _UniffiFfiConverterFloat64.write(value.analysis_ms, buf)
+        _UniffiFfiConverterFloat64.write(value.classifier_ms, buf)
         _UniffiFfiConverterFloat64.write(value.total_ms, buf)
 
 @dataclass
@@ -2923,20 +4220,24 @@ class ScanResult:
     """
     The outcome of one scan.
 """
-    def __init__(self, *, roi:BoundingBox, roi_source:RoiSource, candidates:typing.List[LesionCandidate], mask:Mask, embedding:Embedding, model:ModelInfo, timings:StageTimings):
+    def __init__(self, *, roi:BoundingBox, roi_source:RoiSource, candidates:typing.List[LesionCandidate], mask:Mask, embedding:Embedding, model:ModelInfo, features:typing.Optional[LesionFeatures], classification:typing.Optional[Classification], risk:RiskAssessment, quality:QualityReport, timings:StageTimings):
         self.roi = roi
         self.roi_source = roi_source
         self.candidates = candidates
         self.mask = mask
         self.embedding = embedding
         self.model = model
+        self.features = features
+        self.classification = classification
+        self.risk = risk
+        self.quality = quality
         self.timings = timings
         
         
 
     
     def __str__(self):
-        return "ScanResult(roi={}, roi_source={}, candidates={}, mask={}, embedding={}, model={}, timings={})".format(self.roi, self.roi_source, self.candidates, self.mask, self.embedding, self.model, self.timings)
+        return "ScanResult(roi={}, roi_source={}, candidates={}, mask={}, embedding={}, model={}, features={}, classification={}, risk={}, quality={}, timings={})".format(self.roi, self.roi_source, self.candidates, self.mask, self.embedding, self.model, self.features, self.classification, self.risk, self.quality, self.timings)
     def __eq__(self, other):
         if self.roi != other.roi:
             return False
@@ -2949,6 +4250,14 @@ class ScanResult:
         if self.embedding != other.embedding:
             return False
         if self.model != other.model:
+            return False
+        if self.features != other.features:
+            return False
+        if self.classification != other.classification:
+            return False
+        if self.risk != other.risk:
+            return False
+        if self.quality != other.quality:
             return False
         if self.timings != other.timings:
             return False
@@ -2964,6 +4273,10 @@ class _UniffiFfiConverterTypeScanResult(_UniffiConverterRustBuffer):
             mask=_UniffiFfiConverterTypeMask.read(buf),
             embedding=_UniffiFfiConverterTypeEmbedding.read(buf),
             model=_UniffiFfiConverterTypeModelInfo.read(buf),
+            features=_UniffiFfiConverterOptionalTypeLesionFeatures.read(buf),
+            classification=_UniffiFfiConverterOptionalTypeClassification.read(buf),
+            risk=_UniffiFfiConverterTypeRiskAssessment.read(buf),
+            quality=_UniffiFfiConverterTypeQualityReport.read(buf),
             timings=_UniffiFfiConverterTypeStageTimings.read(buf),
         )
 
@@ -2975,6 +4288,10 @@ class _UniffiFfiConverterTypeScanResult(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeMask.check_lower(value.mask)
         _UniffiFfiConverterTypeEmbedding.check_lower(value.embedding)
         _UniffiFfiConverterTypeModelInfo.check_lower(value.model)
+        _UniffiFfiConverterOptionalTypeLesionFeatures.check_lower(value.features)
+        _UniffiFfiConverterOptionalTypeClassification.check_lower(value.classification)
+        _UniffiFfiConverterTypeRiskAssessment.check_lower(value.risk)
+        _UniffiFfiConverterTypeQualityReport.check_lower(value.quality)
         _UniffiFfiConverterTypeStageTimings.check_lower(value.timings)
 
     @staticmethod
@@ -2985,6 +4302,10 @@ class _UniffiFfiConverterTypeScanResult(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeMask.write(value.mask, buf)
         _UniffiFfiConverterTypeEmbedding.write(value.embedding, buf)
         _UniffiFfiConverterTypeModelInfo.write(value.model, buf)
+        _UniffiFfiConverterOptionalTypeLesionFeatures.write(value.features, buf)
+        _UniffiFfiConverterOptionalTypeClassification.write(value.classification, buf)
+        _UniffiFfiConverterTypeRiskAssessment.write(value.risk, buf)
+        _UniffiFfiConverterTypeQualityReport.write(value.quality, buf)
         _UniffiFfiConverterTypeStageTimings.write(value.timings, buf)
 
 
@@ -3372,7 +4693,12 @@ class ProgressStage(enum.Enum):
     Running the mask decoder.
 """
     
-    DONE = 7
+    ANALYSE = 7
+    """
+    Measuring, classifying, checking the photo, weighing the risk.
+"""
+    
+    DONE = 8
     """
     Finished.
 """
@@ -3398,6 +4724,8 @@ class _UniffiFfiConverterTypeProgressStage(_UniffiConverterRustBuffer):
         if variant == 7:
             return ProgressStage.DECODE
         if variant == 8:
+            return ProgressStage.ANALYSE
+        if variant == 9:
             return ProgressStage.DONE
         raise InternalError("Raw enum value doesn't match any cases")
 
@@ -3416,6 +4744,8 @@ class _UniffiFfiConverterTypeProgressStage(_UniffiConverterRustBuffer):
         if value == ProgressStage.ENCODE:
             return
         if value == ProgressStage.DECODE:
+            return
+        if value == ProgressStage.ANALYSE:
             return
         if value == ProgressStage.DONE:
             return
@@ -3437,8 +4767,10 @@ class _UniffiFfiConverterTypeProgressStage(_UniffiConverterRustBuffer):
             buf.write_i32(6)
         if value == ProgressStage.DECODE:
             buf.write_i32(7)
-        if value == ProgressStage.DONE:
+        if value == ProgressStage.ANALYSE:
             buf.write_i32(8)
+        if value == ProgressStage.DONE:
+            buf.write_i32(9)
 
 
 
@@ -4149,25 +5481,40 @@ def version() -> str:
 
 __all__ = [
     "InternalError",
+    "TdsBand",
+    "StolzColour",
     "ExecutionProvider",
     "PointLabel",
+    "QualityIssue",
     "PixelFormat",
+    "RiskLevel",
     "CropPolicy",
     "MaskMode",
+    "Sex",
     "RoiSource",
     "DermscanError",
     "ImageSource",
     "ProgressStage",
+    "AbcdScores",
     "BoundingBox",
+    "ClassProbability",
+    "PixelRegion",
+    "ModelInfo",
+    "Classification",
     "EngineConfig",
     "LesionCandidate",
-    "ModelInfo",
+    "Measurements",
+    "PointF",
+    "LesionFeatures",
     "ModelRuns",
-    "PixelRegion",
     "Point",
     "PointPrompt",
     "Prompt",
+    "QualityWarning",
+    "QualityReport",
     "RawImage",
+    "RiskReason",
+    "RiskAssessment",
     "ScanOptions",
     "StageTimings",
     "ScanResult",

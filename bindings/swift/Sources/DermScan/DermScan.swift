@@ -471,6 +471,22 @@ private let UNIFFI_CALLBACK_UNEXPECTED_ERROR: Int32 = 2
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterUInt8: FfiConverterPrimitive {
+    typealias FfiType = UInt8
+    typealias SwiftType = UInt8
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> UInt8 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: UInt8, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
     typealias FfiType = UInt32
     typealias SwiftType = UInt32
@@ -1715,6 +1731,125 @@ public func FfiConverterTypeProgressListener_lower(_ value: ProgressListener) ->
 
 
 /**
+ * The ABCD rule of dermoscopy (Stolz). D and therefore the TDS are proxies read from pixels.
+ */
+public struct AbcdScores: Equatable, Hashable {
+    /**
+     * Asymmetry, 0-2 axes.
+     */
+    public let a: UInt8
+    /**
+     * Border, 0-8 eighths with an abrupt or irregular edge.
+     */
+    public let b: UInt8
+    /**
+     * Colours, 1-6.
+     */
+    public let c: UInt8
+    /**
+     * Differential structures, a proxy, 1-5.
+     */
+    public let dProxy: UInt8
+    /**
+     * TDS proxy = 1.3 A + 0.1 B + 0.5 C + 0.5 D.
+     */
+    public let tdsProxy: Double
+    /**
+     * Band of the TDS proxy.
+     */
+    public let band: TdsBand
+    /**
+     * The colours counted in C.
+     */
+    public let colours: [StolzColour]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Asymmetry, 0-2 axes.
+         */a: UInt8, 
+        /**
+         * Border, 0-8 eighths with an abrupt or irregular edge.
+         */b: UInt8, 
+        /**
+         * Colours, 1-6.
+         */c: UInt8, 
+        /**
+         * Differential structures, a proxy, 1-5.
+         */dProxy: UInt8, 
+        /**
+         * TDS proxy = 1.3 A + 0.1 B + 0.5 C + 0.5 D.
+         */tdsProxy: Double, 
+        /**
+         * Band of the TDS proxy.
+         */band: TdsBand, 
+        /**
+         * The colours counted in C.
+         */colours: [StolzColour]) {
+        self.a = a
+        self.b = b
+        self.c = c
+        self.dProxy = dProxy
+        self.tdsProxy = tdsProxy
+        self.band = band
+        self.colours = colours
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AbcdScores: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAbcdScores: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AbcdScores {
+        return
+            try AbcdScores(
+                a: FfiConverterUInt8.read(from: &buf), 
+                b: FfiConverterUInt8.read(from: &buf), 
+                c: FfiConverterUInt8.read(from: &buf), 
+                dProxy: FfiConverterUInt8.read(from: &buf), 
+                tdsProxy: FfiConverterDouble.read(from: &buf), 
+                band: FfiConverterTypeTdsBand.read(from: &buf), 
+                colours: FfiConverterSequenceTypeStolzColour.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AbcdScores, into buf: inout [UInt8]) {
+        FfiConverterUInt8.write(value.a, into: &buf)
+        FfiConverterUInt8.write(value.b, into: &buf)
+        FfiConverterUInt8.write(value.c, into: &buf)
+        FfiConverterUInt8.write(value.dProxy, into: &buf)
+        FfiConverterDouble.write(value.tdsProxy, into: &buf)
+        FfiConverterTypeTdsBand.write(value.band, into: &buf)
+        FfiConverterSequenceTypeStolzColour.write(value.colours, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAbcdScores_lift(_ buf: RustBuffer) throws -> AbcdScores {
+    return try FfiConverterTypeAbcdScores.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAbcdScores_lower(_ value: AbcdScores) -> RustBuffer {
+    return FfiConverterTypeAbcdScores.lower(value)
+}
+
+
+/**
  * A box in original-image pixels: left, top, right, bottom (`x1`, `y1` exclusive).
  */
 public struct BoundingBox: Equatable, Hashable {
@@ -1804,6 +1939,184 @@ public func FfiConverterTypeBoundingBox_lower(_ value: BoundingBox) -> RustBuffe
 
 
 /**
+ * The probability of one class.
+ */
+public struct ClassProbability: Equatable, Hashable {
+    /**
+     * Short label, e.g. `mel`.
+     */
+    public let label: String
+    /**
+     * Readable name, e.g. `Melanoma`.
+     */
+    public let name: String
+    /**
+     * Probability, 0 to 1.
+     */
+    public let probability: Float
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Short label, e.g. `mel`.
+         */label: String, 
+        /**
+         * Readable name, e.g. `Melanoma`.
+         */name: String, 
+        /**
+         * Probability, 0 to 1.
+         */probability: Float) {
+        self.label = label
+        self.name = name
+        self.probability = probability
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ClassProbability: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClassProbability: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClassProbability {
+        return
+            try ClassProbability(
+                label: FfiConverterString.read(from: &buf), 
+                name: FfiConverterString.read(from: &buf), 
+                probability: FfiConverterFloat.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ClassProbability, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterString.write(value.name, into: &buf)
+        FfiConverterFloat.write(value.probability, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClassProbability_lift(_ buf: RustBuffer) throws -> ClassProbability {
+    return try FfiConverterTypeClassProbability.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClassProbability_lower(_ value: ClassProbability) -> RustBuffer {
+    return FfiConverterTypeClassProbability.lower(value)
+}
+
+
+/**
+ * What the on-device classifier thinks the lesion is. Not a diagnosis.
+ */
+public struct Classification: Equatable, Hashable {
+    /**
+     * Every class in the model's order.
+     */
+    public let probabilities: [ClassProbability]
+    /**
+     * The most likely label.
+     */
+    public let top: String
+    /**
+     * Melanoma + basal cell carcinoma + actinic keratosis together.
+     */
+    public let malignantProbability: Float
+    /**
+     * The square the classifier saw.
+     */
+    public let crop: PixelRegion
+    /**
+     * The classifier model.
+     */
+    public let model: ModelInfo
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Every class in the model's order.
+         */probabilities: [ClassProbability], 
+        /**
+         * The most likely label.
+         */top: String, 
+        /**
+         * Melanoma + basal cell carcinoma + actinic keratosis together.
+         */malignantProbability: Float, 
+        /**
+         * The square the classifier saw.
+         */crop: PixelRegion, 
+        /**
+         * The classifier model.
+         */model: ModelInfo) {
+        self.probabilities = probabilities
+        self.top = top
+        self.malignantProbability = malignantProbability
+        self.crop = crop
+        self.model = model
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Classification: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeClassification: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Classification {
+        return
+            try Classification(
+                probabilities: FfiConverterSequenceTypeClassProbability.read(from: &buf), 
+                top: FfiConverterString.read(from: &buf), 
+                malignantProbability: FfiConverterFloat.read(from: &buf), 
+                crop: FfiConverterTypePixelRegion.read(from: &buf), 
+                model: FfiConverterTypeModelInfo.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Classification, into buf: inout [UInt8]) {
+        FfiConverterSequenceTypeClassProbability.write(value.probabilities, into: &buf)
+        FfiConverterString.write(value.top, into: &buf)
+        FfiConverterFloat.write(value.malignantProbability, into: &buf)
+        FfiConverterTypePixelRegion.write(value.crop, into: &buf)
+        FfiConverterTypeModelInfo.write(value.model, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClassification_lift(_ buf: RustBuffer) throws -> Classification {
+    return try FfiConverterTypeClassification.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeClassification_lower(_ value: Classification) -> RustBuffer {
+    return FfiConverterTypeClassification.lower(value)
+}
+
+
+/**
  * How to build an engine.
  */
 public struct EngineConfig: Equatable, Hashable {
@@ -1828,6 +2141,11 @@ public struct EngineConfig: Equatable, Hashable {
      * Largest photo accepted, in pixels; none: 50 megapixels.
      */
     public let maxPixels: UInt64?
+    /**
+     * Folder of the classifier bundle (e.g. `models/ham10000-xception`); none: scans are
+     * measured and explained but not classified.
+     */
+    public let classifierDir: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -1847,12 +2165,17 @@ public struct EngineConfig: Equatable, Hashable {
          */executionProviders: [ExecutionProvider] = [], 
         /**
          * Largest photo accepted, in pixels; none: 50 megapixels.
-         */maxPixels: UInt64? = nil) {
+         */maxPixels: UInt64? = nil, 
+        /**
+         * Folder of the classifier bundle (e.g. `models/ham10000-xception`); none: scans are
+         * measured and explained but not classified.
+         */classifierDir: String? = nil) {
         self.modelDir = modelDir
         self.runtimeLibrary = runtimeLibrary
         self.threads = threads
         self.executionProviders = executionProviders
         self.maxPixels = maxPixels
+        self.classifierDir = classifierDir
     }
 
     
@@ -1875,7 +2198,8 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
                 runtimeLibrary: FfiConverterOptionString.read(from: &buf), 
                 threads: FfiConverterUInt32.read(from: &buf), 
                 executionProviders: FfiConverterSequenceTypeExecutionProvider.read(from: &buf), 
-                maxPixels: FfiConverterOptionUInt64.read(from: &buf)
+                maxPixels: FfiConverterOptionUInt64.read(from: &buf), 
+                classifierDir: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -1885,6 +2209,7 @@ public struct FfiConverterTypeEngineConfig: FfiConverterRustBuffer {
         FfiConverterUInt32.write(value.threads, into: &buf)
         FfiConverterSequenceTypeExecutionProvider.write(value.executionProviders, into: &buf)
         FfiConverterOptionUInt64.write(value.maxPixels, into: &buf)
+        FfiConverterOptionString.write(value.classifierDir, into: &buf)
     }
 }
 
@@ -2000,6 +2325,264 @@ public func FfiConverterTypeLesionCandidate_lift(_ buf: RustBuffer) throws -> Le
 #endif
 public func FfiConverterTypeLesionCandidate_lower(_ value: LesionCandidate) -> RustBuffer {
     return FfiConverterTypeLesionCandidate.lower(value)
+}
+
+
+/**
+ * Measurements, ABCD scores and the principal axes (for drawing) of one lesion.
+ */
+public struct LesionFeatures: Equatable, Hashable {
+    /**
+     * Size and shape.
+     */
+    public let measurements: Measurements
+    /**
+     * ABCD scores.
+     */
+    public let abcd: AbcdScores
+    /**
+     * Centroid.
+     */
+    public let centroid: PointF
+    /**
+     * End points of the major axis.
+     */
+    public let majorAxis: [PointF]
+    /**
+     * End points of the minor axis.
+     */
+    public let minorAxis: [PointF]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Size and shape.
+         */measurements: Measurements, 
+        /**
+         * ABCD scores.
+         */abcd: AbcdScores, 
+        /**
+         * Centroid.
+         */centroid: PointF, 
+        /**
+         * End points of the major axis.
+         */majorAxis: [PointF], 
+        /**
+         * End points of the minor axis.
+         */minorAxis: [PointF]) {
+        self.measurements = measurements
+        self.abcd = abcd
+        self.centroid = centroid
+        self.majorAxis = majorAxis
+        self.minorAxis = minorAxis
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension LesionFeatures: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLesionFeatures: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LesionFeatures {
+        return
+            try LesionFeatures(
+                measurements: FfiConverterTypeMeasurements.read(from: &buf), 
+                abcd: FfiConverterTypeAbcdScores.read(from: &buf), 
+                centroid: FfiConverterTypePointF.read(from: &buf), 
+                majorAxis: FfiConverterSequenceTypePointF.read(from: &buf), 
+                minorAxis: FfiConverterSequenceTypePointF.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: LesionFeatures, into buf: inout [UInt8]) {
+        FfiConverterTypeMeasurements.write(value.measurements, into: &buf)
+        FfiConverterTypeAbcdScores.write(value.abcd, into: &buf)
+        FfiConverterTypePointF.write(value.centroid, into: &buf)
+        FfiConverterSequenceTypePointF.write(value.majorAxis, into: &buf)
+        FfiConverterSequenceTypePointF.write(value.minorAxis, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLesionFeatures_lift(_ buf: RustBuffer) throws -> LesionFeatures {
+    return try FfiConverterTypeLesionFeatures.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLesionFeatures_lower(_ value: LesionFeatures) -> RustBuffer {
+    return FfiConverterTypeLesionFeatures.lower(value)
+}
+
+
+/**
+ * Size and shape of the lesion. `_mm` values are present when the scan was given a scale.
+ */
+public struct Measurements: Equatable, Hashable {
+    /**
+     * Lesion pixels.
+     */
+    public let areaPx: Double
+    /**
+     * Length of the outer contour.
+     */
+    public let perimeterPx: Double
+    /**
+     * Diameter of the disc with the same area.
+     */
+    public let diameterPx: Double
+    /**
+     * Major axis length (second moments).
+     */
+    public let majorAxisPx: Double
+    /**
+     * Minor axis length.
+     */
+    public let minorAxisPx: Double
+    /**
+     * Angle of the major axis from the x axis, degrees, clockwise on screen.
+     */
+    public let orientationDeg: Double
+    /**
+     * Area in square millimetres.
+     */
+    public let areaMm2: Double?
+    /**
+     * Perimeter in millimetres.
+     */
+    public let perimeterMm: Double?
+    /**
+     * Equivalent diameter in millimetres.
+     */
+    public let diameterMm: Double?
+    /**
+     * Major axis in millimetres.
+     */
+    public let majorAxisMm: Double?
+    /**
+     * Minor axis in millimetres.
+     */
+    public let minorAxisMm: Double?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Lesion pixels.
+         */areaPx: Double, 
+        /**
+         * Length of the outer contour.
+         */perimeterPx: Double, 
+        /**
+         * Diameter of the disc with the same area.
+         */diameterPx: Double, 
+        /**
+         * Major axis length (second moments).
+         */majorAxisPx: Double, 
+        /**
+         * Minor axis length.
+         */minorAxisPx: Double, 
+        /**
+         * Angle of the major axis from the x axis, degrees, clockwise on screen.
+         */orientationDeg: Double, 
+        /**
+         * Area in square millimetres.
+         */areaMm2: Double?, 
+        /**
+         * Perimeter in millimetres.
+         */perimeterMm: Double?, 
+        /**
+         * Equivalent diameter in millimetres.
+         */diameterMm: Double?, 
+        /**
+         * Major axis in millimetres.
+         */majorAxisMm: Double?, 
+        /**
+         * Minor axis in millimetres.
+         */minorAxisMm: Double?) {
+        self.areaPx = areaPx
+        self.perimeterPx = perimeterPx
+        self.diameterPx = diameterPx
+        self.majorAxisPx = majorAxisPx
+        self.minorAxisPx = minorAxisPx
+        self.orientationDeg = orientationDeg
+        self.areaMm2 = areaMm2
+        self.perimeterMm = perimeterMm
+        self.diameterMm = diameterMm
+        self.majorAxisMm = majorAxisMm
+        self.minorAxisMm = minorAxisMm
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Measurements: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeMeasurements: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Measurements {
+        return
+            try Measurements(
+                areaPx: FfiConverterDouble.read(from: &buf), 
+                perimeterPx: FfiConverterDouble.read(from: &buf), 
+                diameterPx: FfiConverterDouble.read(from: &buf), 
+                majorAxisPx: FfiConverterDouble.read(from: &buf), 
+                minorAxisPx: FfiConverterDouble.read(from: &buf), 
+                orientationDeg: FfiConverterDouble.read(from: &buf), 
+                areaMm2: FfiConverterOptionDouble.read(from: &buf), 
+                perimeterMm: FfiConverterOptionDouble.read(from: &buf), 
+                diameterMm: FfiConverterOptionDouble.read(from: &buf), 
+                majorAxisMm: FfiConverterOptionDouble.read(from: &buf), 
+                minorAxisMm: FfiConverterOptionDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Measurements, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.areaPx, into: &buf)
+        FfiConverterDouble.write(value.perimeterPx, into: &buf)
+        FfiConverterDouble.write(value.diameterPx, into: &buf)
+        FfiConverterDouble.write(value.majorAxisPx, into: &buf)
+        FfiConverterDouble.write(value.minorAxisPx, into: &buf)
+        FfiConverterDouble.write(value.orientationDeg, into: &buf)
+        FfiConverterOptionDouble.write(value.areaMm2, into: &buf)
+        FfiConverterOptionDouble.write(value.perimeterMm, into: &buf)
+        FfiConverterOptionDouble.write(value.diameterMm, into: &buf)
+        FfiConverterOptionDouble.write(value.majorAxisMm, into: &buf)
+        FfiConverterOptionDouble.write(value.minorAxisMm, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMeasurements_lift(_ buf: RustBuffer) throws -> Measurements {
+    return try FfiConverterTypeMeasurements.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeMeasurements_lower(_ value: Measurements) -> RustBuffer {
+    return FfiConverterTypeMeasurements.lower(value)
 }
 
 
@@ -2330,6 +2913,75 @@ public func FfiConverterTypePoint_lower(_ value: Point) -> RustBuffer {
 
 
 /**
+ * A point with sub-pixel coordinates.
+ */
+public struct PointF: Equatable, Hashable {
+    /**
+     * Column.
+     */
+    public let x: Double
+    /**
+     * Row.
+     */
+    public let y: Double
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Column.
+         */x: Double, 
+        /**
+         * Row.
+         */y: Double) {
+        self.x = x
+        self.y = y
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension PointF: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypePointF: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PointF {
+        return
+            try PointF(
+                x: FfiConverterDouble.read(from: &buf), 
+                y: FfiConverterDouble.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: PointF, into buf: inout [UInt8]) {
+        FfiConverterDouble.write(value.x, into: &buf)
+        FfiConverterDouble.write(value.y, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointF_lift(_ buf: RustBuffer) throws -> PointF {
+    return try FfiConverterTypePointF.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypePointF_lower(_ value: PointF) -> RustBuffer {
+    return FfiConverterTypePointF.lower(value)
+}
+
+
+/**
  * A clicked point in original-image pixels.
  */
 public struct PointPrompt: Equatable, Hashable {
@@ -2489,6 +3141,204 @@ public func FfiConverterTypePrompt_lower(_ value: Prompt) -> RustBuffer {
 
 
 /**
+ * Whether the photo is good enough.
+ */
+public struct QualityReport: Equatable, Hashable {
+    /**
+     * No warnings.
+     */
+    public let acceptable: Bool
+    /**
+     * The failed checks.
+     */
+    public let warnings: [QualityWarning]
+    /**
+     * Blur as a Gaussian sigma in working pixels.
+     */
+    public let blurSigmaPx: Float
+    /**
+     * Brightness of the skin, 0-255.
+     */
+    public let brightness: Float
+    /**
+     * Share of glare around the lesion.
+     */
+    public let glareFraction: Float
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * No warnings.
+         */acceptable: Bool, 
+        /**
+         * The failed checks.
+         */warnings: [QualityWarning], 
+        /**
+         * Blur as a Gaussian sigma in working pixels.
+         */blurSigmaPx: Float, 
+        /**
+         * Brightness of the skin, 0-255.
+         */brightness: Float, 
+        /**
+         * Share of glare around the lesion.
+         */glareFraction: Float) {
+        self.acceptable = acceptable
+        self.warnings = warnings
+        self.blurSigmaPx = blurSigmaPx
+        self.brightness = brightness
+        self.glareFraction = glareFraction
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QualityReport: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQualityReport: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QualityReport {
+        return
+            try QualityReport(
+                acceptable: FfiConverterBool.read(from: &buf), 
+                warnings: FfiConverterSequenceTypeQualityWarning.read(from: &buf), 
+                blurSigmaPx: FfiConverterFloat.read(from: &buf), 
+                brightness: FfiConverterFloat.read(from: &buf), 
+                glareFraction: FfiConverterFloat.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QualityReport, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.acceptable, into: &buf)
+        FfiConverterSequenceTypeQualityWarning.write(value.warnings, into: &buf)
+        FfiConverterFloat.write(value.blurSigmaPx, into: &buf)
+        FfiConverterFloat.write(value.brightness, into: &buf)
+        FfiConverterFloat.write(value.glareFraction, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQualityReport_lift(_ buf: RustBuffer) throws -> QualityReport {
+    return try FfiConverterTypeQualityReport.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQualityReport_lower(_ value: QualityReport) -> RustBuffer {
+    return FfiConverterTypeQualityReport.lower(value)
+}
+
+
+/**
+ * One failed check with retake advice.
+ */
+public struct QualityWarning: Equatable, Hashable {
+    /**
+     * Which check.
+     */
+    public let issue: QualityIssue
+    /**
+     * The measured value.
+     */
+    public let measured: Float
+    /**
+     * The threshold it crossed.
+     */
+    public let threshold: Float
+    /**
+     * What is wrong.
+     */
+    public let message: String
+    /**
+     * How to retake the photo.
+     */
+    public let advice: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Which check.
+         */issue: QualityIssue, 
+        /**
+         * The measured value.
+         */measured: Float, 
+        /**
+         * The threshold it crossed.
+         */threshold: Float, 
+        /**
+         * What is wrong.
+         */message: String, 
+        /**
+         * How to retake the photo.
+         */advice: String) {
+        self.issue = issue
+        self.measured = measured
+        self.threshold = threshold
+        self.message = message
+        self.advice = advice
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension QualityWarning: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQualityWarning: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QualityWarning {
+        return
+            try QualityWarning(
+                issue: FfiConverterTypeQualityIssue.read(from: &buf), 
+                measured: FfiConverterFloat.read(from: &buf), 
+                threshold: FfiConverterFloat.read(from: &buf), 
+                message: FfiConverterString.read(from: &buf), 
+                advice: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: QualityWarning, into buf: inout [UInt8]) {
+        FfiConverterTypeQualityIssue.write(value.issue, into: &buf)
+        FfiConverterFloat.write(value.measured, into: &buf)
+        FfiConverterFloat.write(value.threshold, into: &buf)
+        FfiConverterString.write(value.message, into: &buf)
+        FfiConverterString.write(value.advice, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQualityWarning_lift(_ buf: RustBuffer) throws -> QualityWarning {
+    return try FfiConverterTypeQualityWarning.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQualityWarning_lower(_ value: QualityWarning) -> RustBuffer {
+    return FfiConverterTypeQualityWarning.lower(value)
+}
+
+
+/**
  * An uncompressed camera frame.
  */
 public struct RawImage: Equatable, Hashable {
@@ -2588,6 +3438,184 @@ public func FfiConverterTypeRawImage_lower(_ value: RawImage) -> RustBuffer {
 
 
 /**
+ * Risk level, reasons, and the not-a-diagnosis statement.
+ */
+public struct RiskAssessment: Equatable, Hashable {
+    /**
+     * The highest level any signal gave.
+     */
+    public let level: RiskLevel
+    /**
+     * Reasons, highest level first.
+     */
+    public let reasons: [RiskReason]
+    /**
+     * Always the SDK's not-a-diagnosis statement.
+     */
+    public let disclaimer: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The highest level any signal gave.
+         */level: RiskLevel, 
+        /**
+         * Reasons, highest level first.
+         */reasons: [RiskReason], 
+        /**
+         * Always the SDK's not-a-diagnosis statement.
+         */disclaimer: String) {
+        self.level = level
+        self.reasons = reasons
+        self.disclaimer = disclaimer
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RiskAssessment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRiskAssessment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RiskAssessment {
+        return
+            try RiskAssessment(
+                level: FfiConverterTypeRiskLevel.read(from: &buf), 
+                reasons: FfiConverterSequenceTypeRiskReason.read(from: &buf), 
+                disclaimer: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RiskAssessment, into buf: inout [UInt8]) {
+        FfiConverterTypeRiskLevel.write(value.level, into: &buf)
+        FfiConverterSequenceTypeRiskReason.write(value.reasons, into: &buf)
+        FfiConverterString.write(value.disclaimer, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRiskAssessment_lift(_ buf: RustBuffer) throws -> RiskAssessment {
+    return try FfiConverterTypeRiskAssessment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRiskAssessment_lower(_ value: RiskAssessment) -> RustBuffer {
+    return FfiConverterTypeRiskAssessment.lower(value)
+}
+
+
+/**
+ * One reason behind the level, tied to a measured value.
+ */
+public struct RiskReason: Equatable, Hashable {
+    /**
+     * `classifier`, `tds_proxy`, `diameter` or `evolution`.
+     */
+    public let code: String
+    /**
+     * The level this signal alone gives.
+     */
+    public let level: RiskLevel
+    /**
+     * The measured value.
+     */
+    public let value: Double
+    /**
+     * The threshold it was compared with.
+     */
+    public let threshold: Double
+    /**
+     * One sentence for the user.
+     */
+    public let text: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * `classifier`, `tds_proxy`, `diameter` or `evolution`.
+         */code: String, 
+        /**
+         * The level this signal alone gives.
+         */level: RiskLevel, 
+        /**
+         * The measured value.
+         */value: Double, 
+        /**
+         * The threshold it was compared with.
+         */threshold: Double, 
+        /**
+         * One sentence for the user.
+         */text: String) {
+        self.code = code
+        self.level = level
+        self.value = value
+        self.threshold = threshold
+        self.text = text
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension RiskReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRiskReason: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RiskReason {
+        return
+            try RiskReason(
+                code: FfiConverterString.read(from: &buf), 
+                level: FfiConverterTypeRiskLevel.read(from: &buf), 
+                value: FfiConverterDouble.read(from: &buf), 
+                threshold: FfiConverterDouble.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: RiskReason, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterTypeRiskLevel.write(value.level, into: &buf)
+        FfiConverterDouble.write(value.value, into: &buf)
+        FfiConverterDouble.write(value.threshold, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRiskReason_lift(_ buf: RustBuffer) throws -> RiskReason {
+    return try FfiConverterTypeRiskReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRiskReason_lower(_ value: RiskReason) -> RustBuffer {
+    return FfiConverterTypeRiskReason.lower(value)
+}
+
+
+/**
  * Options for one scan. Every field is optional: `ScanOptions()` scans with the lesion
  * finder, the automatic crop and the whole-lesion mask.
  */
@@ -2604,6 +3632,27 @@ public struct ScanOptions: Equatable, Hashable {
      * Mask mode; none means [`MaskMode::Lesion`].
      */
     public let maskMode: MaskMode?
+    /**
+     * Whether to remove hair before the model; none means yes.
+     */
+    public let removeHair: Bool?
+    /**
+     * Millimetres per pixel, when known (measurements then come in mm too).
+     */
+    public let mmPerPx: Float?
+    /**
+     * Age in years for the classifier (0 to 120).
+     */
+    public let ageYears: Float?
+    /**
+     * Sex for the classifier.
+     */
+    public let sex: Sex?
+    /**
+     * Body site for the classifier: `arm`, `head-or-neck`, `leg-or-genital`, `trunk`,
+     * `unknown`, or a HAM10000 localisation such as `back` or `face`.
+     */
+    public let bodySite: String?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -2616,10 +3665,31 @@ public struct ScanOptions: Equatable, Hashable {
          */crop: CropPolicy? = nil, 
         /**
          * Mask mode; none means [`MaskMode::Lesion`].
-         */maskMode: MaskMode? = nil) {
+         */maskMode: MaskMode? = nil, 
+        /**
+         * Whether to remove hair before the model; none means yes.
+         */removeHair: Bool? = nil, 
+        /**
+         * Millimetres per pixel, when known (measurements then come in mm too).
+         */mmPerPx: Float? = nil, 
+        /**
+         * Age in years for the classifier (0 to 120).
+         */ageYears: Float? = nil, 
+        /**
+         * Sex for the classifier.
+         */sex: Sex? = nil, 
+        /**
+         * Body site for the classifier: `arm`, `head-or-neck`, `leg-or-genital`, `trunk`,
+         * `unknown`, or a HAM10000 localisation such as `back` or `face`.
+         */bodySite: String? = nil) {
         self.bbox = bbox
         self.crop = crop
         self.maskMode = maskMode
+        self.removeHair = removeHair
+        self.mmPerPx = mmPerPx
+        self.ageYears = ageYears
+        self.sex = sex
+        self.bodySite = bodySite
     }
 
     
@@ -2640,7 +3710,12 @@ public struct FfiConverterTypeScanOptions: FfiConverterRustBuffer {
             try ScanOptions(
                 bbox: FfiConverterOptionTypeBoundingBox.read(from: &buf), 
                 crop: FfiConverterOptionTypeCropPolicy.read(from: &buf), 
-                maskMode: FfiConverterOptionTypeMaskMode.read(from: &buf)
+                maskMode: FfiConverterOptionTypeMaskMode.read(from: &buf), 
+                removeHair: FfiConverterOptionBool.read(from: &buf), 
+                mmPerPx: FfiConverterOptionFloat.read(from: &buf), 
+                ageYears: FfiConverterOptionFloat.read(from: &buf), 
+                sex: FfiConverterOptionTypeSex.read(from: &buf), 
+                bodySite: FfiConverterOptionString.read(from: &buf)
         )
     }
 
@@ -2648,6 +3723,11 @@ public struct FfiConverterTypeScanOptions: FfiConverterRustBuffer {
         FfiConverterOptionTypeBoundingBox.write(value.bbox, into: &buf)
         FfiConverterOptionTypeCropPolicy.write(value.crop, into: &buf)
         FfiConverterOptionTypeMaskMode.write(value.maskMode, into: &buf)
+        FfiConverterOptionBool.write(value.removeHair, into: &buf)
+        FfiConverterOptionFloat.write(value.mmPerPx, into: &buf)
+        FfiConverterOptionFloat.write(value.ageYears, into: &buf)
+        FfiConverterOptionTypeSex.write(value.sex, into: &buf)
+        FfiConverterOptionString.write(value.bodySite, into: &buf)
     }
 }
 
@@ -2692,9 +3772,25 @@ public struct ScanResult {
      */
     public let embedding: Embedding
     /**
-     * The model that produced it.
+     * The segmentation model that produced it.
      */
     public let model: ModelInfo
+    /**
+     * Measurements and ABCD scores (none when the mask is empty).
+     */
+    public let features: LesionFeatures?
+    /**
+     * The classifier's probabilities (none without a classifier bundle).
+     */
+    public let classification: Classification?
+    /**
+     * Risk level with its reasons and the not-a-diagnosis statement.
+     */
+    public let risk: RiskAssessment
+    /**
+     * Photo quality warnings with retake advice.
+     */
+    public let quality: QualityReport
     /**
      * Time per stage.
      */
@@ -2719,8 +3815,20 @@ public struct ScanResult {
          * The encoder output, kept for re-prompting with `Engine.decode`.
          */embedding: Embedding, 
         /**
-         * The model that produced it.
+         * The segmentation model that produced it.
          */model: ModelInfo, 
+        /**
+         * Measurements and ABCD scores (none when the mask is empty).
+         */features: LesionFeatures?, 
+        /**
+         * The classifier's probabilities (none without a classifier bundle).
+         */classification: Classification?, 
+        /**
+         * Risk level with its reasons and the not-a-diagnosis statement.
+         */risk: RiskAssessment, 
+        /**
+         * Photo quality warnings with retake advice.
+         */quality: QualityReport, 
         /**
          * Time per stage.
          */timings: StageTimings) {
@@ -2730,6 +3838,10 @@ public struct ScanResult {
         self.mask = mask
         self.embedding = embedding
         self.model = model
+        self.features = features
+        self.classification = classification
+        self.risk = risk
+        self.quality = quality
         self.timings = timings
     }
 
@@ -2755,6 +3867,10 @@ public struct FfiConverterTypeScanResult: FfiConverterRustBuffer {
                 mask: FfiConverterTypeMask.read(from: &buf), 
                 embedding: FfiConverterTypeEmbedding.read(from: &buf), 
                 model: FfiConverterTypeModelInfo.read(from: &buf), 
+                features: FfiConverterOptionTypeLesionFeatures.read(from: &buf), 
+                classification: FfiConverterOptionTypeClassification.read(from: &buf), 
+                risk: FfiConverterTypeRiskAssessment.read(from: &buf), 
+                quality: FfiConverterTypeQualityReport.read(from: &buf), 
                 timings: FfiConverterTypeStageTimings.read(from: &buf)
         )
     }
@@ -2766,6 +3882,10 @@ public struct FfiConverterTypeScanResult: FfiConverterRustBuffer {
         FfiConverterTypeMask.write(value.mask, into: &buf)
         FfiConverterTypeEmbedding.write(value.embedding, into: &buf)
         FfiConverterTypeModelInfo.write(value.model, into: &buf)
+        FfiConverterOptionTypeLesionFeatures.write(value.features, into: &buf)
+        FfiConverterOptionTypeClassification.write(value.classification, into: &buf)
+        FfiConverterTypeRiskAssessment.write(value.risk, into: &buf)
+        FfiConverterTypeQualityReport.write(value.quality, into: &buf)
         FfiConverterTypeStageTimings.write(value.timings, into: &buf)
     }
 }
@@ -2811,6 +3931,14 @@ public struct StageTimings: Equatable, Hashable {
      */
     public let postprocessMs: Double
     /**
+     * Measurements, quality gate and risk.
+     */
+    public let analysisMs: Double
+    /**
+     * Classifier (crop and model run).
+     */
+    public let classifierMs: Double
+    /**
      * The whole scan.
      */
     public let totalMs: Double
@@ -2834,6 +3962,12 @@ public struct StageTimings: Equatable, Hashable {
          * Mask upscaling and cleaning.
          */postprocessMs: Double, 
         /**
+         * Measurements, quality gate and risk.
+         */analysisMs: Double, 
+        /**
+         * Classifier (crop and model run).
+         */classifierMs: Double, 
+        /**
          * The whole scan.
          */totalMs: Double) {
         self.roiMs = roiMs
@@ -2841,6 +3975,8 @@ public struct StageTimings: Equatable, Hashable {
         self.encoderMs = encoderMs
         self.decoderMs = decoderMs
         self.postprocessMs = postprocessMs
+        self.analysisMs = analysisMs
+        self.classifierMs = classifierMs
         self.totalMs = totalMs
     }
 
@@ -2865,6 +4001,8 @@ public struct FfiConverterTypeStageTimings: FfiConverterRustBuffer {
                 encoderMs: FfiConverterDouble.read(from: &buf), 
                 decoderMs: FfiConverterDouble.read(from: &buf), 
                 postprocessMs: FfiConverterDouble.read(from: &buf), 
+                analysisMs: FfiConverterDouble.read(from: &buf), 
+                classifierMs: FfiConverterDouble.read(from: &buf), 
                 totalMs: FfiConverterDouble.read(from: &buf)
         )
     }
@@ -2875,6 +4013,8 @@ public struct FfiConverterTypeStageTimings: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.encoderMs, into: &buf)
         FfiConverterDouble.write(value.decoderMs, into: &buf)
         FfiConverterDouble.write(value.postprocessMs, into: &buf)
+        FfiConverterDouble.write(value.analysisMs, into: &buf)
+        FfiConverterDouble.write(value.classifierMs, into: &buf)
         FfiConverterDouble.write(value.totalMs, into: &buf)
     }
 }
@@ -3599,6 +4739,10 @@ public enum ProgressStage: Equatable, Hashable {
      */
     case decode
     /**
+     * Measuring, classifying, checking the photo, weighing the risk.
+     */
+    case analyse
+    /**
      * Finished.
      */
     case done
@@ -3637,7 +4781,9 @@ public struct FfiConverterTypeProgressStage: FfiConverterRustBuffer {
         
         case 7: return .decode
         
-        case 8: return .done
+        case 8: return .analyse
+        
+        case 9: return .done
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3675,8 +4821,12 @@ public struct FfiConverterTypeProgressStage: FfiConverterRustBuffer {
             writeInt(&buf, Int32(7))
         
         
-        case .done:
+        case .analyse:
             writeInt(&buf, Int32(8))
+        
+        
+        case .done:
+            writeInt(&buf, Int32(9))
         
         }
     }
@@ -3695,6 +4845,216 @@ public func FfiConverterTypeProgressStage_lift(_ buf: RustBuffer) throws -> Prog
 #endif
 public func FfiConverterTypeProgressStage_lower(_ value: ProgressStage) -> RustBuffer {
     return FfiConverterTypeProgressStage.lower(value)
+}
+
+
+
+/**
+ * A photo problem.
+ */
+
+public enum QualityIssue: Equatable, Hashable {
+    
+    /**
+     * Out of focus or motion-blurred.
+     */
+    case blurry
+    /**
+     * Too dark.
+     */
+    case underExposed
+    /**
+     * Washed out.
+     */
+    case overExposed
+    /**
+     * Reflections on the lesion.
+     */
+    case glare
+    /**
+     * The lesion touches the frame.
+     */
+    case lesionCutOff
+    /**
+     * The lesion covers too few pixels.
+     */
+    case lesionTooSmall
+    /**
+     * No lesion was found.
+     */
+    case noLesionFound
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension QualityIssue: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeQualityIssue: FfiConverterRustBuffer {
+    typealias SwiftType = QualityIssue
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QualityIssue {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .blurry
+        
+        case 2: return .underExposed
+        
+        case 3: return .overExposed
+        
+        case 4: return .glare
+        
+        case 5: return .lesionCutOff
+        
+        case 6: return .lesionTooSmall
+        
+        case 7: return .noLesionFound
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: QualityIssue, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .blurry:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .underExposed:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .overExposed:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .glare:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .lesionCutOff:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .lesionTooSmall:
+            writeInt(&buf, Int32(6))
+        
+        
+        case .noLesionFound:
+            writeInt(&buf, Int32(7))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQualityIssue_lift(_ buf: RustBuffer) throws -> QualityIssue {
+    return try FfiConverterTypeQualityIssue.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeQualityIssue_lower(_ value: QualityIssue) -> RustBuffer {
+    return FfiConverterTypeQualityIssue.lower(value)
+}
+
+
+
+/**
+ * Overall risk level.
+ */
+
+public enum RiskLevel: Equatable, Hashable {
+    
+    /**
+     * No signal above its threshold.
+     */
+    case low
+    /**
+     * Worth showing to a doctor.
+     */
+    case medium
+    /**
+     * See a doctor soon.
+     */
+    case high
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension RiskLevel: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeRiskLevel: FfiConverterRustBuffer {
+    typealias SwiftType = RiskLevel
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RiskLevel {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .low
+        
+        case 2: return .medium
+        
+        case 3: return .high
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: RiskLevel, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .low:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .medium:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .high:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRiskLevel_lift(_ buf: RustBuffer) throws -> RiskLevel {
+    return try FfiConverterTypeRiskLevel.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeRiskLevel_lower(_ value: RiskLevel) -> RustBuffer {
+    return FfiConverterTypeRiskLevel.lower(value)
 }
 
 
@@ -3773,6 +5133,291 @@ public func FfiConverterTypeRoiSource_lower(_ value: RoiSource) -> RustBuffer {
 }
 
 
+
+/**
+ * Sex, for the classifier's metadata.
+ */
+
+public enum Sex: Equatable, Hashable {
+    
+    /**
+     * Female.
+     */
+    case female
+    /**
+     * Male.
+     */
+    case male
+    /**
+     * Not known.
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension Sex: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeSex: FfiConverterRustBuffer {
+    typealias SwiftType = Sex
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Sex {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .female
+        
+        case 2: return .male
+        
+        case 3: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: Sex, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .female:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .male:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSex_lift(_ buf: RustBuffer) throws -> Sex {
+    return try FfiConverterTypeSex.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeSex_lower(_ value: Sex) -> RustBuffer {
+    return FfiConverterTypeSex.lower(value)
+}
+
+
+
+/**
+ * The dermoscopy colours counted for C.
+ */
+
+public enum StolzColour: Equatable, Hashable {
+    
+    /**
+     * White.
+     */
+    case white
+    /**
+     * Red.
+     */
+    case red
+    /**
+     * Light brown.
+     */
+    case lightBrown
+    /**
+     * Dark brown.
+     */
+    case darkBrown
+    /**
+     * Blue-grey.
+     */
+    case blueGrey
+    /**
+     * Black.
+     */
+    case black
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension StolzColour: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStolzColour: FfiConverterRustBuffer {
+    typealias SwiftType = StolzColour
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StolzColour {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .white
+        
+        case 2: return .red
+        
+        case 3: return .lightBrown
+        
+        case 4: return .darkBrown
+        
+        case 5: return .blueGrey
+        
+        case 6: return .black
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: StolzColour, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .white:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .red:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .lightBrown:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .darkBrown:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .blueGrey:
+            writeInt(&buf, Int32(5))
+        
+        
+        case .black:
+            writeInt(&buf, Int32(6))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStolzColour_lift(_ buf: RustBuffer) throws -> StolzColour {
+    return try FfiConverterTypeStolzColour.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStolzColour_lower(_ value: StolzColour) -> RustBuffer {
+    return FfiConverterTypeStolzColour.lower(value)
+}
+
+
+
+/**
+ * Band of the Total Dermoscopy Score (proxy).
+ */
+
+public enum TdsBand: Equatable, Hashable {
+    
+    /**
+     * Below 4.75.
+     */
+    case benign
+    /**
+     * 4.75 to 5.45.
+     */
+    case suspicious
+    /**
+     * Above 5.45.
+     */
+    case highlySuspicious
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension TdsBand: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeTdsBand: FfiConverterRustBuffer {
+    typealias SwiftType = TdsBand
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TdsBand {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .benign
+        
+        case 2: return .suspicious
+        
+        case 3: return .highlySuspicious
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: TdsBand, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .benign:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .suspicious:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .highlySuspicious:
+            writeInt(&buf, Int32(3))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTdsBand_lift(_ buf: RustBuffer) throws -> TdsBand {
+    return try FfiConverterTypeTdsBand.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeTdsBand_lower(_ value: TdsBand) -> RustBuffer {
+    return FfiConverterTypeTdsBand.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
@@ -3792,6 +5437,78 @@ fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterUInt64.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionFloat: FfiConverterRustBuffer {
+    typealias SwiftType = Float?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterFloat.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterFloat.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionDouble: FfiConverterRustBuffer {
+    typealias SwiftType = Double?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterDouble.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterDouble.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionBool: FfiConverterRustBuffer {
+    typealias SwiftType = Bool?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterBool.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterBool.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -3920,6 +5637,54 @@ fileprivate struct FfiConverterOptionTypeBoundingBox: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeClassification: FfiConverterRustBuffer {
+    typealias SwiftType = Classification?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeClassification.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeClassification.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeLesionFeatures: FfiConverterRustBuffer {
+    typealias SwiftType = LesionFeatures?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLesionFeatures.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLesionFeatures.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypePixelRegion: FfiConverterRustBuffer {
     typealias SwiftType = PixelRegion?
 
@@ -3992,6 +5757,55 @@ fileprivate struct FfiConverterOptionTypeMaskMode: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeSex: FfiConverterRustBuffer {
+    typealias SwiftType = Sex?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeSex.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeSex.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeClassProbability: FfiConverterRustBuffer {
+    typealias SwiftType = [ClassProbability]
+
+    public static func write(_ value: [ClassProbability], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeClassProbability.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ClassProbability] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ClassProbability]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeClassProbability.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLesionCandidate: FfiConverterRustBuffer {
     typealias SwiftType = [LesionCandidate]
 
@@ -4042,6 +5856,31 @@ fileprivate struct FfiConverterSequenceTypePoint: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypePointF: FfiConverterRustBuffer {
+    typealias SwiftType = [PointF]
+
+    public static func write(_ value: [PointF], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePointF.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PointF] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PointF]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePointF.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypePointPrompt: FfiConverterRustBuffer {
     typealias SwiftType = [PointPrompt]
 
@@ -4067,6 +5906,56 @@ fileprivate struct FfiConverterSequenceTypePointPrompt: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeQualityWarning: FfiConverterRustBuffer {
+    typealias SwiftType = [QualityWarning]
+
+    public static func write(_ value: [QualityWarning], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeQualityWarning.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [QualityWarning] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [QualityWarning]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeQualityWarning.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeRiskReason: FfiConverterRustBuffer {
+    typealias SwiftType = [RiskReason]
+
+    public static func write(_ value: [RiskReason], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeRiskReason.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RiskReason] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [RiskReason]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeRiskReason.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeExecutionProvider: FfiConverterRustBuffer {
     typealias SwiftType = [ExecutionProvider]
 
@@ -4084,6 +5973,31 @@ fileprivate struct FfiConverterSequenceTypeExecutionProvider: FfiConverterRustBu
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeExecutionProvider.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStolzColour: FfiConverterRustBuffer {
+    typealias SwiftType = [StolzColour]
+
+    public static func write(_ value: [StolzColour], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStolzColour.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StolzColour] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StolzColour]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStolzColour.read(from: &buf))
         }
         return seq
     }

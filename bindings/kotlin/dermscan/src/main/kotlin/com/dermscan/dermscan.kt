@@ -1300,6 +1300,33 @@ private class JavaLangRefCleanable(
 /**
  * @suppress
  */
+public object FfiConverterUByte: FfiConverter<UByte, Byte> {
+    override fun lift(value: Byte): UByte {
+        return value.toUByte()
+    }
+
+    fun lift(value: Int): UByte {
+        return value.toUByte()
+    }
+
+    override fun read(buf: ByteBuffer): UByte {
+        return lift(buf.get())
+    }
+
+    override fun lower(value: UByte): Byte {
+        return value.toByte()
+    }
+
+    override fun allocationSize(value: UByte) = 1UL
+
+    override fun write(value: UByte, buf: ByteBuffer) {
+        buf.put(value.toByte())
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterUInt: FfiConverter<UInt, Int> {
     override fun lift(value: Int): UInt {
         return value.toUInt()
@@ -3329,6 +3356,93 @@ public object FfiConverterTypeProgressListener: FfiConverter<ProgressListener, L
 
 
 /**
+ * The ABCD rule of dermoscopy (Stolz). D and therefore the TDS are proxies read from pixels.
+ */
+data class AbcdScores (
+    /**
+     * Asymmetry, 0-2 axes.
+     */
+    var `a`: kotlin.UByte
+    , 
+    /**
+     * Border, 0-8 eighths with an abrupt or irregular edge.
+     */
+    var `b`: kotlin.UByte
+    , 
+    /**
+     * Colours, 1-6.
+     */
+    var `c`: kotlin.UByte
+    , 
+    /**
+     * Differential structures, a proxy, 1-5.
+     */
+    var `dProxy`: kotlin.UByte
+    , 
+    /**
+     * TDS proxy = 1.3 A + 0.1 B + 0.5 C + 0.5 D.
+     */
+    var `tdsProxy`: kotlin.Double
+    , 
+    /**
+     * Band of the TDS proxy.
+     */
+    var `band`: TdsBand
+    , 
+    /**
+     * The colours counted in C.
+     */
+    var `colours`: List<StolzColour>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAbcdScores: FfiConverterRustBuffer<AbcdScores> {
+    override fun read(buf: ByteBuffer): AbcdScores {
+        return AbcdScores(
+            FfiConverterUByte.read(buf),
+            FfiConverterUByte.read(buf),
+            FfiConverterUByte.read(buf),
+            FfiConverterUByte.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterTypeTdsBand.read(buf),
+            FfiConverterSequenceTypeStolzColour.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AbcdScores) = (
+            FfiConverterUByte.allocationSize(value.`a`) +
+            FfiConverterUByte.allocationSize(value.`b`) +
+            FfiConverterUByte.allocationSize(value.`c`) +
+            FfiConverterUByte.allocationSize(value.`dProxy`) +
+            FfiConverterDouble.allocationSize(value.`tdsProxy`) +
+            FfiConverterTypeTdsBand.allocationSize(value.`band`) +
+            FfiConverterSequenceTypeStolzColour.allocationSize(value.`colours`)
+    )
+
+    override fun write(value: AbcdScores, buf: ByteBuffer) {
+            FfiConverterUByte.write(value.`a`, buf)
+            FfiConverterUByte.write(value.`b`, buf)
+            FfiConverterUByte.write(value.`c`, buf)
+            FfiConverterUByte.write(value.`dProxy`, buf)
+            FfiConverterDouble.write(value.`tdsProxy`, buf)
+            FfiConverterTypeTdsBand.write(value.`band`, buf)
+            FfiConverterSequenceTypeStolzColour.write(value.`colours`, buf)
+    }
+}
+
+
+
+/**
  * A box in original-image pixels: left, top, right, bottom (`x1`, `y1` exclusive).
  */
 data class BoundingBox (
@@ -3392,6 +3506,132 @@ public object FfiConverterTypeBoundingBox: FfiConverterRustBuffer<BoundingBox> {
 
 
 /**
+ * The probability of one class.
+ */
+data class ClassProbability (
+    /**
+     * Short label, e.g. `mel`.
+     */
+    var `label`: kotlin.String
+    , 
+    /**
+     * Readable name, e.g. `Melanoma`.
+     */
+    var `name`: kotlin.String
+    , 
+    /**
+     * Probability, 0 to 1.
+     */
+    var `probability`: kotlin.Float
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeClassProbability: FfiConverterRustBuffer<ClassProbability> {
+    override fun read(buf: ByteBuffer): ClassProbability {
+        return ClassProbability(
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterFloat.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ClassProbability) = (
+            FfiConverterString.allocationSize(value.`label`) +
+            FfiConverterString.allocationSize(value.`name`) +
+            FfiConverterFloat.allocationSize(value.`probability`)
+    )
+
+    override fun write(value: ClassProbability, buf: ByteBuffer) {
+            FfiConverterString.write(value.`label`, buf)
+            FfiConverterString.write(value.`name`, buf)
+            FfiConverterFloat.write(value.`probability`, buf)
+    }
+}
+
+
+
+/**
+ * What the on-device classifier thinks the lesion is. Not a diagnosis.
+ */
+data class Classification (
+    /**
+     * Every class in the model's order.
+     */
+    var `probabilities`: List<ClassProbability>
+    , 
+    /**
+     * The most likely label.
+     */
+    var `top`: kotlin.String
+    , 
+    /**
+     * Melanoma + basal cell carcinoma + actinic keratosis together.
+     */
+    var `malignantProbability`: kotlin.Float
+    , 
+    /**
+     * The square the classifier saw.
+     */
+    var `crop`: PixelRegion
+    , 
+    /**
+     * The classifier model.
+     */
+    var `model`: ModelInfo
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeClassification: FfiConverterRustBuffer<Classification> {
+    override fun read(buf: ByteBuffer): Classification {
+        return Classification(
+            FfiConverterSequenceTypeClassProbability.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterTypePixelRegion.read(buf),
+            FfiConverterTypeModelInfo.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Classification) = (
+            FfiConverterSequenceTypeClassProbability.allocationSize(value.`probabilities`) +
+            FfiConverterString.allocationSize(value.`top`) +
+            FfiConverterFloat.allocationSize(value.`malignantProbability`) +
+            FfiConverterTypePixelRegion.allocationSize(value.`crop`) +
+            FfiConverterTypeModelInfo.allocationSize(value.`model`)
+    )
+
+    override fun write(value: Classification, buf: ByteBuffer) {
+            FfiConverterSequenceTypeClassProbability.write(value.`probabilities`, buf)
+            FfiConverterString.write(value.`top`, buf)
+            FfiConverterFloat.write(value.`malignantProbability`, buf)
+            FfiConverterTypePixelRegion.write(value.`crop`, buf)
+            FfiConverterTypeModelInfo.write(value.`model`, buf)
+    }
+}
+
+
+
+/**
  * How to build an engine.
  */
 data class EngineConfig (
@@ -3420,6 +3660,12 @@ data class EngineConfig (
      * Largest photo accepted, in pixels; none: 50 megapixels.
      */
     var `maxPixels`: kotlin.ULong? = null 
+    , 
+    /**
+     * Folder of the classifier bundle (e.g. `models/ham10000-xception`); none: scans are
+     * measured and explained but not classified.
+     */
+    var `classifierDir`: kotlin.String? = null 
     
 ){
     
@@ -3441,6 +3687,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterUInt.read(buf),
             FfiConverterSequenceTypeExecutionProvider.read(buf),
             FfiConverterOptionalULong.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
@@ -3449,7 +3696,8 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterOptionalString.allocationSize(value.`runtimeLibrary`) +
             FfiConverterUInt.allocationSize(value.`threads`) +
             FfiConverterSequenceTypeExecutionProvider.allocationSize(value.`executionProviders`) +
-            FfiConverterOptionalULong.allocationSize(value.`maxPixels`)
+            FfiConverterOptionalULong.allocationSize(value.`maxPixels`) +
+            FfiConverterOptionalString.allocationSize(value.`classifierDir`)
     )
 
     override fun write(value: EngineConfig, buf: ByteBuffer) {
@@ -3458,6 +3706,7 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterUInt.write(value.`threads`, buf)
             FfiConverterSequenceTypeExecutionProvider.write(value.`executionProviders`, buf)
             FfiConverterOptionalULong.write(value.`maxPixels`, buf)
+            FfiConverterOptionalString.write(value.`classifierDir`, buf)
     }
 }
 
@@ -3529,6 +3778,196 @@ public object FfiConverterTypeLesionCandidate: FfiConverterRustBuffer<LesionCand
             FfiConverterFloat.write(value.`contrast`, buf)
             FfiConverterFloat.write(value.`areaPx`, buf)
             FfiConverterBoolean.write(value.`touchesBorder`, buf)
+    }
+}
+
+
+
+/**
+ * Measurements, ABCD scores and the principal axes (for drawing) of one lesion.
+ */
+data class LesionFeatures (
+    /**
+     * Size and shape.
+     */
+    var `measurements`: Measurements
+    , 
+    /**
+     * ABCD scores.
+     */
+    var `abcd`: AbcdScores
+    , 
+    /**
+     * Centroid.
+     */
+    var `centroid`: PointF
+    , 
+    /**
+     * End points of the major axis.
+     */
+    var `majorAxis`: List<PointF>
+    , 
+    /**
+     * End points of the minor axis.
+     */
+    var `minorAxis`: List<PointF>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLesionFeatures: FfiConverterRustBuffer<LesionFeatures> {
+    override fun read(buf: ByteBuffer): LesionFeatures {
+        return LesionFeatures(
+            FfiConverterTypeMeasurements.read(buf),
+            FfiConverterTypeAbcdScores.read(buf),
+            FfiConverterTypePointF.read(buf),
+            FfiConverterSequenceTypePointF.read(buf),
+            FfiConverterSequenceTypePointF.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: LesionFeatures) = (
+            FfiConverterTypeMeasurements.allocationSize(value.`measurements`) +
+            FfiConverterTypeAbcdScores.allocationSize(value.`abcd`) +
+            FfiConverterTypePointF.allocationSize(value.`centroid`) +
+            FfiConverterSequenceTypePointF.allocationSize(value.`majorAxis`) +
+            FfiConverterSequenceTypePointF.allocationSize(value.`minorAxis`)
+    )
+
+    override fun write(value: LesionFeatures, buf: ByteBuffer) {
+            FfiConverterTypeMeasurements.write(value.`measurements`, buf)
+            FfiConverterTypeAbcdScores.write(value.`abcd`, buf)
+            FfiConverterTypePointF.write(value.`centroid`, buf)
+            FfiConverterSequenceTypePointF.write(value.`majorAxis`, buf)
+            FfiConverterSequenceTypePointF.write(value.`minorAxis`, buf)
+    }
+}
+
+
+
+/**
+ * Size and shape of the lesion. `_mm` values are present when the scan was given a scale.
+ */
+data class Measurements (
+    /**
+     * Lesion pixels.
+     */
+    var `areaPx`: kotlin.Double
+    , 
+    /**
+     * Length of the outer contour.
+     */
+    var `perimeterPx`: kotlin.Double
+    , 
+    /**
+     * Diameter of the disc with the same area.
+     */
+    var `diameterPx`: kotlin.Double
+    , 
+    /**
+     * Major axis length (second moments).
+     */
+    var `majorAxisPx`: kotlin.Double
+    , 
+    /**
+     * Minor axis length.
+     */
+    var `minorAxisPx`: kotlin.Double
+    , 
+    /**
+     * Angle of the major axis from the x axis, degrees, clockwise on screen.
+     */
+    var `orientationDeg`: kotlin.Double
+    , 
+    /**
+     * Area in square millimetres.
+     */
+    var `areaMm2`: kotlin.Double?
+    , 
+    /**
+     * Perimeter in millimetres.
+     */
+    var `perimeterMm`: kotlin.Double?
+    , 
+    /**
+     * Equivalent diameter in millimetres.
+     */
+    var `diameterMm`: kotlin.Double?
+    , 
+    /**
+     * Major axis in millimetres.
+     */
+    var `majorAxisMm`: kotlin.Double?
+    , 
+    /**
+     * Minor axis in millimetres.
+     */
+    var `minorAxisMm`: kotlin.Double?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeMeasurements: FfiConverterRustBuffer<Measurements> {
+    override fun read(buf: ByteBuffer): Measurements {
+        return Measurements(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Measurements) = (
+            FfiConverterDouble.allocationSize(value.`areaPx`) +
+            FfiConverterDouble.allocationSize(value.`perimeterPx`) +
+            FfiConverterDouble.allocationSize(value.`diameterPx`) +
+            FfiConverterDouble.allocationSize(value.`majorAxisPx`) +
+            FfiConverterDouble.allocationSize(value.`minorAxisPx`) +
+            FfiConverterDouble.allocationSize(value.`orientationDeg`) +
+            FfiConverterOptionalDouble.allocationSize(value.`areaMm2`) +
+            FfiConverterOptionalDouble.allocationSize(value.`perimeterMm`) +
+            FfiConverterOptionalDouble.allocationSize(value.`diameterMm`) +
+            FfiConverterOptionalDouble.allocationSize(value.`majorAxisMm`) +
+            FfiConverterOptionalDouble.allocationSize(value.`minorAxisMm`)
+    )
+
+    override fun write(value: Measurements, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`areaPx`, buf)
+            FfiConverterDouble.write(value.`perimeterPx`, buf)
+            FfiConverterDouble.write(value.`diameterPx`, buf)
+            FfiConverterDouble.write(value.`majorAxisPx`, buf)
+            FfiConverterDouble.write(value.`minorAxisPx`, buf)
+            FfiConverterDouble.write(value.`orientationDeg`, buf)
+            FfiConverterOptionalDouble.write(value.`areaMm2`, buf)
+            FfiConverterOptionalDouble.write(value.`perimeterMm`, buf)
+            FfiConverterOptionalDouble.write(value.`diameterMm`, buf)
+            FfiConverterOptionalDouble.write(value.`majorAxisMm`, buf)
+            FfiConverterOptionalDouble.write(value.`minorAxisMm`, buf)
     }
 }
 
@@ -3763,6 +4202,53 @@ public object FfiConverterTypePoint: FfiConverterRustBuffer<Point> {
 
 
 /**
+ * A point with sub-pixel coordinates.
+ */
+data class PointF (
+    /**
+     * Column.
+     */
+    var `x`: kotlin.Double
+    , 
+    /**
+     * Row.
+     */
+    var `y`: kotlin.Double
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypePointF: FfiConverterRustBuffer<PointF> {
+    override fun read(buf: ByteBuffer): PointF {
+        return PointF(
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: PointF) = (
+            FfiConverterDouble.allocationSize(value.`x`) +
+            FfiConverterDouble.allocationSize(value.`y`)
+    )
+
+    override fun write(value: PointF, buf: ByteBuffer) {
+            FfiConverterDouble.write(value.`x`, buf)
+            FfiConverterDouble.write(value.`y`, buf)
+    }
+}
+
+
+
+/**
  * A clicked point in original-image pixels.
  */
 data class PointPrompt (
@@ -3884,6 +4370,148 @@ public object FfiConverterTypePrompt: FfiConverterRustBuffer<Prompt> {
 
 
 /**
+ * Whether the photo is good enough.
+ */
+data class QualityReport (
+    /**
+     * No warnings.
+     */
+    var `acceptable`: kotlin.Boolean
+    , 
+    /**
+     * The failed checks.
+     */
+    var `warnings`: List<QualityWarning>
+    , 
+    /**
+     * Blur as a Gaussian sigma in working pixels.
+     */
+    var `blurSigmaPx`: kotlin.Float
+    , 
+    /**
+     * Brightness of the skin, 0-255.
+     */
+    var `brightness`: kotlin.Float
+    , 
+    /**
+     * Share of glare around the lesion.
+     */
+    var `glareFraction`: kotlin.Float
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeQualityReport: FfiConverterRustBuffer<QualityReport> {
+    override fun read(buf: ByteBuffer): QualityReport {
+        return QualityReport(
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceTypeQualityWarning.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterFloat.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: QualityReport) = (
+            FfiConverterBoolean.allocationSize(value.`acceptable`) +
+            FfiConverterSequenceTypeQualityWarning.allocationSize(value.`warnings`) +
+            FfiConverterFloat.allocationSize(value.`blurSigmaPx`) +
+            FfiConverterFloat.allocationSize(value.`brightness`) +
+            FfiConverterFloat.allocationSize(value.`glareFraction`)
+    )
+
+    override fun write(value: QualityReport, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`acceptable`, buf)
+            FfiConverterSequenceTypeQualityWarning.write(value.`warnings`, buf)
+            FfiConverterFloat.write(value.`blurSigmaPx`, buf)
+            FfiConverterFloat.write(value.`brightness`, buf)
+            FfiConverterFloat.write(value.`glareFraction`, buf)
+    }
+}
+
+
+
+/**
+ * One failed check with retake advice.
+ */
+data class QualityWarning (
+    /**
+     * Which check.
+     */
+    var `issue`: QualityIssue
+    , 
+    /**
+     * The measured value.
+     */
+    var `measured`: kotlin.Float
+    , 
+    /**
+     * The threshold it crossed.
+     */
+    var `threshold`: kotlin.Float
+    , 
+    /**
+     * What is wrong.
+     */
+    var `message`: kotlin.String
+    , 
+    /**
+     * How to retake the photo.
+     */
+    var `advice`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeQualityWarning: FfiConverterRustBuffer<QualityWarning> {
+    override fun read(buf: ByteBuffer): QualityWarning {
+        return QualityWarning(
+            FfiConverterTypeQualityIssue.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterFloat.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: QualityWarning) = (
+            FfiConverterTypeQualityIssue.allocationSize(value.`issue`) +
+            FfiConverterFloat.allocationSize(value.`measured`) +
+            FfiConverterFloat.allocationSize(value.`threshold`) +
+            FfiConverterString.allocationSize(value.`message`) +
+            FfiConverterString.allocationSize(value.`advice`)
+    )
+
+    override fun write(value: QualityWarning, buf: ByteBuffer) {
+            FfiConverterTypeQualityIssue.write(value.`issue`, buf)
+            FfiConverterFloat.write(value.`measured`, buf)
+            FfiConverterFloat.write(value.`threshold`, buf)
+            FfiConverterString.write(value.`message`, buf)
+            FfiConverterString.write(value.`advice`, buf)
+    }
+}
+
+
+
+/**
  * An uncompressed camera frame.
  */
 data class RawImage (
@@ -3955,6 +4583,132 @@ public object FfiConverterTypeRawImage: FfiConverterRustBuffer<RawImage> {
 
 
 /**
+ * Risk level, reasons, and the not-a-diagnosis statement.
+ */
+data class RiskAssessment (
+    /**
+     * The highest level any signal gave.
+     */
+    var `level`: RiskLevel
+    , 
+    /**
+     * Reasons, highest level first.
+     */
+    var `reasons`: List<RiskReason>
+    , 
+    /**
+     * Always the SDK's not-a-diagnosis statement.
+     */
+    var `disclaimer`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRiskAssessment: FfiConverterRustBuffer<RiskAssessment> {
+    override fun read(buf: ByteBuffer): RiskAssessment {
+        return RiskAssessment(
+            FfiConverterTypeRiskLevel.read(buf),
+            FfiConverterSequenceTypeRiskReason.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RiskAssessment) = (
+            FfiConverterTypeRiskLevel.allocationSize(value.`level`) +
+            FfiConverterSequenceTypeRiskReason.allocationSize(value.`reasons`) +
+            FfiConverterString.allocationSize(value.`disclaimer`)
+    )
+
+    override fun write(value: RiskAssessment, buf: ByteBuffer) {
+            FfiConverterTypeRiskLevel.write(value.`level`, buf)
+            FfiConverterSequenceTypeRiskReason.write(value.`reasons`, buf)
+            FfiConverterString.write(value.`disclaimer`, buf)
+    }
+}
+
+
+
+/**
+ * One reason behind the level, tied to a measured value.
+ */
+data class RiskReason (
+    /**
+     * `classifier`, `tds_proxy`, `diameter` or `evolution`.
+     */
+    var `code`: kotlin.String
+    , 
+    /**
+     * The level this signal alone gives.
+     */
+    var `level`: RiskLevel
+    , 
+    /**
+     * The measured value.
+     */
+    var `value`: kotlin.Double
+    , 
+    /**
+     * The threshold it was compared with.
+     */
+    var `threshold`: kotlin.Double
+    , 
+    /**
+     * One sentence for the user.
+     */
+    var `text`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRiskReason: FfiConverterRustBuffer<RiskReason> {
+    override fun read(buf: ByteBuffer): RiskReason {
+        return RiskReason(
+            FfiConverterString.read(buf),
+            FfiConverterTypeRiskLevel.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: RiskReason) = (
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterTypeRiskLevel.allocationSize(value.`level`) +
+            FfiConverterDouble.allocationSize(value.`value`) +
+            FfiConverterDouble.allocationSize(value.`threshold`) +
+            FfiConverterString.allocationSize(value.`text`)
+    )
+
+    override fun write(value: RiskReason, buf: ByteBuffer) {
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterTypeRiskLevel.write(value.`level`, buf)
+            FfiConverterDouble.write(value.`value`, buf)
+            FfiConverterDouble.write(value.`threshold`, buf)
+            FfiConverterString.write(value.`text`, buf)
+    }
+}
+
+
+
+/**
  * Options for one scan. Every field is optional: `ScanOptions()` scans with the lesion
  * finder, the automatic crop and the whole-lesion mask.
  */
@@ -3973,6 +4727,32 @@ data class ScanOptions (
      * Mask mode; none means [`MaskMode::Lesion`].
      */
     var `maskMode`: MaskMode? = null 
+    , 
+    /**
+     * Whether to remove hair before the model; none means yes.
+     */
+    var `removeHair`: kotlin.Boolean? = null 
+    , 
+    /**
+     * Millimetres per pixel, when known (measurements then come in mm too).
+     */
+    var `mmPerPx`: kotlin.Float? = null 
+    , 
+    /**
+     * Age in years for the classifier (0 to 120).
+     */
+    var `ageYears`: kotlin.Float? = null 
+    , 
+    /**
+     * Sex for the classifier.
+     */
+    var `sex`: Sex? = null 
+    , 
+    /**
+     * Body site for the classifier: `arm`, `head-or-neck`, `leg-or-genital`, `trunk`,
+     * `unknown`, or a HAM10000 localisation such as `back` or `face`.
+     */
+    var `bodySite`: kotlin.String? = null 
     
 ){
     
@@ -3992,19 +4772,34 @@ public object FfiConverterTypeScanOptions: FfiConverterRustBuffer<ScanOptions> {
             FfiConverterOptionalTypeBoundingBox.read(buf),
             FfiConverterOptionalTypeCropPolicy.read(buf),
             FfiConverterOptionalTypeMaskMode.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalFloat.read(buf),
+            FfiConverterOptionalFloat.read(buf),
+            FfiConverterOptionalTypeSex.read(buf),
+            FfiConverterOptionalString.read(buf),
         )
     }
 
     override fun allocationSize(value: ScanOptions) = (
             FfiConverterOptionalTypeBoundingBox.allocationSize(value.`bbox`) +
             FfiConverterOptionalTypeCropPolicy.allocationSize(value.`crop`) +
-            FfiConverterOptionalTypeMaskMode.allocationSize(value.`maskMode`)
+            FfiConverterOptionalTypeMaskMode.allocationSize(value.`maskMode`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`removeHair`) +
+            FfiConverterOptionalFloat.allocationSize(value.`mmPerPx`) +
+            FfiConverterOptionalFloat.allocationSize(value.`ageYears`) +
+            FfiConverterOptionalTypeSex.allocationSize(value.`sex`) +
+            FfiConverterOptionalString.allocationSize(value.`bodySite`)
     )
 
     override fun write(value: ScanOptions, buf: ByteBuffer) {
             FfiConverterOptionalTypeBoundingBox.write(value.`bbox`, buf)
             FfiConverterOptionalTypeCropPolicy.write(value.`crop`, buf)
             FfiConverterOptionalTypeMaskMode.write(value.`maskMode`, buf)
+            FfiConverterOptionalBoolean.write(value.`removeHair`, buf)
+            FfiConverterOptionalFloat.write(value.`mmPerPx`, buf)
+            FfiConverterOptionalFloat.write(value.`ageYears`, buf)
+            FfiConverterOptionalTypeSex.write(value.`sex`, buf)
+            FfiConverterOptionalString.write(value.`bodySite`, buf)
     }
 }
 
@@ -4040,9 +4835,29 @@ data class ScanResult (
     var `embedding`: Embedding
     , 
     /**
-     * The model that produced it.
+     * The segmentation model that produced it.
      */
     var `model`: ModelInfo
+    , 
+    /**
+     * Measurements and ABCD scores (none when the mask is empty).
+     */
+    var `features`: LesionFeatures?
+    , 
+    /**
+     * The classifier's probabilities (none without a classifier bundle).
+     */
+    var `classification`: Classification?
+    , 
+    /**
+     * Risk level with its reasons and the not-a-diagnosis statement.
+     */
+    var `risk`: RiskAssessment
+    , 
+    /**
+     * Photo quality warnings with retake advice.
+     */
+    var `quality`: QualityReport
     , 
     /**
      * Time per stage.
@@ -4065,6 +4880,10 @@ data class ScanResult (
         this.`mask`,
         this.`embedding`,
         this.`model`,
+        this.`features`,
+        this.`classification`,
+        this.`risk`,
+        this.`quality`,
         this.`timings`
     )
     }
@@ -4084,6 +4903,10 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterTypeMask.read(buf),
             FfiConverterTypeEmbedding.read(buf),
             FfiConverterTypeModelInfo.read(buf),
+            FfiConverterOptionalTypeLesionFeatures.read(buf),
+            FfiConverterOptionalTypeClassification.read(buf),
+            FfiConverterTypeRiskAssessment.read(buf),
+            FfiConverterTypeQualityReport.read(buf),
             FfiConverterTypeStageTimings.read(buf),
         )
     }
@@ -4095,6 +4918,10 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterTypeMask.allocationSize(value.`mask`) +
             FfiConverterTypeEmbedding.allocationSize(value.`embedding`) +
             FfiConverterTypeModelInfo.allocationSize(value.`model`) +
+            FfiConverterOptionalTypeLesionFeatures.allocationSize(value.`features`) +
+            FfiConverterOptionalTypeClassification.allocationSize(value.`classification`) +
+            FfiConverterTypeRiskAssessment.allocationSize(value.`risk`) +
+            FfiConverterTypeQualityReport.allocationSize(value.`quality`) +
             FfiConverterTypeStageTimings.allocationSize(value.`timings`)
     )
 
@@ -4105,6 +4932,10 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterTypeMask.write(value.`mask`, buf)
             FfiConverterTypeEmbedding.write(value.`embedding`, buf)
             FfiConverterTypeModelInfo.write(value.`model`, buf)
+            FfiConverterOptionalTypeLesionFeatures.write(value.`features`, buf)
+            FfiConverterOptionalTypeClassification.write(value.`classification`, buf)
+            FfiConverterTypeRiskAssessment.write(value.`risk`, buf)
+            FfiConverterTypeQualityReport.write(value.`quality`, buf)
             FfiConverterTypeStageTimings.write(value.`timings`, buf)
     }
 }
@@ -4141,6 +4972,16 @@ data class StageTimings (
     var `postprocessMs`: kotlin.Double
     , 
     /**
+     * Measurements, quality gate and risk.
+     */
+    var `analysisMs`: kotlin.Double
+    , 
+    /**
+     * Classifier (crop and model run).
+     */
+    var `classifierMs`: kotlin.Double
+    , 
+    /**
      * The whole scan.
      */
     var `totalMs`: kotlin.Double
@@ -4166,6 +5007,8 @@ public object FfiConverterTypeStageTimings: FfiConverterRustBuffer<StageTimings>
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
         )
     }
 
@@ -4175,6 +5018,8 @@ public object FfiConverterTypeStageTimings: FfiConverterRustBuffer<StageTimings>
             FfiConverterDouble.allocationSize(value.`encoderMs`) +
             FfiConverterDouble.allocationSize(value.`decoderMs`) +
             FfiConverterDouble.allocationSize(value.`postprocessMs`) +
+            FfiConverterDouble.allocationSize(value.`analysisMs`) +
+            FfiConverterDouble.allocationSize(value.`classifierMs`) +
             FfiConverterDouble.allocationSize(value.`totalMs`)
     )
 
@@ -4184,6 +5029,8 @@ public object FfiConverterTypeStageTimings: FfiConverterRustBuffer<StageTimings>
             FfiConverterDouble.write(value.`encoderMs`, buf)
             FfiConverterDouble.write(value.`decoderMs`, buf)
             FfiConverterDouble.write(value.`postprocessMs`, buf)
+            FfiConverterDouble.write(value.`analysisMs`, buf)
+            FfiConverterDouble.write(value.`classifierMs`, buf)
             FfiConverterDouble.write(value.`totalMs`, buf)
     }
 }
@@ -4701,6 +5548,10 @@ enum class ProgressStage {
      */
     DECODE,
     /**
+     * Measuring, classifying, checking the photo, weighing the risk.
+     */
+    ANALYSE,
+    /**
      * Finished.
      */
     DONE;
@@ -4725,6 +5576,116 @@ public object FfiConverterTypeProgressStage: FfiConverterRustBuffer<ProgressStag
     override fun allocationSize(value: ProgressStage) = 4UL
 
     override fun write(value: ProgressStage, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * A photo problem.
+ */
+
+enum class QualityIssue {
+    
+    /**
+     * Out of focus or motion-blurred.
+     */
+    BLURRY,
+    /**
+     * Too dark.
+     */
+    UNDER_EXPOSED,
+    /**
+     * Washed out.
+     */
+    OVER_EXPOSED,
+    /**
+     * Reflections on the lesion.
+     */
+    GLARE,
+    /**
+     * The lesion touches the frame.
+     */
+    LESION_CUT_OFF,
+    /**
+     * The lesion covers too few pixels.
+     */
+    LESION_TOO_SMALL,
+    /**
+     * No lesion was found.
+     */
+    NO_LESION_FOUND;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeQualityIssue: FfiConverterRustBuffer<QualityIssue> {
+    override fun read(buf: ByteBuffer) = try {
+        QualityIssue.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: QualityIssue) = 4UL
+
+    override fun write(value: QualityIssue, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Overall risk level.
+ */
+
+enum class RiskLevel {
+    
+    /**
+     * No signal above its threshold.
+     */
+    LOW,
+    /**
+     * Worth showing to a doctor.
+     */
+    MEDIUM,
+    /**
+     * See a doctor soon.
+     */
+    HIGH;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeRiskLevel: FfiConverterRustBuffer<RiskLevel> {
+    override fun read(buf: ByteBuffer) = try {
+        RiskLevel.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: RiskLevel) = 4UL
+
+    override fun write(value: RiskLevel, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -4776,6 +5737,159 @@ public object FfiConverterTypeRoiSource: FfiConverterRustBuffer<RoiSource> {
 
 
 
+/**
+ * Sex, for the classifier's metadata.
+ */
+
+enum class Sex {
+    
+    /**
+     * Female.
+     */
+    FEMALE,
+    /**
+     * Male.
+     */
+    MALE,
+    /**
+     * Not known.
+     */
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeSex: FfiConverterRustBuffer<Sex> {
+    override fun read(buf: ByteBuffer) = try {
+        Sex.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: Sex) = 4UL
+
+    override fun write(value: Sex, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * The dermoscopy colours counted for C.
+ */
+
+enum class StolzColour {
+    
+    /**
+     * White.
+     */
+    WHITE,
+    /**
+     * Red.
+     */
+    RED,
+    /**
+     * Light brown.
+     */
+    LIGHT_BROWN,
+    /**
+     * Dark brown.
+     */
+    DARK_BROWN,
+    /**
+     * Blue-grey.
+     */
+    BLUE_GREY,
+    /**
+     * Black.
+     */
+    BLACK;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStolzColour: FfiConverterRustBuffer<StolzColour> {
+    override fun read(buf: ByteBuffer) = try {
+        StolzColour.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: StolzColour) = 4UL
+
+    override fun write(value: StolzColour, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Band of the Total Dermoscopy Score (proxy).
+ */
+
+enum class TdsBand {
+    
+    /**
+     * Below 4.75.
+     */
+    BENIGN,
+    /**
+     * 4.75 to 5.45.
+     */
+    SUSPICIOUS,
+    /**
+     * Above 5.45.
+     */
+    HIGHLY_SUSPICIOUS;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeTdsBand: FfiConverterRustBuffer<TdsBand> {
+    override fun read(buf: ByteBuffer) = try {
+        TdsBand.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: TdsBand) = 4UL
+
+    override fun write(value: TdsBand, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 /**
  * @suppress
@@ -4802,6 +5916,102 @@ public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
         } else {
             buf.put(1)
             FfiConverterULong.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalFloat: FfiConverterRustBuffer<kotlin.Float?> {
+    override fun read(buf: ByteBuffer): kotlin.Float? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterFloat.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Float?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterFloat.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Float?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterFloat.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalDouble: FfiConverterRustBuffer<kotlin.Double?> {
+    override fun read(buf: ByteBuffer): kotlin.Double? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterDouble.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Double?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterDouble.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Double?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterDouble.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalBoolean: FfiConverterRustBuffer<kotlin.Boolean?> {
+    override fun read(buf: ByteBuffer): kotlin.Boolean? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterBoolean.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Boolean?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterBoolean.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Boolean?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterBoolean.write(value, buf)
         }
     }
 }
@@ -4972,6 +6182,70 @@ public object FfiConverterOptionalTypeBoundingBox: FfiConverterRustBuffer<Boundi
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeClassification: FfiConverterRustBuffer<Classification?> {
+    override fun read(buf: ByteBuffer): Classification? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeClassification.read(buf)
+    }
+
+    override fun allocationSize(value: Classification?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeClassification.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Classification?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeClassification.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeLesionFeatures: FfiConverterRustBuffer<LesionFeatures?> {
+    override fun read(buf: ByteBuffer): LesionFeatures? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLesionFeatures.read(buf)
+    }
+
+    override fun allocationSize(value: LesionFeatures?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLesionFeatures.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LesionFeatures?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLesionFeatures.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypePixelRegion: FfiConverterRustBuffer<PixelRegion?> {
     override fun read(buf: ByteBuffer): PixelRegion? {
         if (buf.get().toInt() == 0) {
@@ -5068,6 +6342,66 @@ public object FfiConverterOptionalTypeMaskMode: FfiConverterRustBuffer<MaskMode?
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeSex: FfiConverterRustBuffer<Sex?> {
+    override fun read(buf: ByteBuffer): Sex? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeSex.read(buf)
+    }
+
+    override fun allocationSize(value: Sex?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeSex.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Sex?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeSex.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeClassProbability: FfiConverterRustBuffer<List<ClassProbability>> {
+    override fun read(buf: ByteBuffer): List<ClassProbability> {
+        val len = buf.getInt()
+        return List<ClassProbability>(len) {
+            FfiConverterTypeClassProbability.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ClassProbability>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeClassProbability.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ClassProbability>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeClassProbability.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeLesionCandidate: FfiConverterRustBuffer<List<LesionCandidate>> {
     override fun read(buf: ByteBuffer): List<LesionCandidate> {
         val len = buf.getInt()
@@ -5124,6 +6458,34 @@ public object FfiConverterSequenceTypePoint: FfiConverterRustBuffer<List<Point>>
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypePointF: FfiConverterRustBuffer<List<PointF>> {
+    override fun read(buf: ByteBuffer): List<PointF> {
+        val len = buf.getInt()
+        return List<PointF>(len) {
+            FfiConverterTypePointF.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PointF>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePointF.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PointF>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePointF.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypePointPrompt: FfiConverterRustBuffer<List<PointPrompt>> {
     override fun read(buf: ByteBuffer): List<PointPrompt> {
         val len = buf.getInt()
@@ -5152,6 +6514,62 @@ public object FfiConverterSequenceTypePointPrompt: FfiConverterRustBuffer<List<P
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeQualityWarning: FfiConverterRustBuffer<List<QualityWarning>> {
+    override fun read(buf: ByteBuffer): List<QualityWarning> {
+        val len = buf.getInt()
+        return List<QualityWarning>(len) {
+            FfiConverterTypeQualityWarning.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<QualityWarning>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeQualityWarning.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<QualityWarning>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeQualityWarning.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeRiskReason: FfiConverterRustBuffer<List<RiskReason>> {
+    override fun read(buf: ByteBuffer): List<RiskReason> {
+        val len = buf.getInt()
+        return List<RiskReason>(len) {
+            FfiConverterTypeRiskReason.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<RiskReason>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeRiskReason.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<RiskReason>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeRiskReason.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeExecutionProvider: FfiConverterRustBuffer<List<ExecutionProvider>> {
     override fun read(buf: ByteBuffer): List<ExecutionProvider> {
         val len = buf.getInt()
@@ -5170,6 +6588,34 @@ public object FfiConverterSequenceTypeExecutionProvider: FfiConverterRustBuffer<
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeExecutionProvider.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeStolzColour: FfiConverterRustBuffer<List<StolzColour>> {
+    override fun read(buf: ByteBuffer): List<StolzColour> {
+        val len = buf.getInt()
+        return List<StolzColour>(len) {
+            FfiConverterTypeStolzColour.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StolzColour>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStolzColour.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StolzColour>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStolzColour.write(it, buf)
         }
     }
 }
