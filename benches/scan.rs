@@ -4,7 +4,8 @@
 //! in the same session and prints the comparison table used in the README.
 //!
 //! Besides criterion's timings, the bench writes `target/reports/bench_overhead.json`: the
-//! median share of a scan spent outside ONNX Runtime (decode, ROI, pre- and post-processing).
+//! median share of a scan spent outside ONNX Runtime (decode, ROI, pre- and post-processing,
+//! and for the full analysis measurements, quality gate, risk and the classifier's crop).
 
 use std::hint::black_box;
 use std::path::Path;
@@ -25,6 +26,12 @@ fn engine(model: &str) -> Engine {
     Engine::new(EngineConfig::new(root().join("models").join(model)).with_threads(2)).expect("engine; run scripts/setup")
 }
 
+/// The engine of the full analysis: LiteMedSAM plus the HAM10000 classifier.
+fn analysis_engine() -> Engine {
+    let config = EngineConfig::new(root().join("models/litemedsam")).with_classifier(root().join("models/ham10000-xception")).with_threads(2);
+    Engine::new(config).expect("engine; run scripts/setup")
+}
+
 fn sample_bytes() -> Vec<u8> {
     std::fs::read(root().join("assets/samples/forearm-nevi.jpg")).expect("sample photo")
 }
@@ -40,9 +47,14 @@ fn median(mut v: Vec<f64>) -> f64 {
 }
 
 /// Median per-stage timings of `runs` full scans (decode included), written as JSON.
-fn overhead_report(engine: &Engine, bytes: &[u8], runs: usize) {
+fn overhead_report(engine: &Engine, analysis: &Engine, bytes: &[u8], runs: usize) {
     let mut report = serde_json::Map::new();
-    for (name, options) in [("auto_roi_crop_auto", ScanOptions::default()), ("box_crop_none_upstream", same_calls_as_reference())] {
+    for (name, engine, options) in [
+        ("auto_roi_crop_auto", engine, ScanOptions::default()),
+        ("box_crop_none_upstream", engine, same_calls_as_reference()),
+        ("full_analysis_same_calls", analysis, same_calls_as_reference()),
+        ("full_analysis_default", analysis, ScanOptions::default()),
+    ] {
         let (mut total, mut model, mut decode) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..runs {
             let t = Instant::now();
@@ -74,9 +86,10 @@ fn overhead_report(engine: &Engine, bytes: &[u8], runs: usize) {
 fn benches(c: &mut Criterion) {
     let bytes = sample_bytes();
     let lite = engine("litemedsam");
+    let analysis = analysis_engine();
     // `cargo test` runs benches once as a smoke test; keep that quick.
     let benchmarking = std::env::args().any(|a| a == "--bench");
-    overhead_report(&lite, &bytes, if benchmarking { 10 } else { 1 });
+    overhead_report(&lite, &analysis, &bytes, if benchmarking { 10 } else { 1 });
 
     let mut g = c.benchmark_group("sample_scan");
     g.sample_size(10);
@@ -92,6 +105,19 @@ fn benches(c: &mut Criterion) {
             lite.scan(&image, &ScanOptions::default()).expect("scan")
         })
     });
+    // The full analysis: scan, measurements, classifier, quality, risk.
+    g.bench_function("analysis_box_crop_none_upstream", |b| {
+        b.iter(|| {
+            let image = Image::from_bytes(black_box(&bytes), &ImageLimits::default()).expect("decode");
+            analysis.scan(&image, &same_calls_as_reference()).expect("scan")
+        })
+    });
+    g.bench_function("analysis_auto_roi_crop_auto", |b| {
+        b.iter(|| {
+            let image = Image::from_bytes(black_box(&bytes), &ImageLimits::default()).expect("decode");
+            analysis.scan(&image, &ScanOptions::default()).expect("scan")
+        })
+    });
     g.finish();
 
     let image = Image::from_bytes(&bytes, &ImageLimits::default()).expect("decode");
@@ -99,6 +125,8 @@ fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("sdk_stages");
     g.bench_function("decode_jpeg_1528x1360", |b| b.iter(|| Image::from_bytes(black_box(&bytes), &ImageLimits::default()).expect("decode")));
     g.bench_function("find_lesions", |b| b.iter(|| lite.find_lesions(black_box(&image))));
+    g.bench_function("features_abcd", |b| b.iter(|| dermscan::features::analyse(black_box(&image), &scan.mask, &Default::default()).expect("features")));
+    g.bench_function("quality_gate", |b| b.iter(|| dermscan::quality::assess(black_box(&image), Some(&scan.mask), &Default::default())));
     g.bench_function("preprocess_whole_photo_to_256", |b| b.iter(|| prepare(black_box(&image), &lite.segmenter().recipe().input)));
     g.bench_function("decoder_reprompt_on_kept_embedding", |b| {
         b.iter(|| lite.segmenter().decode(&scan.embedding, &dermscan::Prompt::from_box(scan.roi.bbox)).expect("decode"))

@@ -2,11 +2,13 @@
 """Time the full reference scan of one image with a Derm-Scan bundle.
 
     python tools/reference/bench.py --bundle models/litemedsam --image IMG --box x0,y0,x1,y1 \
-        [--repeat 10] [--threads 2] [--warmup 1]
+        [--repeat 10] [--threads 2] [--warmup 1] [--classifier models/ham10000-xception]
 
 Stages: decode (image file -> RGB array), preprocess, encoder, decoder (prompt + mask
 decoder), postprocess (upscale + threshold), total.  Session creation is excluded and
-reported separately as load_ms.  Prints one JSON object with the median ms per stage
+reported separately as load_ms.  With ``--classifier`` each run also classifies the lesion
+(crop around the mask's box, resize, model run; stage ``classifier``), the same model calls as
+the SDK's full analysis.  Prints one JSON object with the median ms per stage
 (plus min and max of the total) to stdout.
 """
 
@@ -24,8 +26,17 @@ import onnxruntime as ort
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from recipe import Bundle, load_rgb  # noqa: E402
 from segment import parse_box  # noqa: E402
+from classify import Classifier  # noqa: E402
 
-STAGES = ("decode", "preprocess", "encoder", "decoder", "postprocess", "total")
+STAGES = ("decode", "preprocess", "encoder", "decoder", "postprocess", "classifier", "total")
+
+
+def mask_box(mask):
+    """Tight box [x0, y0, x1, y1] (exclusive ends) of a boolean mask, None when empty."""
+    ys, xs = mask.nonzero()
+    if len(xs) == 0:
+        return None
+    return [float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)]
 
 
 def main(argv=None) -> int:
@@ -36,10 +47,12 @@ def main(argv=None) -> int:
     ap.add_argument("--repeat", type=int, default=10)
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--classifier", help="classifier bundle: also classify each lesion")
     args = ap.parse_args(argv)
 
     t0 = time.perf_counter()
     bundle = Bundle.load(args.bundle, threads=args.threads)
+    classifier = Classifier.load(args.classifier, threads=args.threads) if args.classifier else None
     load_ms = (time.perf_counter() - t0) * 1e3
 
     runs = []
@@ -48,13 +61,19 @@ def main(argv=None) -> int:
         s = time.perf_counter()
         img = load_rgb(args.image)
         t["decode"] = (time.perf_counter() - s) * 1e3
-        bundle.segment(img, args.box, timings=t)
+        mask, _, _ = bundle.segment(img, args.box, timings=t)
+        t["classifier"] = 0.0
+        if classifier is not None:
+            c = time.perf_counter()
+            classifier.classify(img, mask_box(mask) or args.box)
+            t["classifier"] = (time.perf_counter() - c) * 1e3
         t["total"] = (time.perf_counter() - s) * 1e3
         if i >= args.warmup:
             runs.append(t)
 
     out = {
         "bundle": str(args.bundle),
+        "classifier": args.classifier,
         "family": bundle.family,
         "variant": bundle.manifest.get("variant"),
         "image": str(args.image),

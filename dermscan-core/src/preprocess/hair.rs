@@ -62,7 +62,7 @@ impl HairRemoval {
 /// let (w, h) = (100u32, 100u32);
 /// let mut rgb = vec![200u8; (w * h * 3) as usize];
 /// for y in 0..h { for x in 48..51 { let i = ((y * w + x) * 3) as usize; rgb[i..i + 3].copy_from_slice(&[30, 25, 20]); } }
-/// let painted = remove_hair(&mut rgb, w, h, 100.0, &HairRemoval::default());
+/// let painted = remove_hair(&mut rgb, w, h, 300.0, &HairRemoval::default()); // a crop of a 300 px photo
 /// assert!(painted > 0.02);
 /// assert!(rgb[((50 * w + 49) * 3) as usize] > 150); // the line is gone
 /// ```
