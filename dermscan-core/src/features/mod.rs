@@ -125,10 +125,15 @@ impl FeatureConfig {
     /// assert!(FeatureConfig::default().validate().is_ok());
     /// ```
     pub fn validate(&self) -> Result<(), FeatureError> {
-        match self.mm_per_px {
-            Some(s) if !(s.is_finite() && s > 0.0) => Err(FeatureError::InvalidScale(s)),
-            _ => Ok(()),
-        }
+        checked_scale(self.mm_per_px).map(|_| ())
+    }
+}
+
+/// The scale as `f64` when it is finite and above 0; [`FeatureError::InvalidScale`] otherwise.
+fn checked_scale(mm_per_px: Option<f32>) -> Result<Option<f64>, FeatureError> {
+    match mm_per_px {
+        Some(s) if !(s.is_finite() && s > 0.0) => Err(FeatureError::InvalidScale(s)),
+        s => Ok(s.map(f64::from)),
     }
 }
 
@@ -280,10 +285,7 @@ impl Lesion {
                 mask_height: mask.height(),
             });
         }
-        let mm_per_px = match mm_per_px {
-            Some(s) if !s.is_finite() || s <= 0.0 => return Err(FeatureError::InvalidScale(s)),
-            s => s.map(f64::from),
-        };
+        let mm_per_px = checked_scale(mm_per_px)?;
         let (width, height) = (mask.width() as usize, mask.height() as usize);
         let inside: Vec<bool> = mask.pixels().iter().map(|&p| p != 0).collect();
         let (mut n, mut sx, mut sy) = (0.0f64, 0.0f64, 0.0f64);

@@ -239,11 +239,11 @@ struct Analysis {
 
 impl Engine {
     /// Measurements, classifier, photo quality and risk for a segmented lesion.
-    fn analyse(&self, image: &Image, roi: &Roi, mask: &Mask, features: &FeatureConfig, options: &ScanOptions, timings: &mut StageTimings) -> Result<Analysis> {
+    fn analyse(&self, image: &Image, roi: &Roi, mask: &Mask, feature_config: &FeatureConfig, options: &ScanOptions, timings: &mut StageTimings) -> Result<Analysis> {
         let _span = tracing::info_span!("analyse").entered();
         let t = Instant::now();
         let lesion = (mask.area_px() > 0).then_some(mask);
-        let features = lesion.map(|m| features::analyse(image, m, features)).transpose()?;
+        let features = lesion.map(|m| features::analyse(image, m, feature_config)).transpose()?;
         let quality = quality::assess(image, lesion, &self.config.quality);
         let mut analysis_ms = t.elapsed().as_secs_f64() * 1e3;
 

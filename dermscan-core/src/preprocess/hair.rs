@@ -8,7 +8,8 @@
 //! few milliseconds.
 
 use image::{GrayImage, Luma};
-use imageproc::morphology::{Mask as Structuring, grayscale_close};
+use imageproc::distance_transform::Norm;
+use imageproc::morphology::{Mask as Structuring, dilate, grayscale_close};
 use imageproc::region_labelling::{Connectivity, connected_components};
 
 /// Settings of the hair remover. Sizes are fractions of the whole photo's longest side (a
@@ -127,22 +128,9 @@ fn hair_mask(rgb: &[u8], width: u32, height: u32, photo_side: f32, config: &Hair
             }
         })
         .collect();
-    let (w, h) = (width as usize, height as usize);
-    let core: Vec<bool> = labels.pixels().map(|l| long[l[0] as usize]).collect();
+    let core = GrayImage::from_fn(width, height, |x, y| Luma([if long[labels.get_pixel(x, y)[0] as usize] { 255 } else { 0 }]));
     // Grow by one pixel (8-neighbourhood) to cover the anti-aliased edge of each hair.
-    let mut grown = core.clone();
-    for y in 0..h {
-        for x in 0..w {
-            if core[y * w + x] {
-                for ny in y.saturating_sub(1)..(y + 2).min(h) {
-                    for nx in x.saturating_sub(1)..(x + 2).min(w) {
-                        grown[ny * w + nx] = true;
-                    }
-                }
-            }
-        }
-    }
-    grown
+    dilate(&core, Norm::LInf, 1).pixels().map(|p| p[0] != 0).collect()
 }
 
 /// Paints the masked pixels from the outside in ("onion peel"): each pass fills the masked
