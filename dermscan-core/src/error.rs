@@ -32,6 +32,9 @@ pub enum Error {
     /// Lesion measurements or dermoscopy features could not be computed.
     #[error(transparent)]
     Features(#[from] FeatureError),
+    /// The lesion history store failed (see [`crate::history`]).
+    #[error(transparent)]
+    History(#[from] HistoryError),
     /// The caller cancelled the call (see [`crate::pipeline::CancelToken`]).
     #[error("the call was cancelled")]
     Cancelled,
@@ -327,4 +330,79 @@ pub enum FeatureError {
     /// The scale `mm_per_px` is not finite or not positive.
     #[error("scale mm_per_px = {0} is invalid: it must be a finite number above 0")]
     InvalidScale(f32),
+}
+
+/// Problems with the lesion history store ([`crate::history`]). None of them loses stored
+/// data: a failed call leaves the store as it was before the call.
+#[derive(Debug, thiserror::Error)]
+pub enum HistoryError {
+    /// A file or directory of the store could not be read or written.
+    #[error("history store I/O error at {path}: {source}")]
+    Io {
+        /// The file or directory.
+        path: PathBuf,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+    /// The store directory (or a file in it) is read-only; nothing was changed.
+    #[error("history store at {path} is read-only: nothing was changed")]
+    ReadOnly {
+        /// The store directory or file.
+        path: PathBuf,
+    },
+    /// The disk (or the store's size limit) is full; the call was rolled back.
+    #[error("no space left for the history store at {path} ({detail}); nothing was changed")]
+    StorageFull {
+        /// The store directory.
+        path: PathBuf,
+        /// Which limit was reached.
+        detail: String,
+    },
+    /// The database or a stored file is damaged. The store leaves it untouched so it can be
+    /// inspected or restored from a backup.
+    #[error("history store at {path} is corrupt: {detail}; it was left untouched")]
+    Corrupt {
+        /// The damaged file.
+        path: PathBuf,
+        /// What is wrong.
+        detail: String,
+    },
+    /// The database was written by a newer SDK; this one will not touch it.
+    #[error("history database has schema version {found}, newer than {supported} which this SDK supports; update the SDK")]
+    NewerSchema {
+        /// Version found in the database.
+        found: i64,
+        /// Newest version this SDK knows.
+        supported: i64,
+    },
+    /// Another process has the store open.
+    #[error("history store at {path} is in use by another process")]
+    Locked {
+        /// The store directory.
+        path: PathBuf,
+    },
+    /// The store is encrypted and no key was given.
+    #[error("history store is encrypted: open it with its key")]
+    KeyRequired,
+    /// The key does not open this store. Nothing was changed.
+    #[error("the key does not open this history store; nothing was changed")]
+    WrongKey,
+    /// A key was given for a store that is not encrypted (use `rotate_key` to encrypt it).
+    #[error("history store is not encrypted: open it without a key, then call rotate_key to encrypt it")]
+    NotEncrypted,
+    /// No lesion with this id or label.
+    #[error("no lesion {0} in the history store")]
+    LesionNotFound(String),
+    /// No scan with this id.
+    #[error("no scan {0} in the history store")]
+    ScanNotFound(i64),
+    /// A lesion with this label exists already.
+    #[error("a lesion labelled {0:?} exists already")]
+    DuplicateLabel(String),
+    /// An argument is out of range (empty label, mask of the wrong size, too few scans...).
+    #[error("invalid argument: {0}")]
+    InvalidArgument(String),
+    /// Any other database failure.
+    #[error("history database error: {0}")]
+    Database(String),
 }

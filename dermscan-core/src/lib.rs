@@ -17,6 +17,7 @@
 pub mod classify;
 pub mod error;
 pub mod features;
+pub mod history;
 pub mod image;
 pub mod model;
 pub mod pipeline;
@@ -27,7 +28,7 @@ pub mod roi;
 pub mod segment;
 
 pub use crate::classify::{BodySite, ClassProbability, Classification, Classifier, PatientMetadata, Sex};
-pub use crate::error::{Error, FeatureError, MetadataError, Result};
+pub use crate::error::{Error, FeatureError, HistoryError, MetadataError, Result};
 pub use crate::features::{Abcd, FeatureConfig, Features, Measurements, PrincipalAxes, StolzColour, TdsBand};
 pub use crate::image::{Image, ImageLimits, PixelFormat, PixelRect};
 pub use crate::model::{ExecutionProvider, ModelBundle, ModelInfo};

@@ -53,7 +53,7 @@ const OUTPUT: &str = "probabilities";
 const DEFAULT_MALIGNANT: [&str; 3] = ["akiec", "bcc", "mel"];
 
 /// The probability of one label.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ClassProbability {
     /// Short label, e.g. `mel`.
     pub label: String,
@@ -64,7 +64,7 @@ pub struct ClassProbability {
 }
 
 /// The classifier's result for one lesion. A screening aid, not a diagnosis.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Classification {
     /// Every label with its probability, in the manifest's label order.
     pub probabilities: Vec<ClassProbability>,

@@ -29,7 +29,7 @@ use super::{FeatureConfig, Lesion};
 /// assert!(f.abcd.asymmetry.shape[0] > 0.1 || f.abcd.asymmetry.shape[1] > 0.1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct AsymmetryDetail {
     /// XOR area / lesion area after mirroring about each axis.
     pub shape: [f64; 2],

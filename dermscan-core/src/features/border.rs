@@ -34,7 +34,7 @@ use super::{FeatureConfig, Lesion, measure};
 /// assert!(f.abcd.border.edge_width_px.iter().all(|w| w.is_some_and(|w| w <= 1.5)));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BorderDetail {
     /// Mean |radius - ellipse radius| / ellipse radius per eighth (0 when the eighth has no
     /// contour point).

@@ -30,7 +30,7 @@ use crate::segment::Mask;
 /// assert_eq!(StolzColour::Black.display_rgb(), [41, 31, 30]);
 /// assert_eq!(serde_json::to_string(&StolzColour::BlueGrey).unwrap(), "\"blue_grey\"");
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StolzColour {
     /// White (regression, scarring).

@@ -37,7 +37,7 @@ use crate::segment::Mask;
 /// assert_eq!(m.area_mm2, None);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Measurements {
     /// Lesion pixels.
     pub area_px: f64,
@@ -79,7 +79,7 @@ pub struct Measurements {
 /// assert!((axes.major[0][1] - 1.5).abs() < 1e-9 && (axes.major[1][1] - 1.5).abs() < 1e-9);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct PrincipalAxes {
     /// Centroid `[x, y]`.
     pub centroid: [f64; 2],

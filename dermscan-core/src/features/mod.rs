@@ -71,7 +71,7 @@ pub use self::tds::{Abcd, TdsBand};
 /// let c = FeatureConfig { mm_per_px: Some(0.02), ..FeatureConfig::default() };
 /// assert_eq!(c.colour_min_fraction, 0.05);
 /// ```
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FeatureConfig {
     /// Size of one pixel in millimetres (for example from a dermoscope's known field of view).
     /// When given, measurements are also reported in mm and dot/globule sizes use the
@@ -138,7 +138,7 @@ fn checked_scale(mm_per_px: Option<f32>) -> Result<Option<f64>, FeatureError> {
 }
 
 /// Everything [`analyse`] measures on one lesion.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Features {
     /// Size and shape.
     pub measurements: Measurements,

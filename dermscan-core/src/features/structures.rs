@@ -35,7 +35,7 @@ use super::Lesion;
 /// assert_eq!(abcd.d_proxy, 1);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct StructureIndicators {
     /// Pigment-network-like mesh of fine dark lines.
     pub network: bool,

@@ -21,7 +21,7 @@ use super::structures::StructureIndicators;
 /// assert_eq!(TdsBand::from_tds(5.45), TdsBand::Suspicious);
 /// assert_eq!(TdsBand::from_tds(5.46), TdsBand::HighlySuspicious);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum TdsBand {
     /// TDS < 4.75.
@@ -69,7 +69,7 @@ pub fn tds(a: u8, b: u8, c: u8, d: u8) -> f64 {
 /// assert_eq!(abcd.band, TdsBand::from_tds(abcd.tds));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Abcd {
     /// Asymmetry, 0-2 axes.
     pub a: u8,

@@ -27,7 +27,7 @@ impl std::fmt::Debug for ModelBundle {
 }
 
 /// Identity of a loaded model, as reported in results.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ModelInfo {
     /// Bundle name.
     pub name: String,

@@ -216,7 +216,7 @@ pub enum QualityIssue {
 /// assert!(!w.advice.is_empty());
 /// # Ok::<(), dermscan_core::error::ImageError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub struct QualityWarning {
     /// Which check failed.
@@ -247,7 +247,7 @@ pub struct QualityWarning {
 /// assert!(report.lesion_diameter_px > 60.0);
 /// # Ok::<(), dermscan_core::error::ImageError>(())
 /// ```
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub struct QualityReport {
     /// Failed checks, in the order of [`QualityIssue`].

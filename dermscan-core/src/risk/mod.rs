@@ -15,10 +15,10 @@
 //! - evolution: a significant change since an earlier scan → high (the "E" of ABCDE, the
 //!   strongest single warning sign).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Overall level, lowest first (so levels compare with `<`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RiskLevel {
     /// No signal above its threshold.
@@ -47,7 +47,7 @@ impl RiskLevel {
 /// let cautious = RiskThresholds { malignant_medium: 0.15, ..RiskThresholds::default() };
 /// assert!(cautious.malignant_medium < RiskThresholds::default().malignant_medium);
 /// ```
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct RiskThresholds {
     /// Malignant probability for medium (default 0.25: above the 19.5% share of malignant
     /// classes in HAM10000, the classifier's training set).
@@ -69,7 +69,7 @@ impl Default for RiskThresholds {
 }
 
 /// Change since an earlier scan of the same lesion, as the history store measures it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvolutionSignal {
     /// Whether the change passed the history store's significance thresholds.
     pub significant: bool,
@@ -80,7 +80,7 @@ pub struct EvolutionSignal {
 }
 
 /// What the risk rests on; any signal may be missing.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RiskInputs {
     /// Summed probability of the malignant classes, from the classifier.
     pub malignant_probability: Option<f32>,
@@ -95,7 +95,7 @@ pub struct RiskInputs {
 }
 
 /// One reason, tied to a measured value.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RiskReason {
     /// Stable identifier: `classifier`, `tds_proxy`, `diameter`, `evolution`.
     pub code: String,
@@ -110,7 +110,7 @@ pub struct RiskReason {
 }
 
 /// A level, its reasons (highest level first) and the not-a-diagnosis statement.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RiskAssessment {
     /// The highest level any signal gave.
     pub level: RiskLevel,
