@@ -1,12 +1,16 @@
 //! Lesion history: a private, on-device record of each lesion's scans, the change between
 //! them (the "E" of ABCDE), timeline pictures and a report for a doctor.
 //!
-//! Parts, one file each: [`store`] (SQLite database and the files beside it), [`files`]
-//! (content-named files written atomically), [`seal`] (optional encryption at rest),
-//! [`schema`] (versions and migrations), [`change`] (align two masks and measure the change),
+//! Parts, one file each: [`store`] (SQLite database and the files beside it), `files`
+//! (content-named files written atomically), `seal` (optional encryption at rest),
+//! `schema` (versions and migrations), [`change`] (align two masks and measure the change),
 //! [`timeline`] (PNG charts) and [`report`] (one self-contained HTML file).
 
 pub mod change;
+mod files;
+mod schema;
+mod seal;
+pub mod store;
 pub mod timeline;
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +21,8 @@ use crate::model::ModelInfo;
 use crate::risk::RiskAssessment;
 
 pub use change::{Alignment, Change, ChangeReason, ChangeThresholds};
+pub use seal::StoreKey;
+pub use store::{AddedScan, HistoryStore, NewScan, StoreCheck, StoreConfig};
 
 /// One lesion the user follows over time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -259,13 +259,7 @@ impl Engine {
         timings.classifier = t.elapsed().as_secs_f64() * 1e3;
 
         let t = Instant::now();
-        let inputs = RiskInputs {
-            malignant_probability: classification.as_ref().map(|c| c.malignant_probability),
-            top_class: classification.as_ref().and_then(|c| c.probabilities.iter().find(|p| p.label == c.top).map(|p| p.name.clone())),
-            tds_proxy: features.as_ref().map(|f| f.abcd.tds),
-            diameter_mm: features.as_ref().and_then(|f| f.measurements.diameter_mm),
-            evolution: None,
-        };
+        let inputs = RiskInputs::from_analysis(features.as_ref(), classification.as_ref());
         let risk = risk::assess(&inputs, &self.config.risk);
         analysis_ms += t.elapsed().as_secs_f64() * 1e3;
         timings.analysis = analysis_ms;

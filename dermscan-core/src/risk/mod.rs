@@ -17,6 +17,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::classify::Classification;
+use crate::features::Features;
+
 /// Overall level, lowest first (so levels compare with `<`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -92,6 +95,25 @@ pub struct RiskInputs {
     pub diameter_mm: Option<f64>,
     /// Change over time.
     pub evolution: Option<EvolutionSignal>,
+}
+
+impl RiskInputs {
+    /// The signals of one scan's analysis (no evolution: add it with [`RiskInputs::with_evolution`]).
+    pub fn from_analysis(features: Option<&Features>, classification: Option<&Classification>) -> Self {
+        Self {
+            malignant_probability: classification.map(|c| c.malignant_probability),
+            top_class: classification.and_then(|c| c.probabilities.iter().find(|p| p.label == c.top).map(|p| p.name.clone())),
+            tds_proxy: features.map(|f| f.abcd.tds),
+            diameter_mm: features.and_then(|f| f.measurements.diameter_mm),
+            evolution: None,
+        }
+    }
+
+    /// The same inputs with a change-over-time signal.
+    pub fn with_evolution(mut self, evolution: EvolutionSignal) -> Self {
+        self.evolution = Some(evolution);
+        self
+    }
 }
 
 /// One reason, tied to a measured value.
