@@ -387,7 +387,8 @@ pub enum HistoryError {
     /// The key does not open this store. Nothing was changed.
     #[error("the key does not open this history store; nothing was changed")]
     WrongKey,
-    /// A key was given for a store that is not encrypted (use `rotate_key` to encrypt it).
+    /// A key was given for a store that holds unencrypted data (open it without a key and
+    /// call `rotate_key` to encrypt it).
     #[error("history store is not encrypted: open it without a key, then call rotate_key to encrypt it")]
     NotEncrypted,
     /// No lesion with this id or label.

@@ -4,10 +4,12 @@
 //! Parts, one file each: [`store`] (SQLite database and the files beside it), `files`
 //! (content-named files written atomically), `seal` (optional encryption at rest),
 //! `schema` (versions and migrations), [`change`] (align two masks and measure the change),
-//! [`timeline`] (PNG charts) and [`report`] (one self-contained HTML file).
+//! [`timeline`] (PNG charts) and `report` (one self-contained HTML file,
+//! [`HistoryStore::report_html`], [`HistoryStore::write_report`]).
 
 pub mod change;
 mod files;
+mod report;
 mod schema;
 mod seal;
 pub mod store;
@@ -20,7 +22,7 @@ use crate::features::Features;
 use crate::model::ModelInfo;
 use crate::risk::RiskAssessment;
 
-pub use change::{Alignment, Change, ChangeReason, ChangeThresholds};
+pub use change::{Alignment, Change, ChangeReason, ChangeThresholds, align, compare};
 pub use seal::StoreKey;
 pub use store::{AddedScan, HistoryStore, NewScan, StoreCheck, StoreConfig};
 

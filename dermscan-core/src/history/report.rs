@@ -136,6 +136,16 @@ fn change_section(out: &mut String, title: &str, change: &Change) {
 }
 
 impl super::HistoryStore {
+    /// PNG chart of the lesion's size over time (mm² when every scan has a scale, else px).
+    pub fn area_chart_png(&self, lesion_id: i64) -> Result<Vec<u8>, HistoryError> {
+        timeline::area_chart(&self.scans(lesion_id)?)
+    }
+
+    /// PNG of the lesion's outlines aligned to its first scan, oldest blue to newest red.
+    pub fn outlines_png(&self, lesion_id: i64) -> Result<Vec<u8>, HistoryError> {
+        timeline::outline_overlay(&self.scans_with_masks(lesion_id)?)
+    }
+
     /// The report for one lesion as a self-contained HTML document (see the module docs).
     pub fn report_html(&self, lesion_id: i64) -> Result<String, HistoryError> {
         let lesion = self.lesion(lesion_id)?;
@@ -201,8 +211,8 @@ figure {{ display: inline-block; margin: .5em; vertical-align: top; }} figcaptio
     let last = input.scans.last().map(|s| s.0.taken_at);
     out.push_str("<h2>Lesion</h2>\n<table class=\"lesion\">\n");
     let _ = writeln!(out, "<tr><th>Label</th><td>{}</td></tr>", esc(&lesion.label));
-    let site = lesion.body_site.map_or_else(|| "not given".to_owned(), |s| format!("{s:?}").to_lowercase());
-    let _ = writeln!(out, "<tr><th>Body site</th><td>{}</td></tr>", esc(&site));
+    let site = lesion.body_site.map_or("not given", |s| s.name());
+    let _ = writeln!(out, "<tr><th>Body site</th><td>{}</td></tr>", esc(site));
     let _ = writeln!(out, "<tr><th>Scans</th><td>{}</td></tr>", input.scans.len());
     if let (Some(a), Some(b)) = (first, last) {
         let _ = writeln!(out, "<tr><th>First / last scan</th><td>{} / {}</td></tr>", format_time(a), format_time(b));

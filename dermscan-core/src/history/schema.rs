@@ -65,3 +65,34 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), Histo
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_version_1_database_is_upgraded_without_loss() {
+        let mut conn = Connection::open_in_memory().expect("sqlite");
+        migrate_to(&mut conn, 1).expect("v1");
+        conn.execute("INSERT INTO lesions (created_at, info) VALUES (1, x'7b7d')", []).expect("lesion");
+        conn.execute(
+            "INSERT INTO scans (lesion_id, taken_at, width, height, models, health, photo_file, mask_file) VALUES (1, 5, 4, 4, '[]', x'7b7d', 'a', 'b')",
+            [],
+        )
+        .expect("scan");
+        migrate_to(&mut conn, CURRENT).expect("upgrade");
+        assert_eq!(version(&conn).expect("version"), CURRENT);
+        let index: i64 = conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'scans_by_lesion'", [], |r| r.get(0)).expect("index");
+        assert_eq!(index, 1);
+        let scans: i64 = conn.query_row("SELECT count(*) FROM scans", [], |r| r.get(0)).expect("count");
+        assert_eq!(scans, 1);
+        migrate_to(&mut conn, CURRENT).expect("idempotent");
+    }
+
+    #[test]
+    fn a_newer_database_is_refused() {
+        let mut conn = Connection::open_in_memory().expect("sqlite");
+        conn.pragma_update(None, "user_version", CURRENT + 1).expect("bump");
+        assert!(matches!(migrate_to(&mut conn, CURRENT), Err(HistoryError::NewerSchema { .. })));
+    }
+}

@@ -270,7 +270,18 @@ impl HistoryStore {
         let codec = match (&config.key, stored_check) {
             (None, None) => Codec::Plain,
             (None, Some(_)) => return Err(HistoryError::KeyRequired),
-            (Some(_), None) => return Err(HistoryError::NotEncrypted),
+            (Some(key), None) => {
+                // A new, empty store is encrypted from the start; one holding data is not
+                // encrypted behind the caller's back (that is `rotate_key`'s job).
+                let lesions: i64 = conn.query_row("SELECT count(*) FROM lesions", [], |r| r.get(0)).map_err(db_error)?;
+                if lesions > 0 {
+                    return Err(HistoryError::NotEncrypted);
+                }
+                let codec = Codec::from_key(Some(key));
+                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('key_check', ?1)", params![codec.encode("key_check", KEY_CHECK)?])
+                    .map_err(db_error)?;
+                codec
+            }
             (Some(key), Some(sealed)) => {
                 let codec = Codec::from_key(Some(key));
                 if codec.decode("key_check", &sealed, &db_path).ok().as_deref() != Some(KEY_CHECK) {
