@@ -74,6 +74,8 @@ fn clean(seed: u64, skin_type: usize, elongation: f32, irregularity: f32, colour
         glare: false,
         blur: 0.0,
         gradient: 0.0,
+        rotation: 0.0,
+        exposure: 1.0,
     }
 }
 

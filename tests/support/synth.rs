@@ -58,6 +58,29 @@ pub struct SynthSpec {
     pub blur: f32,
     /// Strength of the linear lighting gradient (0..0.4).
     pub gradient: f32,
+    /// Extra rotation of the lesion in radians (a photo taken again from another angle).
+    pub rotation: f32,
+    /// Overall brightness factor (1: as generated).
+    pub exposure: f32,
+}
+
+impl SynthSpec {
+    /// The same lesion photographed again later: its area multiplied by `growth` (same shape,
+    /// same pigment pattern seed), at another place in the frame, turned by another angle,
+    /// under other lighting.
+    pub fn rephotographed(&self, growth: f32, rng: &mut impl Rng) -> Self {
+        let radius = self.radius * growth.sqrt();
+        let min_side = self.width.min(self.height) as f32;
+        let margin = (radius * 1.6 / min_side).clamp(0.2, 0.45);
+        Self {
+            radius,
+            centre: (rng.random_range(margin..1.0 - margin), rng.random_range(margin..1.0 - margin)),
+            rotation: rng.random_range(0.0..std::f32::consts::TAU),
+            gradient: rng.random_range(0.0..0.3),
+            exposure: rng.random_range(0.85..1.15),
+            ..self.clone()
+        }
+    }
 }
 
 /// One generated image with its truth.
@@ -118,7 +141,7 @@ pub fn render(spec: &SynthSpec) -> SynthCase {
             (k as f32, amp, rng.random_range(0.0..std::f32::consts::TAU))
         })
         .collect();
-    let angle: f32 = rng.random_range(0.0..std::f32::consts::PI);
+    let angle: f32 = rng.random_range(0.0..std::f32::consts::PI) + spec.rotation;
     let (ca, sa) = (angle.cos(), angle.sin());
     let sx = spec.elongation.sqrt();
     let sy = 1.0 / spec.elongation.sqrt();
@@ -188,7 +211,7 @@ pub fn render(spec: &SynthSpec) -> SynthCase {
                     px[k] = px[k] * (1.0 - alpha) + c * alpha;
                 }
             }
-            let light = 1.0 + spec.gradient * (gx * (xf / w as f32 - 0.5) + gy * (yf / h as f32 - 0.5));
+            let light = spec.exposure + spec.gradient * (gx * (xf / w as f32 - 0.5) + gy * (yf / h as f32 - 0.5));
             image.put_pixel(x, y, Rgb(px.map(|v| (v * light).clamp(0.0, 255.0) as u8)));
         }
     }
@@ -322,6 +345,8 @@ pub fn standard_set(seed: u64, n: usize) -> Vec<SynthSpec> {
                 glare: i % 5 == 2,
                 blur: if i % 7 == 4 { 1.5 } else { 0.0 },
                 gradient: rng.random_range(0.0..0.35),
+                rotation: 0.0,
+                exposure: 1.0,
             }
         })
         .collect()
