@@ -1,6 +1,6 @@
 //! Scores the engine against ground truth on a labelled folder (as written by
 //! `examples/synth.rs`: `meta.json` listing `file`, `mask`, `box`, `hair`):
-//! `cargo run --release --example evaluate -- DIR [--model DIR] [--crop auto|none] [--mask lesion|upstream] [--auto] [--no-hair] [--refine]`
+//! `cargo run --release --example evaluate -- DIR [--model DIR] [--crop auto|none] [--mask lesion|upstream] [--auto] [--no-hair] [--refine] [--snap]`
 //! Prints one line per image and the mean Dice, split by hair.
 
 use std::path::PathBuf;
@@ -12,7 +12,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut dir = PathBuf::from("target/synth");
     let (mut model, mut crop, mut auto) = (PathBuf::from("models/litemedsam"), CropPolicy::Auto, false);
     let mut mask = MaskMode::Lesion;
-    let (mut hair_removal, mut refine) = (HairRemoval::default(), false);
+    let (mut hair_removal, mut refine, mut snap) = (HairRemoval::default(), false, false);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -21,6 +21,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--auto" => auto = true,
             "--no-hair" => hair_removal = HairRemoval::disabled(),
             "--refine" => refine = true,
+            "--snap" => snap = true,
             "--mask" => mask = args.next().ok_or("--mask needs lesion|upstream")?.parse()?,
             other => dir = other.into(),
         }
@@ -33,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let image = Image::open(dir.join(file), &Default::default())?;
         let truth = image::open(dir.join(item["mask"].as_str().ok_or("mask")?))?.into_luma8();
         let b: Vec<f32> = serde_json::from_value(item["box"].clone())?;
-        let mut options = ScanOptions::default().with_crop(crop).with_mask_mode(mask).with_hair_removal(hair_removal).with_refine(refine);
+        let mut options = ScanOptions::default().with_crop(crop).with_mask_mode(mask).with_hair_removal(hair_removal).with_refine(refine).with_snap_edges(snap);
         if !auto {
             options = options.with_box(BoxPrompt::new(b[0], b[1], b[2], b[3]));
         }

@@ -155,7 +155,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             }
             let engine = Engine::new(engine_config)?;
             let metadata = PatientMetadata { site: args.site, ..PatientMetadata::default() };
-            let options = ScanOptions { mm_per_px: args.scale, metadata, ..ScanOptions::default() };
+            // Snapped outlines: sizes are compared over time, see ScanOptions::snap_edges.
+            let options = ScanOptions { mm_per_px: args.scale, metadata, snap_edges: true, ..ScanOptions::default() };
             let result = engine.scan(&image, &options)?;
             let lesion = match store.lesion_by_label(&name) {
                 Ok(l) => l,

@@ -105,6 +105,11 @@ pub struct ScanOptions {
     /// Decode a second time with the box of the first mask when the lesion finder chose the
     /// box (default: off; on the synthetic set it lowered the mean Dice, see the README).
     pub refine: bool,
+    /// Snap the mask's outline to the colour edge between lesion and skin
+    /// ([`crate::segment::snap_to_edge`]; default: off). Use it when sizes are compared over
+    /// time (the evolution tracker): it removes most of the model's lighting-dependent
+    /// outline offset, see the README for the measured effect.
+    pub snap_edges: bool,
     /// Millimetres per pixel, when the host knows the scale (dermatoscope attachment,
     /// reference sticker); measurements then come in millimetres too.
     pub mm_per_px: Option<f32>,
@@ -147,6 +152,12 @@ impl ScanOptions {
     /// Turns the refinement pass on or off.
     pub fn with_refine(mut self, refine: bool) -> Self {
         self.refine = refine;
+        self
+    }
+
+    /// Turns edge snapping on or off.
+    pub fn with_snap_edges(mut self, snap_edges: bool) -> Self {
+        self.snap_edges = snap_edges;
         self
     }
 

@@ -200,12 +200,18 @@ impl Engine {
         let mut mask = self.segmenter.decode_with(&embedding, &Prompt::from_box(roi.bbox), options.mask_mode)?;
         timings.decoder = mask.decoder_ms();
         timings.postprocess = mask.postprocess_ms();
-        if options.refine && roi.source == RoiSource::Auto {
-            if let Some(refined) = self.refine(&embedding, &roi.bbox, &mask, options)? {
-                mask = refined;
-                timings.decoder += mask.decoder_ms();
-                timings.postprocess += mask.postprocess_ms();
-            }
+        if options.refine
+            && roi.source == RoiSource::Auto
+            && let Some(refined) = self.refine(&embedding, &roi.bbox, &mask, options)?
+        {
+            mask = refined;
+            timings.decoder += mask.decoder_ms();
+            timings.postprocess += mask.postprocess_ms();
+        }
+        if options.snap_edges {
+            let t = Instant::now();
+            mask = crate::segment::snap_to_edge(image, &mask);
+            timings.postprocess += t.elapsed().as_secs_f64() * 1e3;
         }
         timings.preprocess = embedding.preprocess_ms();
         timings.encoder = embedding.encoder_ms();

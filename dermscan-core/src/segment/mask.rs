@@ -45,6 +45,16 @@ impl Mask {
         Some(Self { width, height, pixels, iou_score: 0.0, low_res_logits: Vec::new(), decoder_ms: 0.0, postprocess_ms: 0.0 })
     }
 
+    /// This mask's pixels with `other`'s model score and timings (for masks derived from a
+    /// decoded one).
+    pub(crate) fn with_scores_of(mut self, other: &Mask) -> Self {
+        self.iou_score = other.iou_score;
+        self.low_res_logits = other.low_res_logits.clone();
+        self.decoder_ms = other.decoder_ms;
+        self.postprocess_ms = other.postprocess_ms;
+        self
+    }
+
     /// Width in pixels.
     pub fn width(&self) -> u32 {
         self.width

@@ -7,6 +7,7 @@
 //! Family differences (input size, resize filter, normalisation, box rounding, mask
 //! selection and upscaling) come from the bundle manifest through [`Recipe`].
 
+mod edge;
 mod embedding;
 mod mask;
 mod postprocess;
@@ -21,6 +22,7 @@ use ndarray::{Array1, Array2, Array3, Array4};
 use ort::session::{RunOptions, Session};
 use ort::value::TensorRef;
 
+pub use self::edge::snap_to_edge;
 pub use self::embedding::{Geometry, ImageEmbedding};
 pub use self::mask::Mask;
 pub use self::postprocess::Upscale;
