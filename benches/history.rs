@@ -6,7 +6,6 @@
 //! `cargo bench --bench history`
 
 #[path = "../tests/support/synth.rs"]
-#[allow(dead_code)]
 mod synth;
 
 use std::hint::black_box;

@@ -90,10 +90,10 @@ fn fields(buf: &[u8]) -> Result<Vec<(u64, Value<'_>)>, String> {
 
 fn string_field(buf: &[u8], number: u64) -> Result<String, String> {
     for field in fields(buf)? {
-        if let (n, Value::Bytes(b)) = field {
-            if n == number {
-                return String::from_utf8(b.to_vec()).map_err(|_| "name is not UTF-8".to_string());
-            }
+        if let (n, Value::Bytes(b)) = field
+            && n == number
+        {
+            return String::from_utf8(b.to_vec()).map_err(|_| "name is not UTF-8".to_string());
         }
     }
     Ok(String::new())

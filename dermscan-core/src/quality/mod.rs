@@ -597,7 +597,7 @@ mod tests {
     fn skin(w: u32, h: u32) -> Vec<u8> {
         (0..w * h).flat_map(|i| {
             // Fine texture so the frame is not featureless.
-            let t = if (i % w + i / w) % 2 == 0 { 8 } else { 0 };
+            let t = if (i % w + i / w).is_multiple_of(2) { 8 } else { 0 };
             [210 + t, 170 + t, 150 + t]
         })
         .collect()
