@@ -52,6 +52,19 @@ pub enum StolzColour {
     Black,
 }
 
+impl From<core::features::StolzColour> for StolzColour {
+    fn from(c: core::features::StolzColour) -> Self {
+        match c {
+            core::features::StolzColour::White => Self::White,
+            core::features::StolzColour::Red => Self::Red,
+            core::features::StolzColour::LightBrown => Self::LightBrown,
+            core::features::StolzColour::DarkBrown => Self::DarkBrown,
+            core::features::StolzColour::BlueGrey => Self::BlueGrey,
+            core::features::StolzColour::Black => Self::Black,
+        }
+    }
+}
+
 /// Band of the Total Dermoscopy Score (proxy).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, uniffi::Enum)]
 #[serde(rename_all = "snake_case")]
@@ -140,18 +153,7 @@ impl From<&core::features::Features> for LesionFeatures {
                     core::features::TdsBand::Suspicious => TdsBand::Suspicious,
                     core::features::TdsBand::HighlySuspicious => TdsBand::HighlySuspicious,
                 },
-                colours: a
-                    .colours
-                    .iter()
-                    .map(|c| match c {
-                        core::features::StolzColour::White => StolzColour::White,
-                        core::features::StolzColour::Red => StolzColour::Red,
-                        core::features::StolzColour::LightBrown => StolzColour::LightBrown,
-                        core::features::StolzColour::DarkBrown => StolzColour::DarkBrown,
-                        core::features::StolzColour::BlueGrey => StolzColour::BlueGrey,
-                        core::features::StolzColour::Black => StolzColour::Black,
-                    })
-                    .collect(),
+                colours: a.colours.iter().copied().map(Into::into).collect(),
             },
             centroid: point(f.axes.centroid),
             major_axis: f.axes.major.iter().copied().map(point).collect(),

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use dermscan_core as core;
 
 use crate::error::{DermscanError, guard};
+use crate::history::ScanAnalysis;
 use crate::image::ImageSource;
 use crate::progress::{Cancellation, ProgressListener, control, run_async};
 use crate::analysis::{Classification, LesionFeatures, QualityReport, RiskAssessment};
@@ -141,10 +142,15 @@ pub struct ScanResult {
     pub quality: QualityReport,
     /// Time per stage.
     pub timings: StageTimings,
+    /// The analysis exactly as the core computed it (measurements, ABCD, classification,
+    /// risk, model identities), kept opaque and lossless. This, with `mask`, is what
+    /// `HistoryStore.add_scan` stores: the readable fields above are copies of it.
+    pub analysis: Arc<ScanAnalysis>,
 }
 
 impl From<core::ScanResult> for ScanResult {
     fn from(r: core::ScanResult) -> Self {
+        let analysis = Arc::new(ScanAnalysis::from_result(&r));
         Self {
             roi: r.roi.bbox.into(),
             roi_source: r.roi.source.into(),
@@ -157,6 +163,7 @@ impl From<core::ScanResult> for ScanResult {
             risk: (&r.risk).into(),
             quality: (&r.quality).into(),
             timings: r.timings.into(),
+            analysis,
         }
     }
 }
@@ -204,6 +211,11 @@ impl std::fmt::Debug for Mask {
 }
 
 impl Mask {
+    /// Wraps a core mask.
+    pub(crate) fn from_core(inner: core::Mask) -> Self {
+        Self { inner }
+    }
+
     /// The core mask.
     pub fn inner(&self) -> &core::Mask {
         &self.inner

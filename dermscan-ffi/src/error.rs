@@ -3,6 +3,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use dermscan_core::Error as CoreError;
+use dermscan_core::HistoryError;
 
 /// Every failure a call can report. Each variant carries a message that says what went
 /// wrong and, where there is one, how to fix it. In Kotlin this is `DermscanException`
@@ -35,6 +36,48 @@ pub enum DermscanError {
     /// A bug inside the SDK (a caught panic). The engine stays usable; please report it.
     #[error("internal error: {0}")]
     Internal(String),
+    /// The lesion history store is encrypted and no key was given: open it with its key.
+    #[error("{0}")]
+    KeyRequired(String),
+    /// The key does not open this lesion history store. Nothing was read or changed; open it
+    /// again with the right key.
+    #[error("{0}")]
+    WrongKey(String),
+    /// A key was given for a lesion history store holding unencrypted data: open it without
+    /// a key, then call `rotate_key` to encrypt it.
+    #[error("{0}")]
+    NotEncrypted(String),
+    /// The history database or a stored file is damaged. The store left it untouched so it
+    /// can be inspected or restored from a backup.
+    #[error("{0}")]
+    StoreCorrupt(String),
+    /// The history store's directory (or a file in it) is read-only; nothing was changed.
+    #[error("{0}")]
+    StoreReadOnly(String),
+    /// The disk, or the history store's size limit (`max_bytes`), is full; the call was
+    /// rolled back and nothing was changed.
+    #[error("{0}")]
+    StorageFull(String),
+    /// The history database was written by a newer SDK, which this one will not touch:
+    /// update the SDK.
+    #[error("{0}")]
+    NewerSchema(String),
+    /// Another process has the history store open (one process at a time).
+    #[error("{0}")]
+    StoreLocked(String),
+    /// No lesion with this id or label in the history store.
+    #[error("{0}")]
+    LesionNotFound(String),
+    /// No scan with this id in the history store.
+    #[error("{0}")]
+    ScanNotFound(String),
+    /// A lesion with this label exists already in the history store.
+    #[error("{0}")]
+    DuplicateLabel(String),
+    /// Reading or writing the history store failed otherwise (an I/O or database error);
+    /// nothing stored was lost.
+    #[error("{0}")]
+    Storage(String),
 }
 
 impl From<CoreError> for DermscanError {
@@ -47,7 +90,29 @@ impl From<CoreError> for DermscanError {
             CoreError::Prompt(_) => Self::Prompt(message),
             CoreError::Inference(_) => Self::Inference(message),
             CoreError::Metadata(_) | CoreError::Features(_) => Self::InvalidArgument(message),
+            CoreError::History(h) => h.into(),
             CoreError::Cancelled => Self::Cancelled,
+        }
+    }
+}
+
+impl From<HistoryError> for DermscanError {
+    fn from(e: HistoryError) -> Self {
+        let message = e.to_string();
+        match e {
+            HistoryError::KeyRequired => Self::KeyRequired(message),
+            HistoryError::WrongKey => Self::WrongKey(message),
+            HistoryError::NotEncrypted => Self::NotEncrypted(message),
+            HistoryError::Corrupt { .. } => Self::StoreCorrupt(message),
+            HistoryError::ReadOnly { .. } => Self::StoreReadOnly(message),
+            HistoryError::StorageFull { .. } => Self::StorageFull(message),
+            HistoryError::NewerSchema { .. } => Self::NewerSchema(message),
+            HistoryError::Locked { .. } => Self::StoreLocked(message),
+            HistoryError::LesionNotFound(_) => Self::LesionNotFound(message),
+            HistoryError::ScanNotFound(_) => Self::ScanNotFound(message),
+            HistoryError::DuplicateLabel(_) => Self::DuplicateLabel(message),
+            HistoryError::InvalidArgument(_) => Self::InvalidArgument(message),
+            HistoryError::Io { .. } | HistoryError::Database(_) => Self::Storage(message),
         }
     }
 }

@@ -11,6 +11,7 @@
 //! - [`image`]: photos in (encoded bytes or a raw camera buffer).
 //! - [`engine`]: the engine, scans, the kept embedding, masks.
 //! - [`analysis`]: measurements and ABCD, classification, risk, photo quality.
+//! - [`history`]: the lesion history store (scans over time, their change, the report).
 //! - [`progress`]: progress callbacks, cancellation, and the worker that runs async calls.
 //! - [`c_api`]: the `extern "C"` surface declared in `dermscan.h`.
 //!
@@ -26,12 +27,14 @@ pub mod analysis;
 pub mod c_api;
 pub mod engine;
 pub mod error;
+pub mod history;
 pub mod image;
 pub mod progress;
 pub mod types;
 
 pub use crate::engine::{Embedding, Engine, Mask, ScanResult};
 pub use crate::error::DermscanError;
+pub use crate::history::HistoryStore;
 
 /// The SDK version (the crate version, for example `0.1.0`).
 #[uniffi::export]

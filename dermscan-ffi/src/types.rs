@@ -178,6 +178,10 @@ pub struct ScanOptions {
     /// `unknown`, or a HAM10000 localisation such as `back` or `face`.
     #[uniffi(default = None)]
     pub body_site: Option<String>,
+    /// Snap the outline to the colour edge between lesion and skin; none means no. Turn it
+    /// on for photos whose sizes the history store compares over time.
+    #[uniffi(default = None)]
+    pub snap_edges: Option<bool>,
 }
 
 impl ScanOptions {
@@ -198,6 +202,7 @@ impl ScanOptions {
             hair_removal: if o.remove_hair == Some(false) { core::preprocess::HairRemoval::disabled() } else { core::preprocess::HairRemoval::default() },
             mm_per_px: o.mm_per_px,
             metadata: core::classify::PatientMetadata { age_years: o.age_years, sex: o.sex.map(Into::into), site },
+            snap_edges: o.snap_edges.unwrap_or(false),
             ..core::ScanOptions::default()
         })
     }

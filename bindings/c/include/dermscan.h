@@ -22,11 +22,11 @@
  *  - A NULL where a pointer is required is DS_INVALID_ARGUMENT. Enum arguments are passed as
  *    uint32_t and checked: an unknown value is DS_INVALID_ARGUMENT.
  *  - No Rust panic ever crosses into the caller: it becomes DS_INTERNAL_ERROR.
- *  - Ownership: free every DsEngine, DsScan and DsMask with its ds_*_free function and every
- *    DsBuffer with ds_buffer_free (all accept NULL). const char* results are owned by the
- *    library.
- *  - Threads: one DsEngine may be used from several threads at once. DsScan and DsMask are
- *    immutable after creation and may be read from any thread.
+ *  - Ownership: free every DsEngine, DsHistory, DsScan and DsMask with its ds_*_free function
+ *    and every DsBuffer with ds_buffer_free (all accept NULL). const char* results are owned
+ *    by the library.
+ *  - Threads: one DsEngine or DsHistory may be used from several threads at once. DsScan and
+ *    DsMask are immutable after creation and may be read from any thread.
  */
 
 /**
@@ -74,6 +74,54 @@ typedef enum DsStatus {
    * A bug inside the SDK (a caught panic). The engine stays usable; please report it.
    */
   DS_INTERNAL_ERROR = 8,
+  /**
+   * The history store is encrypted and no key was given: open it with its key.
+   */
+  DS_STORE_KEY_REQUIRED = 9,
+  /**
+   * The key does not open this history store. Nothing was read or changed.
+   */
+  DS_STORE_WRONG_KEY = 10,
+  /**
+   * A key was given for a history store holding unencrypted data: open it without one.
+   */
+  DS_STORE_NOT_ENCRYPTED = 11,
+  /**
+   * The history database or a stored file is damaged; the store left it untouched.
+   */
+  DS_STORE_CORRUPT = 12,
+  /**
+   * The history store's directory (or a file in it) is read-only; nothing was changed.
+   */
+  DS_STORE_READ_ONLY = 13,
+  /**
+   * The disk or the history store's size limit is full; nothing was changed.
+   */
+  DS_STORE_FULL = 14,
+  /**
+   * The history database was written by a newer SDK: update the SDK.
+   */
+  DS_STORE_NEWER_SCHEMA = 15,
+  /**
+   * Another process has the history store open.
+   */
+  DS_STORE_LOCKED = 16,
+  /**
+   * No lesion with this label or id in the history store.
+   */
+  DS_LESION_NOT_FOUND = 17,
+  /**
+   * No scan with this id in the history store.
+   */
+  DS_SCAN_NOT_FOUND = 18,
+  /**
+   * A lesion with this label exists already in the history store.
+   */
+  DS_DUPLICATE_LABEL = 19,
+  /**
+   * Reading or writing the history store failed otherwise (I/O or database error).
+   */
+  DS_STORE_ERROR = 20,
 } DsStatus;
 
 /**
@@ -129,6 +177,14 @@ typedef enum DsPixelFormat {
  * thread uses it any more.
  */
 typedef struct DsEngine DsEngine;
+
+/**
+ * A lesion history store (opaque): a directory with an SQLite database and the photos and
+ * masks beside it, optionally encrypted. One process at a time; within it, one `DsHistory`
+ * may be used from several threads at once (calls take turns). Free it with
+ * `ds_history_free`, which also lets another process open the directory.
+ */
+typedef struct DsHistory DsHistory;
 
 /**
  * A binary lesion mask at the photo's resolution (opaque). Immutable; may be read from any
@@ -479,6 +535,124 @@ enum DsStatus ds_mask_png(const struct DsMask *mask, struct DsBuffer *out);
  * `mask` is a live mask; `out` points to a writable `DsBuffer`.
  */
 enum DsStatus ds_mask_pixels(const struct DsMask *mask, struct DsBuffer *out);
+
+/**
+ * Opens the history store in `dir` (UTF-8), creating the directory and an empty store if
+ * needed.
+ *
+ * - `key`, `key_len`: 32 bytes to encrypt the store at rest (keep them in the platform's key
+ *   store), copied during the call; NULL and 0 for a store without encryption. Another
+ *   length is `DS_INVALID_ARGUMENT`.
+ * - `out`: receives the store (NULL on failure); free it with `ds_history_free`.
+ *
+ * A new (or still empty) store opened with a key is encrypted and needs that key from then on.
+ *
+ * Errors: `DS_STORE_WRONG_KEY`, `DS_STORE_KEY_REQUIRED` (the store is encrypted),
+ * `DS_STORE_NOT_ENCRYPTED` (a key for a store holding unencrypted data), `DS_STORE_LOCKED` (another
+ * process has it open), `DS_STORE_CORRUPT`, `DS_STORE_READ_ONLY`, `DS_STORE_NEWER_SCHEMA`,
+ * `DS_STORE_ERROR`, `DS_INVALID_ARGUMENT`. A failed open changes nothing on disk.
+ *
+ * # Safety
+ * `dir` is a NUL-terminated string; `key` points to `key_len` readable bytes (or is NULL
+ * with `key_len` 0); `out` points to writable memory for one pointer.
+ */
+enum DsStatus ds_history_open(const char *dir,
+                              const uint8_t *key,
+                              size_t key_len,
+                              struct DsHistory **out);
+
+/**
+ * Frees a history store and unlocks its directory. NULL is accepted.
+ *
+ * # Safety
+ * `history` is NULL or a store from `ds_history_open` that is not freed yet and that no
+ * other thread is using.
+ */
+void ds_history_free(struct DsHistory *history);
+
+/**
+ * Scans a photo of a lesion with `engine` (as `ds_scan_encoded` with the default options and
+ * the scale) and stores it in the history under `label`, adding the lesion if no lesion has
+ * this label yet. When the lesion has an earlier scan, the change since it is measured and
+ * the stored scan's risk takes it into account (reason `evolution`).
+ *
+ * - `label`: the user's name for the lesion, UTF-8, for example "left shoulder".
+ * - `photo`, `photo_len`: the JPEG or PNG file's bytes, copied during the call; the store
+ *   keeps them as given.
+ * - `taken_at`: when the photo was taken, in seconds since the Unix epoch (UTC).
+ * - `mm_per_px`: the photo's scale in millimetres per pixel, or 0 when unknown. With a scale
+ *   on both scans, sizes are compared in millimetres, else in pixels.
+ * - `out`: receives UTF-8 JSON (not NUL-terminated); free it with `ds_buffer_free`:
+ *
+ * ```json
+ * {"lesion": {"id", "label", "body_site", "created_at"},
+ *  "scan": {"id", "lesion_id", "taken_at", "width", "height", "mm_per_px", "area_px",
+ *           "area_mm2", "diameter_px", "diameter_mm", "features", "classification",
+ *           "risk", "models"},
+ *  "change": {"before_id", "after_id", "days_between", "area_before", "area_after",
+ *             "area_unit": "mm²" | "px", "area_ratio", "diameter_before", "diameter_after",
+ *             "diameter_change", "diameter_unit": "mm" | "px", "iou_aligned", "iou_shape",
+ *             "asymmetry_change", "border_change", "colour_change", "colours_added",
+ *             "colours_removed", "growth_per_month",
+ *             "alignment": {"translation_px": {"x", "y"}, "rotation_deg", "scale",
+ *                           "scale_normalised"},
+ *             "notes": [...], "significant",
+ *             "reasons": [{"code", "value", "threshold", "text"}], "summary"} | null,
+ *  "disclaimer": "Derm-Scan is a screening aid, not a medical diagnosis. ..."}
+ * ```
+ *
+ * `features`, `classification` and `risk` are as in `ds_scan_json`; `change` is null for
+ * the lesion's first scan.
+ *
+ * Errors: as `ds_scan_encoded`, and `DS_INVALID_ARGUMENT` (an empty label, no lesion found
+ * in the photo, a negative or non-finite scale), `DS_STORE_FULL`, `DS_STORE_READ_ONLY`,
+ * `DS_STORE_ERROR`. Nothing is stored on failure (a lesion added for a new label is removed
+ * again).
+ *
+ * # Safety
+ * `history` and `engine` are live handles; `label` is a NUL-terminated string; `photo`
+ * points to `photo_len` readable bytes; `out` points to a writable `DsBuffer`.
+ */
+enum DsStatus ds_history_add_scan(const struct DsHistory *history,
+                                  const struct DsEngine *engine,
+                                  const char *label,
+                                  const uint8_t *photo,
+                                  size_t photo_len,
+                                  int64_t taken_at,
+                                  float mm_per_px,
+                                  struct DsBuffer *out);
+
+/**
+ * The change between the two latest scans of the lesion labelled `label`, as UTF-8 JSON
+ * into `*out` (free it with `ds_buffer_free`): `{"lesion": {...}, "change": {...} | null,
+ * "disclaimer": "..."}` with the keys of `ds_history_add_scan`; `change` is null while the
+ * lesion has fewer than two scans.
+ *
+ * Errors: `DS_LESION_NOT_FOUND`, `DS_STORE_CORRUPT`, `DS_STORE_ERROR`, `DS_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `history` is a live handle; `label` is a NUL-terminated string; `out` points to a
+ * writable `DsBuffer`.
+ */
+enum DsStatus ds_history_compare_json(const struct DsHistory *history,
+                                      const char *label,
+                                      struct DsBuffer *out);
+
+/**
+ * Writes the report for a doctor on the lesion labelled `label` to the file `path` (UTF-8),
+ * atomically: one self-contained HTML file with the timeline chart, the aligned outlines, a
+ * photo of each scan with its outline, the measurements, the latest change and the
+ * not-a-diagnosis statement. It loads nothing from the network. Nothing else is written.
+ *
+ * Errors: `DS_LESION_NOT_FOUND`, `DS_STORE_ERROR` (the file cannot be written),
+ * `DS_STORE_CORRUPT`, `DS_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `history` is a live handle; `label` and `path` are NUL-terminated strings.
+ */
+enum DsStatus ds_history_write_report(const struct DsHistory *history,
+                                      const char *label,
+                                      const char *path);
 
 /**
  * Frees the bytes of a buffer the library returned and zeroes the struct. NULL, and a

@@ -5,14 +5,16 @@
  *     test_dermscan                 every check, on models/litemedsam
  *     test_dermscan --quick         the reduced set: engine errors, one scan from bytes (a PNG
  *                                   made here), box and point re-prompts, the bad inputs, the
- *                                   panic, and one raw scan after it
+ *                                   panic, one raw scan after it, and the history store's
+ *                                   keys, locking and bad arguments (no scan stored)
  *     ... --model DIR               another bundle (run-tests.sh runs the quick set under
  *                                   valgrind on bindings/c/tests/tiny-litemedsam)
  *
  * The quick set only scans 256x256 images with a given box and DS_CROP_WHOLE_IMAGE, so that
  * no image is resampled (256 px is LiteMedSAM's input size): valgrind 3.19 (Debian 12) cannot
  * execute fast_image_resize's AVX2 resampling kernel (an unhandled `vmovq xmm, xmm` encoding,
- * SIGILL) on CPUs with AVX2. The full set also scans the sample photo and uses two threads.
+ * SIGILL) on CPUs with AVX2. The full set also scans the sample photo, uses two threads, and
+ * stores two scans of a lesion in the history store, compares them and writes the report.
  *
  * Prints one PASS/FAIL line per check, then "N passed, M failed"; exits non-zero when any
  * check failed. ONNX Runtime loads once per process, so the runtime-path errors come before
@@ -58,6 +60,18 @@ static const char *status_name(DsStatus s) {
     case DS_CANCELLED: return "DS_CANCELLED";
     case DS_INVALID_ARGUMENT: return "DS_INVALID_ARGUMENT";
     case DS_INTERNAL_ERROR: return "DS_INTERNAL_ERROR";
+    case DS_STORE_KEY_REQUIRED: return "DS_STORE_KEY_REQUIRED";
+    case DS_STORE_WRONG_KEY: return "DS_STORE_WRONG_KEY";
+    case DS_STORE_NOT_ENCRYPTED: return "DS_STORE_NOT_ENCRYPTED";
+    case DS_STORE_CORRUPT: return "DS_STORE_CORRUPT";
+    case DS_STORE_READ_ONLY: return "DS_STORE_READ_ONLY";
+    case DS_STORE_FULL: return "DS_STORE_FULL";
+    case DS_STORE_NEWER_SCHEMA: return "DS_STORE_NEWER_SCHEMA";
+    case DS_STORE_LOCKED: return "DS_STORE_LOCKED";
+    case DS_LESION_NOT_FOUND: return "DS_LESION_NOT_FOUND";
+    case DS_SCAN_NOT_FOUND: return "DS_SCAN_NOT_FOUND";
+    case DS_DUPLICATE_LABEL: return "DS_DUPLICATE_LABEL";
+    case DS_STORE_ERROR: return "DS_STORE_ERROR";
     }
     return "unknown status";
 }
@@ -572,6 +586,169 @@ static void test_bad_inputs(const DsEngine *engine, const DsScan *good, const un
     check(1, "every *_free accepts NULL");
 }
 
+/* --- lesion history ------------------------------------------------------------------------- */
+
+/* A buffer's bytes as a NUL-terminated string (the caller frees it); NULL on failure. */
+static char *buffer_text(const DsBuffer *buf) {
+    char *text = malloc(buf->len + 1);
+    if (!text) return NULL;
+    if (buf->len) memcpy(text, buf->data, buf->len);
+    text[buf->len] = '\0';
+    return text;
+}
+
+/* The number after `"key":` in JSON text (the first one after `from`); NAN when absent. */
+static double json_number(const char *from, const char *key) {
+    char pattern[64];
+    const char *at;
+    snprintf(pattern, sizeof pattern, "\"%s\":", key);
+    at = from ? strstr(from, pattern) : NULL;
+    return at ? strtod(at + strlen(pattern), NULL) : NAN;
+}
+
+static void remove_tree(const char *dir) {
+    char command[600];
+    snprintf(command, sizeof command, "rm -rf '%s'", dir);
+    if (system(command) != 0) printf("     (could not remove %s)\n", dir);
+}
+
+/* Opening, keys, locking and bad arguments: no scan, so the quick set (valgrind) runs it. */
+static void test_history_errors(const DsEngine *engine) {
+    char dir[] = "/tmp/dermscan-c-history-XXXXXX";
+    char path[600];
+    unsigned char key[32], wrong[32];
+    DsHistory *history = (DsHistory *)1, *other = (DsHistory *)1;
+    DsBuffer buf = {0};
+    size_t i;
+    for (i = 0; i < sizeof key; i++) {
+        key[i] = (unsigned char)i;
+        wrong[i] = (unsigned char)(255 - i);
+    }
+    if (!mkdtemp(dir)) {
+        check(0, "mkdtemp for the history store");
+        return;
+    }
+    snprintf(path, sizeof path, "%s/store", dir);
+    check_error(ds_history_open(NULL, NULL, 0, &history), DS_INVALID_ARGUMENT, "history open with a NULL dir");
+    check(history == NULL, "a failed ds_history_open sets *out to NULL");
+    check_error(ds_history_open(path, key, 16, &history), DS_INVALID_ARGUMENT, "history open with a 16-byte key");
+    check_error(ds_history_open(path, NULL, 32, &history), DS_INVALID_ARGUMENT, "history open with a NULL key and key_len 32");
+    check_error(ds_history_open(path, NULL, 0, NULL), DS_INVALID_ARGUMENT, "history open with a NULL out");
+    check(ds_history_open(path, key, 32, &history) == DS_OK && history != NULL, "open an encrypted history store");
+    check_error(ds_history_open(path, key, 32, &other), DS_STORE_LOCKED, "a second open of the same store");
+    check_error(ds_history_compare_json(history, "nowhere", &buf), DS_LESION_NOT_FOUND, "compare an unknown label");
+    check(buf.data == NULL && buf.len == 0, "a failed compare leaves the buffer zeroed");
+    snprintf(path, sizeof path, "%s/report.html", dir);
+    check_error(ds_history_write_report(history, "nowhere", path), DS_LESION_NOT_FOUND, "report on an unknown label");
+    check_error(ds_history_add_scan(history, NULL, "x", (const uint8_t *)"x", 1, 0, 0, &buf), DS_INVALID_ARGUMENT,
+                "history add_scan with a NULL engine");
+    check_error(ds_history_add_scan(history, engine, NULL, (const uint8_t *)"x", 1, 0, 0, &buf), DS_INVALID_ARGUMENT,
+                "history add_scan with a NULL label");
+    check_error(ds_history_add_scan(history, engine, "x", (const uint8_t *)"x", 1, 0, 0, NULL), DS_INVALID_ARGUMENT,
+                "history add_scan with a NULL out");
+    check_error(ds_history_add_scan(history, engine, "garbage", (const uint8_t *)"not an image", 12, 0, 0, &buf), DS_IMAGE_ERROR,
+                "history add_scan of bytes that are not an image");
+    check_error(ds_history_compare_json(history, "garbage", &buf), DS_LESION_NOT_FOUND, "a failed add_scan adds no lesion");
+    check_error(ds_history_compare_json(NULL, "x", &buf), DS_INVALID_ARGUMENT, "compare with a NULL history");
+    ds_history_free(history);
+    history = (DsHistory *)1;
+    snprintf(path, sizeof path, "%s/store", dir);
+    check_error(ds_history_open(path, wrong, 32, &history), DS_STORE_WRONG_KEY, "open with the wrong key");
+    check_error(ds_history_open(path, NULL, 0, &history), DS_STORE_KEY_REQUIRED, "open an encrypted store without a key");
+    check(ds_history_open(path, key, 32, &history) == DS_OK, "the right key still opens it");
+    ds_history_free(history);
+    ds_history_free(NULL);
+    remove_tree(dir);
+}
+
+/* Two scans of one lesion 60 days apart (a dark disc, then a larger one at the same scale),
+ * the change, the report, and the scans kept across a close and reopen. */
+static void test_history(const DsEngine *engine) {
+    char dir[] = "/tmp/dermscan-c-history-XXXXXX";
+    char store[600], report[600], line[256];
+    unsigned char key[32];
+    unsigned char *rgba1 = skin_with_disc(256, 256, 40), *rgba2 = skin_with_disc(256, 256, 50);
+    size_t len1 = 0, len2 = 0, html_len = 0, i;
+    unsigned char *png1 = rgba1 ? png_rgb(rgba1, 256, 256, &len1) : NULL;
+    unsigned char *png2 = rgba2 ? png_rgb(rgba2, 256, 256, &len2) : NULL;
+    unsigned char *html = NULL;
+    DsHistory *history = NULL;
+    DsBuffer buf = {0};
+    char *text = NULL;
+    const int64_t t0 = 1700000000;
+    double ratio = NAN, iou = NAN;
+
+    for (i = 0; i < sizeof key; i++) key[i] = (unsigned char)(i * 3);
+    if (!png1 || !png2 || !mkdtemp(dir)) {
+        check(0, "history test set-up");
+        goto done;
+    }
+    snprintf(store, sizeof store, "%s/store", dir);
+    snprintf(report, sizeof report, "%s/report.html", dir);
+    check(ds_history_open(store, key, 32, &history) == DS_OK, "open a new encrypted history store");
+
+    check(ds_history_add_scan(history, engine, "left shoulder", png1, len1, t0, 0.1f, &buf) == DS_OK, "history: add the first scan");
+    text = buffer_text(&buf);
+    check(text && strstr(text, "\"label\":\"left shoulder\"") && strstr(text, "\"change\":null") && strstr(text, ds_not_a_diagnosis()),
+          "first scan JSON: the new lesion, no change, the disclaimer");
+    free(text);
+    ds_buffer_free(&buf);
+
+    check(ds_history_add_scan(history, engine, "left shoulder", png2, len2, t0 + 60 * 86400, 0.1f, &buf) == DS_OK,
+          "history: add a second scan 60 days later");
+    text = buffer_text(&buf);
+    if (text) {
+        const char *change = strstr(text, "\"change\":{");
+        ratio = json_number(change, "area_ratio");
+        iou = json_number(change, "iou_aligned");
+        printf("     larger disc after 60 days: area_ratio %.3f, iou_aligned %.3f, significant %s\n", ratio, iou,
+               change && strstr(change, "\"significant\":true") ? "true" : "false");
+        check(change != NULL && strstr(text, "\"days_between\":60") != NULL, "second scan JSON has the change over 60 days");
+        snprintf(line, sizeof line, "area ratio %.3f is about (50/40)^2 = 1.56 and the overlap %.3f about 1/1.56", ratio, iou);
+        check(ratio > 1.3 && ratio < 1.9 && iou > 0.5 && iou < 0.8, line);
+        check(change && strstr(change, "\"significant\":true") && strstr(change, "\"area_growth\""), "the growth is significant (area_growth)");
+        check(strstr(text, "\"code\":\"evolution\",\"level\":\"high\"") != NULL, "the stored risk has a high evolution reason");
+        check(strstr(text, "\"scale_normalised\":true") != NULL && strstr(text, "\"diameter_unit\":\"mm\"") != NULL,
+              "sizes compared in mm (both scans have a scale)");
+    }
+    free(text);
+    ds_buffer_free(&buf);
+
+    check(ds_history_compare_json(history, "left shoulder", &buf) == DS_OK, "ds_history_compare_json");
+    text = buffer_text(&buf);
+    check(text && fabs(json_number(strstr(text, "\"change\":{"), "area_ratio") - ratio) < 1e-9, "the latest change is the one add_scan returned");
+    free(text);
+    ds_buffer_free(&buf);
+
+    check(ds_history_write_report(history, "left shoulder", report) == DS_OK, "ds_history_write_report");
+    html = read_file(report, &html_len);
+    text = html ? malloc(html_len + 1) : NULL;
+    if (text) {
+        memcpy(text, html, html_len);
+        text[html_len] = '\0';
+    }
+    check(text && strncmp(text, "<!DOCTYPE html", 14) == 0 && strstr(text, ds_not_a_diagnosis()) && strstr(text, "data:image/png;base64,"),
+          "the report is HTML with the disclaimer and embedded PNG pictures");
+    free(text);
+    free(html);
+
+    ds_history_free(history);
+    history = NULL;
+    check(ds_history_open(store, key, 32, &history) == DS_OK && ds_history_compare_json(history, "left shoulder", &buf) == DS_OK,
+          "reopened with the key, the change is still there");
+    text = buffer_text(&buf);
+    check(text && fabs(json_number(strstr(text, "\"change\":{"), "area_ratio") - ratio) < 1e-9, "same change after reopening");
+    free(text);
+    ds_buffer_free(&buf);
+    ds_history_free(history);
+    remove_tree(dir);
+done:
+    free(rgba1);
+    free(rgba2);
+    free(png1);
+    free(png2);
+}
+
 static void test_panic(void) {
     DsStatus status;
     printf("     (Rust prints the expected panic message of ds_self_test_panic on stderr)\n");
@@ -630,6 +807,7 @@ int main(int argc, char **argv) {
     test_bad_inputs(engine, disc_scan, jpeg, len);
     test_panic();
     test_raw(engine, 256, 1, "after the panic, a raw RGBA scan (256x256, box given) still works");
+    test_history_errors(engine);
 
     if (!quick) {
         uint64_t area = 0;
@@ -642,6 +820,7 @@ int main(int argc, char **argv) {
         }
         test_raw(engine, 256, 0, "raw RGBA scan of a 256x256 skin image with a dark disc, lesion finder's box");
         test_threads(engine, jpeg, len, area);
+        test_history(engine);
     }
 
     ds_scan_free(disc_scan);

@@ -203,6 +203,54 @@ fun main() {
         expectError<DermscanException.Internal>("self-test panic") { selfTestPanic("from Kotlin") }
         expect(lite.scan(encoded(sample), ScanOptions()).mask.areaPx() > 0uL) { "engine unusable after a panic" }
     }
+    check("lesion history: two photos 60 days apart, the change, the report, the key") {
+        val dir = kotlin.io.path.createTempDirectory("dermscan-history").toFile()
+        val key = ByteArray(32) { it.toByte() }
+        val t0 = 1_700_000_000L
+        val turned = turnedJpeg(sample)
+        var store = HistoryStore.open(File(dir, "store").path, key, null)
+        val mole = store.addLesion("left forearm", "arm")
+        expect(mole.bodySite == "arm" && store.lesionByLabel("left forearm") == mole) { "lesion $mole" }
+        val first = lite.scan(encoded(sample), ScanOptions(snapEdges = true))
+        val added1 = store.addScan(mole.id, sample, first, t0, null)
+        expect(added1.change == null && added1.scan.areaPx == first.mask.areaPx()) { "first scan $added1" }
+        val second = lite.scan(encoded(turned), ScanOptions(snapEdges = true))
+        val added2 = store.addScan(mole.id, turned, second, t0 + 60 * 86_400L, null)
+        val change = added2.change ?: throw AssertionError("no change for the second scan")
+        println("    turned 90°, 60 days: area ${added1.scan.areaPx} -> ${added2.scan.areaPx} px, area_ratio ${"%.3f".format(change.areaRatio)}, " +
+            "iou_aligned ${"%.3f".format(change.iouAligned)}, rotation ${"%.1f".format(change.alignment.rotationDeg)}°, significant ${change.significant}, " +
+            "reasons ${change.reasons.map { it.code }}")
+        expect(change.beforeId == added1.scan.id && change.afterId == added2.scan.id && Math.abs(change.daysBetween - 60.0) < 1e-6) { "ids/days $change" }
+        expect(change.areaRatio > 0.25 && change.areaRatio < 4.0) { "area ratio ${change.areaRatio}" }
+        expect(change.iouAligned > 0.2 && change.iouAligned <= 1.0) { "iou ${change.iouAligned}" }
+        expect(change.significant == change.reasons.isNotEmpty()) { "significant ${change.significant} reasons ${change.reasons}" }
+        val evolution = added2.scan.risk?.reasons?.singleOrNull { it.code == "evolution" } ?: throw AssertionError("no evolution reason: ${added2.scan.risk}")
+        expect((evolution.level == RiskLevel.HIGH) == change.significant) { "evolution ${evolution.level} vs significant ${change.significant}" }
+        expect(added1.scan.risk?.reasons?.none { it.code == "evolution" } == true) { "evolution on the first scan" }
+        println("    evolution reason: ${evolution.level}: ${evolution.text}")
+        expect(store.latestChange(mole.id) == change) { "latest change differs" }
+        expect(store.photo(added2.scan.id).contentEquals(turned)) { "stored photo differs" }
+        val report = File(dir, "report.html")
+        store.writeReport(mole.id, report.path)
+        val html = report.readText()
+        expect(html.startsWith("<!DOCTYPE html") && html.contains(notADiagnosis()) && html.contains("data:image/png;base64,")) { "report ${html.take(200)}" }
+        expect(store.areaChartPng(mole.id).take(4) == listOf(0x89.toByte(), 'P'.code.toByte(), 'N'.code.toByte(), 'G'.code.toByte())) { "chart is not a PNG" }
+        expect(store.check().ok) { "check ${store.check()}" }
+        expectError<DermscanException.StoreLocked>("second open while open") { HistoryStore.open(File(dir, "store").path, key, null) }
+        store.close()
+        expectError<DermscanException.WrongKey>("wrong key") { HistoryStore.open(File(dir, "store").path, ByteArray(32), null) }
+        expectError<DermscanException.KeyRequired>("no key") { HistoryStore.open(File(dir, "store").path, null, null) }
+        expectError<DermscanException.InvalidArgument>("16-byte key") { HistoryStore.open(File(dir, "store").path, ByteArray(16), null) }
+        store = HistoryStore.open(File(dir, "store").path, key, null)
+        expect(store.scans(mole.id).map { it.id } == listOf(added1.scan.id, added2.scan.id)) { "scans after reopening ${store.scans(mole.id)}" }
+        expect(store.check().ok) { "check after reopening" }
+        expectError<DermscanException.DuplicateLabel>("duplicate label") { store.addLesion("left forearm", null) }
+        expectError<DermscanException.InvalidArgument>("unknown body site") { store.addLesion("shin", "moon") }
+        expectError<DermscanException.LesionNotFound>("unknown label") { store.lesionByLabel("nowhere") }
+        expectError<DermscanException.ScanNotFound>("unknown scan") { store.photo(9999L) }
+        store.close()
+        dir.deleteRecursively()
+    }
     check("the disclaimer is there") {
         expect(notADiagnosis().contains("not a medical diagnosis")) { notADiagnosis() }
     }
@@ -234,6 +282,14 @@ fun copyBundle(name: String, edit: (File) -> Unit): File {
     File(root, "models/$name").listFiles()!!.forEach { it.copyTo(File(dir, it.name)) }
     edit(dir); dir.deleteOnExit()
     return dir
+}
+
+/** The photo turned 90° and saved again as JPEG: a second photo of the same lesion, taken another way round. */
+fun turnedJpeg(bytes: ByteArray): ByteArray {
+    val img = ImageIO.read(java.io.ByteArrayInputStream(bytes))
+    val out = java.awt.image.BufferedImage(img.height, img.width, java.awt.image.BufferedImage.TYPE_INT_RGB)
+    for (y in 0 until img.height) for (x in 0 until img.width) out.setRGB(y, img.width - 1 - x, img.getRGB(x, y))
+    return java.io.ByteArrayOutputStream().also { ImageIO.write(out, "jpg", it) }.toByteArray()
 }
 
 fun flipByte(f: File) { val b = f.readBytes(); b[b.size / 2] = (b[b.size / 2].toInt() xor 0x01).toByte(); f.writeBytes(b) }

@@ -34,6 +34,30 @@ pub enum DsStatus {
     DS_INVALID_ARGUMENT = 7,
     /// A bug inside the SDK (a caught panic). The engine stays usable; please report it.
     DS_INTERNAL_ERROR = 8,
+    /// The history store is encrypted and no key was given: open it with its key.
+    DS_STORE_KEY_REQUIRED = 9,
+    /// The key does not open this history store. Nothing was read or changed.
+    DS_STORE_WRONG_KEY = 10,
+    /// A key was given for a history store holding unencrypted data: open it without one.
+    DS_STORE_NOT_ENCRYPTED = 11,
+    /// The history database or a stored file is damaged; the store left it untouched.
+    DS_STORE_CORRUPT = 12,
+    /// The history store's directory (or a file in it) is read-only; nothing was changed.
+    DS_STORE_READ_ONLY = 13,
+    /// The disk or the history store's size limit is full; nothing was changed.
+    DS_STORE_FULL = 14,
+    /// The history database was written by a newer SDK: update the SDK.
+    DS_STORE_NEWER_SCHEMA = 15,
+    /// Another process has the history store open.
+    DS_STORE_LOCKED = 16,
+    /// No lesion with this label or id in the history store.
+    DS_LESION_NOT_FOUND = 17,
+    /// No scan with this id in the history store.
+    DS_SCAN_NOT_FOUND = 18,
+    /// A lesion with this label exists already in the history store.
+    DS_DUPLICATE_LABEL = 19,
+    /// Reading or writing the history store failed otherwise (I/O or database error).
+    DS_STORE_ERROR = 20,
 }
 
 impl From<&DermscanError> for DsStatus {
@@ -47,6 +71,18 @@ impl From<&DermscanError> for DsStatus {
             DermscanError::Cancelled => Self::DS_CANCELLED,
             DermscanError::InvalidArgument(_) => Self::DS_INVALID_ARGUMENT,
             DermscanError::Internal(_) => Self::DS_INTERNAL_ERROR,
+            DermscanError::KeyRequired(_) => Self::DS_STORE_KEY_REQUIRED,
+            DermscanError::WrongKey(_) => Self::DS_STORE_WRONG_KEY,
+            DermscanError::NotEncrypted(_) => Self::DS_STORE_NOT_ENCRYPTED,
+            DermscanError::StoreCorrupt(_) => Self::DS_STORE_CORRUPT,
+            DermscanError::StoreReadOnly(_) => Self::DS_STORE_READ_ONLY,
+            DermscanError::StorageFull(_) => Self::DS_STORE_FULL,
+            DermscanError::NewerSchema(_) => Self::DS_STORE_NEWER_SCHEMA,
+            DermscanError::StoreLocked(_) => Self::DS_STORE_LOCKED,
+            DermscanError::LesionNotFound(_) => Self::DS_LESION_NOT_FOUND,
+            DermscanError::ScanNotFound(_) => Self::DS_SCAN_NOT_FOUND,
+            DermscanError::DuplicateLabel(_) => Self::DS_DUPLICATE_LABEL,
+            DermscanError::Storage(_) => Self::DS_STORE_ERROR,
         }
     }
 }
@@ -136,6 +172,18 @@ mod tests {
             (DermscanError::Cancelled, DsStatus::DS_CANCELLED),
             (DermscanError::InvalidArgument("a".into()), DsStatus::DS_INVALID_ARGUMENT),
             (DermscanError::Internal("x".into()), DsStatus::DS_INTERNAL_ERROR),
+            (DermscanError::KeyRequired("k".into()), DsStatus::DS_STORE_KEY_REQUIRED),
+            (DermscanError::WrongKey("w".into()), DsStatus::DS_STORE_WRONG_KEY),
+            (DermscanError::NotEncrypted("e".into()), DsStatus::DS_STORE_NOT_ENCRYPTED),
+            (DermscanError::StoreCorrupt("c".into()), DsStatus::DS_STORE_CORRUPT),
+            (DermscanError::StoreReadOnly("o".into()), DsStatus::DS_STORE_READ_ONLY),
+            (DermscanError::StorageFull("f".into()), DsStatus::DS_STORE_FULL),
+            (DermscanError::NewerSchema("s".into()), DsStatus::DS_STORE_NEWER_SCHEMA),
+            (DermscanError::StoreLocked("l".into()), DsStatus::DS_STORE_LOCKED),
+            (DermscanError::LesionNotFound("ln".into()), DsStatus::DS_LESION_NOT_FOUND),
+            (DermscanError::ScanNotFound("sn".into()), DsStatus::DS_SCAN_NOT_FOUND),
+            (DermscanError::DuplicateLabel("d".into()), DsStatus::DS_DUPLICATE_LABEL),
+            (DermscanError::Storage("st".into()), DsStatus::DS_STORE_ERROR),
         ];
         for (e, status) in cases {
             let expected = e.to_string();

@@ -563,6 +563,50 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_constructor_engine_new() != 33392:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_add_lesion() != 10434:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan() != 55081:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png() != 2655:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_check() != 22995:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_compare() != 28076:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_delete_lesion() != 48422:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_delete_scan() != 13734:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_disk_usage() != 59737:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_is_encrypted() != 58519:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_latest_change() != 62805:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_lesion() != 33808:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_lesion_by_label() != 56391:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_lesions() != 3562:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_mask() != 47045:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_outlines_png() != 21593:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_photo() != 35714:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_report_html() != 49826:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_rotate_key() != 62925:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_scan() != 46420:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_scans() != 224:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_write_report() != 34913:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_constructor_historystore_open() != 54377:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_mask_area_px() != 19348:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_mask_bbox() != 21605:
@@ -669,6 +713,72 @@ _UniffiLib.uniffi_dermscan_ffi_checksum_method_engine_scan_with.restype = ctypes
 _UniffiLib.uniffi_dermscan_ffi_checksum_constructor_engine_new.argtypes = (
 )
 _UniffiLib.uniffi_dermscan_ffi_checksum_constructor_engine_new.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_add_lesion.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_add_lesion.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_check.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_check.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_compare.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_compare.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_delete_lesion.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_delete_lesion.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_delete_scan.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_delete_scan.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_disk_usage.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_disk_usage.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_is_encrypted.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_is_encrypted.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_latest_change.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_latest_change.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_lesion.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_lesion.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_lesion_by_label.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_lesion_by_label.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_lesions.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_lesions.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_mask.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_mask.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_outlines_png.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_outlines_png.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_photo.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_photo.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_report_html.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_report_html.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_rotate_key.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_rotate_key.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_scan.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_scan.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_scans.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_scans.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_write_report.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_write_report.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_constructor_historystore_open.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_constructor_historystore_open.restype = ctypes.c_uint16
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_mask_area_px.argtypes = (
 )
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_mask_area_px.restype = ctypes.c_uint16
@@ -805,6 +915,142 @@ _UniffiLib.uniffi_dermscan_ffi_fn_constructor_engine_new.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_dermscan_ffi_fn_constructor_engine_new.restype = ctypes.c_uint64
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_lesion.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_lesion.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_scan.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.c_int64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_scan.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_area_chart_png.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_area_chart_png.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_check.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_check.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_compare.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_compare.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_delete_lesion.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_delete_lesion.restype = None
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_delete_scan.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_delete_scan.restype = None
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_disk_usage.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_disk_usage.restype = ctypes.c_uint64
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_is_encrypted.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_is_encrypted.restype = ctypes.c_int8
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_latest_change.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_latest_change.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion_by_label.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion_by_label.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesions.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesions.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_mask.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_mask.restype = ctypes.c_uint64
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_outlines_png.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_outlines_png.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_photo.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_photo.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_report_html.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_report_html.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_rotate_key.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_rotate_key.restype = None
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_scan.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_scan.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_scans.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_scans.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_write_report.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_write_report.restype = None
+_UniffiLib.uniffi_dermscan_ffi_fn_constructor_historystore_open.argtypes = (
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_constructor_historystore_open.restype = ctypes.c_uint64
 _UniffiLib.uniffi_dermscan_ffi_fn_method_mask_area_px.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -888,6 +1134,16 @@ _UniffiLib.uniffi_dermscan_ffi_fn_free_engine.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_dermscan_ffi_fn_free_engine.restype = None
+_UniffiLib.uniffi_dermscan_ffi_fn_clone_historystore.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_clone_historystore.restype = ctypes.c_uint64
+_UniffiLib.uniffi_dermscan_ffi_fn_free_historystore.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_free_historystore.restype = None
 _UniffiLib.uniffi_dermscan_ffi_fn_clone_mask.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -908,6 +1164,16 @@ _UniffiLib.uniffi_dermscan_ffi_fn_free_progresslistener.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_dermscan_ffi_fn_free_progresslistener.restype = None
+_UniffiLib.uniffi_dermscan_ffi_fn_clone_scananalysis.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_clone_scananalysis.restype = ctypes.c_uint64
+_UniffiLib.uniffi_dermscan_ffi_fn_free_scananalysis.argtypes = (
+    ctypes.c_uint64,
+    ctypes.POINTER(_UniffiRustCallStatus),
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_free_scananalysis.restype = None
 _UNIFFI_CALLBACK_INTERFACE_DERMSCAN_PROGRESS_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_float,ctypes.c_void_p,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -1493,165 +1759,18 @@ class _UniffiFfiConverterTypeAbcdScores(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeTdsBand.write(value.band, buf)
         _UniffiFfiConverterSequenceTypeStolzColour.write(value.colours, buf)
 
-class _UniffiFfiConverterFloat32(_UniffiConverterPrimitiveFloat):
-    @staticmethod
-    def read(buf):
-        return buf.read_float()
-
-    @staticmethod
-    def write(value, buf):
-        buf.write_float(value)
-
-@dataclass
-class BoundingBox:
-    """
-    A box in original-image pixels: left, top, right, bottom (`x1`, `y1` exclusive).
-"""
-    def __init__(self, *, x0:float, y0:float, x1:float, y1:float):
-        self.x0 = x0
-        self.y0 = y0
-        self.x1 = x1
-        self.y1 = y1
-        
-        
-
-    
-    def __str__(self):
-        return "BoundingBox(x0={}, y0={}, x1={}, y1={})".format(self.x0, self.y0, self.x1, self.y1)
-    def __eq__(self, other):
-        if self.x0 != other.x0:
-            return False
-        if self.y0 != other.y0:
-            return False
-        if self.x1 != other.x1:
-            return False
-        if self.y1 != other.y1:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeBoundingBox(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return BoundingBox(
-            x0=_UniffiFfiConverterFloat32.read(buf),
-            y0=_UniffiFfiConverterFloat32.read(buf),
-            x1=_UniffiFfiConverterFloat32.read(buf),
-            y1=_UniffiFfiConverterFloat32.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterFloat32.check_lower(value.x0)
-        _UniffiFfiConverterFloat32.check_lower(value.y0)
-        _UniffiFfiConverterFloat32.check_lower(value.x1)
-        _UniffiFfiConverterFloat32.check_lower(value.y1)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterFloat32.write(value.x0, buf)
-        _UniffiFfiConverterFloat32.write(value.y0, buf)
-        _UniffiFfiConverterFloat32.write(value.x1, buf)
-        _UniffiFfiConverterFloat32.write(value.y1, buf)
-
-class _UniffiFfiConverterString:
-    @staticmethod
-    def check_lower(value):
-        if not isinstance(value, str):
-            raise TypeError("argument must be str, not {}".format(type(value).__name__))
-        return value
+class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "i64"
+    VALUE_MIN = -2**63
+    VALUE_MAX = 2**63
 
     @staticmethod
     def read(buf):
-        size = buf.read_i32()
-        if size < 0:
-            raise InternalError("Unexpected negative string length")
-        utf8_bytes = buf.read(size)
-        return utf8_bytes.decode("utf-8")
+        return buf.read_i64()
 
     @staticmethod
     def write(value, buf):
-        utf8_bytes = value.encode("utf-8")
-        buf.write_i32(len(utf8_bytes))
-        buf.write(utf8_bytes)
-
-    @staticmethod
-    def lift(buf):
-        with buf.consume_with_stream() as stream:
-            return stream.read(stream.remaining()).decode("utf-8")
-
-    @staticmethod
-    def lower(value):
-        with _UniffiRustBuffer.alloc_with_builder() as builder:
-            builder.write(value.encode("utf-8"))
-            return builder.finalize()
-
-@dataclass
-class ClassProbability:
-    """
-    The probability of one class.
-"""
-    def __init__(self, *, label:str, name:str, probability:float):
-        self.label = label
-        self.name = name
-        self.probability = probability
-        
-        
-
-    
-    def __str__(self):
-        return "ClassProbability(label={}, name={}, probability={})".format(self.label, self.name, self.probability)
-    def __eq__(self, other):
-        if self.label != other.label:
-            return False
-        if self.name != other.name:
-            return False
-        if self.probability != other.probability:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeClassProbability(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return ClassProbability(
-            label=_UniffiFfiConverterString.read(buf),
-            name=_UniffiFfiConverterString.read(buf),
-            probability=_UniffiFfiConverterFloat32.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterString.check_lower(value.label)
-        _UniffiFfiConverterString.check_lower(value.name)
-        _UniffiFfiConverterFloat32.check_lower(value.probability)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterString.write(value.label, buf)
-        _UniffiFfiConverterString.write(value.name, buf)
-        _UniffiFfiConverterFloat32.write(value.probability, buf)
-
-class _UniffiFfiConverterSequenceTypeClassProbability(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterTypeClassProbability.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterTypeClassProbability.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterTypeClassProbability.read(buf) for i in range(count)
-        ]
+        buf.write_i64(value)
 
 class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
     CLASS_NAME = "u32"
@@ -1666,176 +1785,20 @@ class _UniffiFfiConverterUInt32(_UniffiConverterPrimitiveInt):
     def write(value, buf):
         buf.write_u32(value)
 
-@dataclass
-class PixelRegion:
-    """
-    A rectangle of whole pixels.
-"""
-    def __init__(self, *, x:int, y:int, width:int, height:int):
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-        
-        
-
-    
-    def __str__(self):
-        return "PixelRegion(x={}, y={}, width={}, height={})".format(self.x, self.y, self.width, self.height)
-    def __eq__(self, other):
-        if self.x != other.x:
-            return False
-        if self.y != other.y:
-            return False
-        if self.width != other.width:
-            return False
-        if self.height != other.height:
-            return False
-        return True
-
-class _UniffiFfiConverterTypePixelRegion(_UniffiConverterRustBuffer):
+class _UniffiFfiConverterFloat32(_UniffiConverterPrimitiveFloat):
     @staticmethod
     def read(buf):
-        return PixelRegion(
-            x=_UniffiFfiConverterUInt32.read(buf),
-            y=_UniffiFfiConverterUInt32.read(buf),
-            width=_UniffiFfiConverterUInt32.read(buf),
-            height=_UniffiFfiConverterUInt32.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterUInt32.check_lower(value.x)
-        _UniffiFfiConverterUInt32.check_lower(value.y)
-        _UniffiFfiConverterUInt32.check_lower(value.width)
-        _UniffiFfiConverterUInt32.check_lower(value.height)
+        return buf.read_float()
 
     @staticmethod
     def write(value, buf):
-        _UniffiFfiConverterUInt32.write(value.x, buf)
-        _UniffiFfiConverterUInt32.write(value.y, buf)
-        _UniffiFfiConverterUInt32.write(value.width, buf)
-        _UniffiFfiConverterUInt32.write(value.height, buf)
+        buf.write_float(value)
 
-@dataclass
-class ModelInfo:
-    """
-    Which model produced a result.
-"""
-    def __init__(self, *, name:str, family:str, version:str, variant:str, sha256:str):
-        self.name = name
-        self.family = family
-        self.version = version
-        self.variant = variant
-        self.sha256 = sha256
-        
-        
-
-    
-    def __str__(self):
-        return "ModelInfo(name={}, family={}, version={}, variant={}, sha256={})".format(self.name, self.family, self.version, self.variant, self.sha256)
-    def __eq__(self, other):
-        if self.name != other.name:
-            return False
-        if self.family != other.family:
-            return False
-        if self.version != other.version:
-            return False
-        if self.variant != other.variant:
-            return False
-        if self.sha256 != other.sha256:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeModelInfo(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return ModelInfo(
-            name=_UniffiFfiConverterString.read(buf),
-            family=_UniffiFfiConverterString.read(buf),
-            version=_UniffiFfiConverterString.read(buf),
-            variant=_UniffiFfiConverterString.read(buf),
-            sha256=_UniffiFfiConverterString.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterString.check_lower(value.name)
-        _UniffiFfiConverterString.check_lower(value.family)
-        _UniffiFfiConverterString.check_lower(value.version)
-        _UniffiFfiConverterString.check_lower(value.variant)
-        _UniffiFfiConverterString.check_lower(value.sha256)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterString.write(value.name, buf)
-        _UniffiFfiConverterString.write(value.family, buf)
-        _UniffiFfiConverterString.write(value.version, buf)
-        _UniffiFfiConverterString.write(value.variant, buf)
-        _UniffiFfiConverterString.write(value.sha256, buf)
-
-@dataclass
-class Classification:
-    """
-    What the on-device classifier thinks the lesion is. Not a diagnosis.
-"""
-    def __init__(self, *, probabilities:typing.List[ClassProbability], top:str, malignant_probability:float, crop:PixelRegion, model:ModelInfo):
-        self.probabilities = probabilities
-        self.top = top
-        self.malignant_probability = malignant_probability
-        self.crop = crop
-        self.model = model
-        
-        
-
-    
-    def __str__(self):
-        return "Classification(probabilities={}, top={}, malignant_probability={}, crop={}, model={})".format(self.probabilities, self.top, self.malignant_probability, self.crop, self.model)
-    def __eq__(self, other):
-        if self.probabilities != other.probabilities:
-            return False
-        if self.top != other.top:
-            return False
-        if self.malignant_probability != other.malignant_probability:
-            return False
-        if self.crop != other.crop:
-            return False
-        if self.model != other.model:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeClassification(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return Classification(
-            probabilities=_UniffiFfiConverterSequenceTypeClassProbability.read(buf),
-            top=_UniffiFfiConverterString.read(buf),
-            malignant_probability=_UniffiFfiConverterFloat32.read(buf),
-            crop=_UniffiFfiConverterTypePixelRegion.read(buf),
-            model=_UniffiFfiConverterTypeModelInfo.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterSequenceTypeClassProbability.check_lower(value.probabilities)
-        _UniffiFfiConverterString.check_lower(value.top)
-        _UniffiFfiConverterFloat32.check_lower(value.malignant_probability)
-        _UniffiFfiConverterTypePixelRegion.check_lower(value.crop)
-        _UniffiFfiConverterTypeModelInfo.check_lower(value.model)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterSequenceTypeClassProbability.write(value.probabilities, buf)
-        _UniffiFfiConverterString.write(value.top, buf)
-        _UniffiFfiConverterFloat32.write(value.malignant_probability, buf)
-        _UniffiFfiConverterTypePixelRegion.write(value.crop, buf)
-        _UniffiFfiConverterTypeModelInfo.write(value.model, buf)
-
-class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
+class _UniffiFfiConverterOptionalFloat32(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         if value is not None:
-            _UniffiFfiConverterString.check_lower(value)
+            _UniffiFfiConverterFloat32.check_lower(value)
 
     @classmethod
     def write(cls, value, buf):
@@ -1844,7 +1807,7 @@ class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
             return
 
         buf.write_u8(1)
-        _UniffiFfiConverterString.write(value, buf)
+        _UniffiFfiConverterFloat32.write(value, buf)
 
     @classmethod
     def read(cls, buf):
@@ -1852,103 +1815,9 @@ class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
         if flag == 0:
             return None
         elif flag == 1:
-            return _UniffiFfiConverterString.read(buf)
+            return _UniffiFfiConverterFloat32.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
-
-
-
-
-
-
-class ExecutionProvider(enum.Enum):
-    """
-    A hardware back end for ONNX Runtime.
-"""
-    
-    CPU = 0
-    """
-    ONNX Runtime's CPU kernels (always available, always the last fallback).
-"""
-    
-    CORE_ML = 1
-    """
-    Apple Core ML (iOS, macOS).
-"""
-    
-    NNAPI = 2
-    """
-    Android NNAPI.
-"""
-    
-    XNNPACK = 3
-    """
-    XNNPACK (Arm CPUs on Android and iOS).
-"""
-    
-
-
-class _UniffiFfiConverterTypeExecutionProvider(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return ExecutionProvider.CPU
-        if variant == 2:
-            return ExecutionProvider.CORE_ML
-        if variant == 3:
-            return ExecutionProvider.NNAPI
-        if variant == 4:
-            return ExecutionProvider.XNNPACK
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == ExecutionProvider.CPU:
-            return
-        if value == ExecutionProvider.CORE_ML:
-            return
-        if value == ExecutionProvider.NNAPI:
-            return
-        if value == ExecutionProvider.XNNPACK:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == ExecutionProvider.CPU:
-            buf.write_i32(1)
-        if value == ExecutionProvider.CORE_ML:
-            buf.write_i32(2)
-        if value == ExecutionProvider.NNAPI:
-            buf.write_i32(3)
-        if value == ExecutionProvider.XNNPACK:
-            buf.write_i32(4)
-
-
-
-class _UniffiFfiConverterSequenceTypeExecutionProvider(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterTypeExecutionProvider.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterTypeExecutionProvider.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterTypeExecutionProvider.read(buf) for i in range(count)
-        ]
 
 class _UniffiFfiConverterUInt64(_UniffiConverterPrimitiveInt):
     CLASS_NAME = "u64"
@@ -1962,184 +1831,6 @@ class _UniffiFfiConverterUInt64(_UniffiConverterPrimitiveInt):
     @staticmethod
     def write(value, buf):
         buf.write_u64(value)
-
-class _UniffiFfiConverterOptionalUInt64(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        if value is not None:
-            _UniffiFfiConverterUInt64.check_lower(value)
-
-    @classmethod
-    def write(cls, value, buf):
-        if value is None:
-            buf.write_u8(0)
-            return
-
-        buf.write_u8(1)
-        _UniffiFfiConverterUInt64.write(value, buf)
-
-    @classmethod
-    def read(cls, buf):
-        flag = buf.read_u8()
-        if flag == 0:
-            return None
-        elif flag == 1:
-            return _UniffiFfiConverterUInt64.read(buf)
-        else:
-            raise InternalError("Unexpected flag byte for optional type")
-
-@dataclass
-class EngineConfig:
-    """
-    How to build an engine.
-"""
-    def __init__(self, *, model_dir:str, runtime_library:typing.Optional[str] = _DEFAULT, threads:int = 0, execution_providers:typing.List[ExecutionProvider] = _DEFAULT, max_pixels:typing.Optional[int] = _DEFAULT, classifier_dir:typing.Optional[str] = _DEFAULT):
-        self.model_dir = model_dir
-        if runtime_library is _DEFAULT:
-            self.runtime_library = None
-        else:
-            self.runtime_library = runtime_library
-        self.threads = threads
-        if execution_providers is _DEFAULT:
-            self.execution_providers = []
-        else:
-            self.execution_providers = execution_providers
-        if max_pixels is _DEFAULT:
-            self.max_pixels = None
-        else:
-            self.max_pixels = max_pixels
-        if classifier_dir is _DEFAULT:
-            self.classifier_dir = None
-        else:
-            self.classifier_dir = classifier_dir
-        
-        
-
-    
-    def __str__(self):
-        return "EngineConfig(model_dir={}, runtime_library={}, threads={}, execution_providers={}, max_pixels={}, classifier_dir={})".format(self.model_dir, self.runtime_library, self.threads, self.execution_providers, self.max_pixels, self.classifier_dir)
-    def __eq__(self, other):
-        if self.model_dir != other.model_dir:
-            return False
-        if self.runtime_library != other.runtime_library:
-            return False
-        if self.threads != other.threads:
-            return False
-        if self.execution_providers != other.execution_providers:
-            return False
-        if self.max_pixels != other.max_pixels:
-            return False
-        if self.classifier_dir != other.classifier_dir:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeEngineConfig(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return EngineConfig(
-            model_dir=_UniffiFfiConverterString.read(buf),
-            runtime_library=_UniffiFfiConverterOptionalString.read(buf),
-            threads=_UniffiFfiConverterUInt32.read(buf),
-            execution_providers=_UniffiFfiConverterSequenceTypeExecutionProvider.read(buf),
-            max_pixels=_UniffiFfiConverterOptionalUInt64.read(buf),
-            classifier_dir=_UniffiFfiConverterOptionalString.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterString.check_lower(value.model_dir)
-        _UniffiFfiConverterOptionalString.check_lower(value.runtime_library)
-        _UniffiFfiConverterUInt32.check_lower(value.threads)
-        _UniffiFfiConverterSequenceTypeExecutionProvider.check_lower(value.execution_providers)
-        _UniffiFfiConverterOptionalUInt64.check_lower(value.max_pixels)
-        _UniffiFfiConverterOptionalString.check_lower(value.classifier_dir)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterString.write(value.model_dir, buf)
-        _UniffiFfiConverterOptionalString.write(value.runtime_library, buf)
-        _UniffiFfiConverterUInt32.write(value.threads, buf)
-        _UniffiFfiConverterSequenceTypeExecutionProvider.write(value.execution_providers, buf)
-        _UniffiFfiConverterOptionalUInt64.write(value.max_pixels, buf)
-        _UniffiFfiConverterOptionalString.write(value.classifier_dir, buf)
-
-class _UniffiFfiConverterBoolean:
-    @classmethod
-    def check_lower(cls, value):
-        return not not value
-
-    @classmethod
-    def lower(cls, value):
-        return 1 if value else 0
-
-    @staticmethod
-    def lift(value):
-        return value != 0
-
-    @classmethod
-    def read(cls, buf):
-        return cls.lift(buf.read_u8())
-
-    @classmethod
-    def write(cls, value, buf):
-        buf.write_u8(value)
-
-@dataclass
-class LesionCandidate:
-    """
-    A place in the photo that looks like a lesion, ranked by score.
-"""
-    def __init__(self, *, bbox:BoundingBox, score:float, contrast:float, area_px:float, touches_border:bool):
-        self.bbox = bbox
-        self.score = score
-        self.contrast = contrast
-        self.area_px = area_px
-        self.touches_border = touches_border
-        
-        
-
-    
-    def __str__(self):
-        return "LesionCandidate(bbox={}, score={}, contrast={}, area_px={}, touches_border={})".format(self.bbox, self.score, self.contrast, self.area_px, self.touches_border)
-    def __eq__(self, other):
-        if self.bbox != other.bbox:
-            return False
-        if self.score != other.score:
-            return False
-        if self.contrast != other.contrast:
-            return False
-        if self.area_px != other.area_px:
-            return False
-        if self.touches_border != other.touches_border:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeLesionCandidate(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return LesionCandidate(
-            bbox=_UniffiFfiConverterTypeBoundingBox.read(buf),
-            score=_UniffiFfiConverterFloat32.read(buf),
-            contrast=_UniffiFfiConverterFloat32.read(buf),
-            area_px=_UniffiFfiConverterFloat32.read(buf),
-            touches_border=_UniffiFfiConverterBoolean.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterTypeBoundingBox.check_lower(value.bbox)
-        _UniffiFfiConverterFloat32.check_lower(value.score)
-        _UniffiFfiConverterFloat32.check_lower(value.contrast)
-        _UniffiFfiConverterFloat32.check_lower(value.area_px)
-        _UniffiFfiConverterBoolean.check_lower(value.touches_border)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterTypeBoundingBox.write(value.bbox, buf)
-        _UniffiFfiConverterFloat32.write(value.score, buf)
-        _UniffiFfiConverterFloat32.write(value.contrast, buf)
-        _UniffiFfiConverterFloat32.write(value.area_px, buf)
-        _UniffiFfiConverterBoolean.write(value.touches_border, buf)
 
 class _UniffiFfiConverterOptionalFloat64(_UniffiConverterRustBuffer):
     @classmethod
@@ -2377,6 +2068,1486 @@ class _UniffiFfiConverterTypeLesionFeatures(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypePointF.write(value.centroid, buf)
         _UniffiFfiConverterSequenceTypePointF.write(value.major_axis, buf)
         _UniffiFfiConverterSequenceTypePointF.write(value.minor_axis, buf)
+
+class _UniffiFfiConverterOptionalTypeLesionFeatures(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeLesionFeatures.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeLesionFeatures.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeLesionFeatures.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterString:
+    @staticmethod
+    def check_lower(value):
+        if not isinstance(value, str):
+            raise TypeError("argument must be str, not {}".format(type(value).__name__))
+        return value
+
+    @staticmethod
+    def read(buf):
+        size = buf.read_i32()
+        if size < 0:
+            raise InternalError("Unexpected negative string length")
+        utf8_bytes = buf.read(size)
+        return utf8_bytes.decode("utf-8")
+
+    @staticmethod
+    def write(value, buf):
+        utf8_bytes = value.encode("utf-8")
+        buf.write_i32(len(utf8_bytes))
+        buf.write(utf8_bytes)
+
+    @staticmethod
+    def lift(buf):
+        with buf.consume_with_stream() as stream:
+            return stream.read(stream.remaining()).decode("utf-8")
+
+    @staticmethod
+    def lower(value):
+        with _UniffiRustBuffer.alloc_with_builder() as builder:
+            builder.write(value.encode("utf-8"))
+            return builder.finalize()
+
+@dataclass
+class ClassProbability:
+    """
+    The probability of one class.
+"""
+    def __init__(self, *, label:str, name:str, probability:float):
+        self.label = label
+        self.name = name
+        self.probability = probability
+        
+        
+
+    
+    def __str__(self):
+        return "ClassProbability(label={}, name={}, probability={})".format(self.label, self.name, self.probability)
+    def __eq__(self, other):
+        if self.label != other.label:
+            return False
+        if self.name != other.name:
+            return False
+        if self.probability != other.probability:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeClassProbability(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ClassProbability(
+            label=_UniffiFfiConverterString.read(buf),
+            name=_UniffiFfiConverterString.read(buf),
+            probability=_UniffiFfiConverterFloat32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.label)
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterFloat32.check_lower(value.probability)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.label, buf)
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterFloat32.write(value.probability, buf)
+
+class _UniffiFfiConverterSequenceTypeClassProbability(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeClassProbability.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeClassProbability.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeClassProbability.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class PixelRegion:
+    """
+    A rectangle of whole pixels.
+"""
+    def __init__(self, *, x:int, y:int, width:int, height:int):
+        self.x = x
+        self.y = y
+        self.width = width
+        self.height = height
+        
+        
+
+    
+    def __str__(self):
+        return "PixelRegion(x={}, y={}, width={}, height={})".format(self.x, self.y, self.width, self.height)
+    def __eq__(self, other):
+        if self.x != other.x:
+            return False
+        if self.y != other.y:
+            return False
+        if self.width != other.width:
+            return False
+        if self.height != other.height:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePixelRegion(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return PixelRegion(
+            x=_UniffiFfiConverterUInt32.read(buf),
+            y=_UniffiFfiConverterUInt32.read(buf),
+            width=_UniffiFfiConverterUInt32.read(buf),
+            height=_UniffiFfiConverterUInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt32.check_lower(value.x)
+        _UniffiFfiConverterUInt32.check_lower(value.y)
+        _UniffiFfiConverterUInt32.check_lower(value.width)
+        _UniffiFfiConverterUInt32.check_lower(value.height)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt32.write(value.x, buf)
+        _UniffiFfiConverterUInt32.write(value.y, buf)
+        _UniffiFfiConverterUInt32.write(value.width, buf)
+        _UniffiFfiConverterUInt32.write(value.height, buf)
+
+@dataclass
+class ModelInfo:
+    """
+    Which model produced a result.
+"""
+    def __init__(self, *, name:str, family:str, version:str, variant:str, sha256:str):
+        self.name = name
+        self.family = family
+        self.version = version
+        self.variant = variant
+        self.sha256 = sha256
+        
+        
+
+    
+    def __str__(self):
+        return "ModelInfo(name={}, family={}, version={}, variant={}, sha256={})".format(self.name, self.family, self.version, self.variant, self.sha256)
+    def __eq__(self, other):
+        if self.name != other.name:
+            return False
+        if self.family != other.family:
+            return False
+        if self.version != other.version:
+            return False
+        if self.variant != other.variant:
+            return False
+        if self.sha256 != other.sha256:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeModelInfo(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ModelInfo(
+            name=_UniffiFfiConverterString.read(buf),
+            family=_UniffiFfiConverterString.read(buf),
+            version=_UniffiFfiConverterString.read(buf),
+            variant=_UniffiFfiConverterString.read(buf),
+            sha256=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.name)
+        _UniffiFfiConverterString.check_lower(value.family)
+        _UniffiFfiConverterString.check_lower(value.version)
+        _UniffiFfiConverterString.check_lower(value.variant)
+        _UniffiFfiConverterString.check_lower(value.sha256)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.name, buf)
+        _UniffiFfiConverterString.write(value.family, buf)
+        _UniffiFfiConverterString.write(value.version, buf)
+        _UniffiFfiConverterString.write(value.variant, buf)
+        _UniffiFfiConverterString.write(value.sha256, buf)
+
+@dataclass
+class Classification:
+    """
+    What the on-device classifier thinks the lesion is. Not a diagnosis.
+"""
+    def __init__(self, *, probabilities:typing.List[ClassProbability], top:str, malignant_probability:float, crop:PixelRegion, model:ModelInfo):
+        self.probabilities = probabilities
+        self.top = top
+        self.malignant_probability = malignant_probability
+        self.crop = crop
+        self.model = model
+        
+        
+
+    
+    def __str__(self):
+        return "Classification(probabilities={}, top={}, malignant_probability={}, crop={}, model={})".format(self.probabilities, self.top, self.malignant_probability, self.crop, self.model)
+    def __eq__(self, other):
+        if self.probabilities != other.probabilities:
+            return False
+        if self.top != other.top:
+            return False
+        if self.malignant_probability != other.malignant_probability:
+            return False
+        if self.crop != other.crop:
+            return False
+        if self.model != other.model:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeClassification(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Classification(
+            probabilities=_UniffiFfiConverterSequenceTypeClassProbability.read(buf),
+            top=_UniffiFfiConverterString.read(buf),
+            malignant_probability=_UniffiFfiConverterFloat32.read(buf),
+            crop=_UniffiFfiConverterTypePixelRegion.read(buf),
+            model=_UniffiFfiConverterTypeModelInfo.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterSequenceTypeClassProbability.check_lower(value.probabilities)
+        _UniffiFfiConverterString.check_lower(value.top)
+        _UniffiFfiConverterFloat32.check_lower(value.malignant_probability)
+        _UniffiFfiConverterTypePixelRegion.check_lower(value.crop)
+        _UniffiFfiConverterTypeModelInfo.check_lower(value.model)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterSequenceTypeClassProbability.write(value.probabilities, buf)
+        _UniffiFfiConverterString.write(value.top, buf)
+        _UniffiFfiConverterFloat32.write(value.malignant_probability, buf)
+        _UniffiFfiConverterTypePixelRegion.write(value.crop, buf)
+        _UniffiFfiConverterTypeModelInfo.write(value.model, buf)
+
+class _UniffiFfiConverterOptionalTypeClassification(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeClassification.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeClassification.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeClassification.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+
+
+
+
+
+class RiskLevel(enum.Enum):
+    """
+    Overall risk level.
+"""
+    
+    LOW = 0
+    """
+    No signal above its threshold.
+"""
+    
+    MEDIUM = 1
+    """
+    Worth showing to a doctor.
+"""
+    
+    HIGH = 2
+    """
+    See a doctor soon.
+"""
+    
+
+
+class _UniffiFfiConverterTypeRiskLevel(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return RiskLevel.LOW
+        if variant == 2:
+            return RiskLevel.MEDIUM
+        if variant == 3:
+            return RiskLevel.HIGH
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == RiskLevel.LOW:
+            return
+        if value == RiskLevel.MEDIUM:
+            return
+        if value == RiskLevel.HIGH:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == RiskLevel.LOW:
+            buf.write_i32(1)
+        if value == RiskLevel.MEDIUM:
+            buf.write_i32(2)
+        if value == RiskLevel.HIGH:
+            buf.write_i32(3)
+
+
+
+@dataclass
+class RiskReason:
+    """
+    One reason behind the level, tied to a measured value.
+"""
+    def __init__(self, *, code:str, level:RiskLevel, value:float, threshold:float, text:str):
+        self.code = code
+        self.level = level
+        self.value = value
+        self.threshold = threshold
+        self.text = text
+        
+        
+
+    
+    def __str__(self):
+        return "RiskReason(code={}, level={}, value={}, threshold={}, text={})".format(self.code, self.level, self.value, self.threshold, self.text)
+    def __eq__(self, other):
+        if self.code != other.code:
+            return False
+        if self.level != other.level:
+            return False
+        if self.value != other.value:
+            return False
+        if self.threshold != other.threshold:
+            return False
+        if self.text != other.text:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeRiskReason(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return RiskReason(
+            code=_UniffiFfiConverterString.read(buf),
+            level=_UniffiFfiConverterTypeRiskLevel.read(buf),
+            value=_UniffiFfiConverterFloat64.read(buf),
+            threshold=_UniffiFfiConverterFloat64.read(buf),
+            text=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.code)
+        _UniffiFfiConverterTypeRiskLevel.check_lower(value.level)
+        _UniffiFfiConverterFloat64.check_lower(value.value)
+        _UniffiFfiConverterFloat64.check_lower(value.threshold)
+        _UniffiFfiConverterString.check_lower(value.text)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.code, buf)
+        _UniffiFfiConverterTypeRiskLevel.write(value.level, buf)
+        _UniffiFfiConverterFloat64.write(value.value, buf)
+        _UniffiFfiConverterFloat64.write(value.threshold, buf)
+        _UniffiFfiConverterString.write(value.text, buf)
+
+class _UniffiFfiConverterSequenceTypeRiskReason(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeRiskReason.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeRiskReason.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeRiskReason.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class RiskAssessment:
+    """
+    Risk level, reasons, and the not-a-diagnosis statement.
+"""
+    def __init__(self, *, level:RiskLevel, reasons:typing.List[RiskReason], disclaimer:str):
+        self.level = level
+        self.reasons = reasons
+        self.disclaimer = disclaimer
+        
+        
+
+    
+    def __str__(self):
+        return "RiskAssessment(level={}, reasons={}, disclaimer={})".format(self.level, self.reasons, self.disclaimer)
+    def __eq__(self, other):
+        if self.level != other.level:
+            return False
+        if self.reasons != other.reasons:
+            return False
+        if self.disclaimer != other.disclaimer:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeRiskAssessment(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return RiskAssessment(
+            level=_UniffiFfiConverterTypeRiskLevel.read(buf),
+            reasons=_UniffiFfiConverterSequenceTypeRiskReason.read(buf),
+            disclaimer=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeRiskLevel.check_lower(value.level)
+        _UniffiFfiConverterSequenceTypeRiskReason.check_lower(value.reasons)
+        _UniffiFfiConverterString.check_lower(value.disclaimer)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeRiskLevel.write(value.level, buf)
+        _UniffiFfiConverterSequenceTypeRiskReason.write(value.reasons, buf)
+        _UniffiFfiConverterString.write(value.disclaimer, buf)
+
+class _UniffiFfiConverterOptionalTypeRiskAssessment(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeRiskAssessment.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeRiskAssessment.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeRiskAssessment.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterSequenceTypeModelInfo(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeModelInfo.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeModelInfo.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeModelInfo.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class StoredScan:
+    """
+    One stored scan of a lesion: when, at what size and scale, and what the analysis found.
+"""
+    def __init__(self, *, id:int, lesion_id:int, taken_at:int, width:int, height:int, mm_per_px:typing.Optional[float], area_px:int, area_mm2:typing.Optional[float], diameter_px:float, diameter_mm:typing.Optional[float], features:typing.Optional[LesionFeatures], classification:typing.Optional[Classification], risk:typing.Optional[RiskAssessment], models:typing.List[ModelInfo]):
+        self.id = id
+        self.lesion_id = lesion_id
+        self.taken_at = taken_at
+        self.width = width
+        self.height = height
+        self.mm_per_px = mm_per_px
+        self.area_px = area_px
+        self.area_mm2 = area_mm2
+        self.diameter_px = diameter_px
+        self.diameter_mm = diameter_mm
+        self.features = features
+        self.classification = classification
+        self.risk = risk
+        self.models = models
+        
+        
+
+    
+    def __str__(self):
+        return "StoredScan(id={}, lesion_id={}, taken_at={}, width={}, height={}, mm_per_px={}, area_px={}, area_mm2={}, diameter_px={}, diameter_mm={}, features={}, classification={}, risk={}, models={})".format(self.id, self.lesion_id, self.taken_at, self.width, self.height, self.mm_per_px, self.area_px, self.area_mm2, self.diameter_px, self.diameter_mm, self.features, self.classification, self.risk, self.models)
+    def __eq__(self, other):
+        if self.id != other.id:
+            return False
+        if self.lesion_id != other.lesion_id:
+            return False
+        if self.taken_at != other.taken_at:
+            return False
+        if self.width != other.width:
+            return False
+        if self.height != other.height:
+            return False
+        if self.mm_per_px != other.mm_per_px:
+            return False
+        if self.area_px != other.area_px:
+            return False
+        if self.area_mm2 != other.area_mm2:
+            return False
+        if self.diameter_px != other.diameter_px:
+            return False
+        if self.diameter_mm != other.diameter_mm:
+            return False
+        if self.features != other.features:
+            return False
+        if self.classification != other.classification:
+            return False
+        if self.risk != other.risk:
+            return False
+        if self.models != other.models:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeStoredScan(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return StoredScan(
+            id=_UniffiFfiConverterInt64.read(buf),
+            lesion_id=_UniffiFfiConverterInt64.read(buf),
+            taken_at=_UniffiFfiConverterInt64.read(buf),
+            width=_UniffiFfiConverterUInt32.read(buf),
+            height=_UniffiFfiConverterUInt32.read(buf),
+            mm_per_px=_UniffiFfiConverterOptionalFloat32.read(buf),
+            area_px=_UniffiFfiConverterUInt64.read(buf),
+            area_mm2=_UniffiFfiConverterOptionalFloat64.read(buf),
+            diameter_px=_UniffiFfiConverterFloat64.read(buf),
+            diameter_mm=_UniffiFfiConverterOptionalFloat64.read(buf),
+            features=_UniffiFfiConverterOptionalTypeLesionFeatures.read(buf),
+            classification=_UniffiFfiConverterOptionalTypeClassification.read(buf),
+            risk=_UniffiFfiConverterOptionalTypeRiskAssessment.read(buf),
+            models=_UniffiFfiConverterSequenceTypeModelInfo.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterInt64.check_lower(value.id)
+        _UniffiFfiConverterInt64.check_lower(value.lesion_id)
+        _UniffiFfiConverterInt64.check_lower(value.taken_at)
+        _UniffiFfiConverterUInt32.check_lower(value.width)
+        _UniffiFfiConverterUInt32.check_lower(value.height)
+        _UniffiFfiConverterOptionalFloat32.check_lower(value.mm_per_px)
+        _UniffiFfiConverterUInt64.check_lower(value.area_px)
+        _UniffiFfiConverterOptionalFloat64.check_lower(value.area_mm2)
+        _UniffiFfiConverterFloat64.check_lower(value.diameter_px)
+        _UniffiFfiConverterOptionalFloat64.check_lower(value.diameter_mm)
+        _UniffiFfiConverterOptionalTypeLesionFeatures.check_lower(value.features)
+        _UniffiFfiConverterOptionalTypeClassification.check_lower(value.classification)
+        _UniffiFfiConverterOptionalTypeRiskAssessment.check_lower(value.risk)
+        _UniffiFfiConverterSequenceTypeModelInfo.check_lower(value.models)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterInt64.write(value.id, buf)
+        _UniffiFfiConverterInt64.write(value.lesion_id, buf)
+        _UniffiFfiConverterInt64.write(value.taken_at, buf)
+        _UniffiFfiConverterUInt32.write(value.width, buf)
+        _UniffiFfiConverterUInt32.write(value.height, buf)
+        _UniffiFfiConverterOptionalFloat32.write(value.mm_per_px, buf)
+        _UniffiFfiConverterUInt64.write(value.area_px, buf)
+        _UniffiFfiConverterOptionalFloat64.write(value.area_mm2, buf)
+        _UniffiFfiConverterFloat64.write(value.diameter_px, buf)
+        _UniffiFfiConverterOptionalFloat64.write(value.diameter_mm, buf)
+        _UniffiFfiConverterOptionalTypeLesionFeatures.write(value.features, buf)
+        _UniffiFfiConverterOptionalTypeClassification.write(value.classification, buf)
+        _UniffiFfiConverterOptionalTypeRiskAssessment.write(value.risk, buf)
+        _UniffiFfiConverterSequenceTypeModelInfo.write(value.models, buf)
+
+class _UniffiFfiConverterInt32(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "i32"
+    VALUE_MIN = -2**31
+    VALUE_MAX = 2**31
+
+    @staticmethod
+    def read(buf):
+        return buf.read_i32()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_i32(value)
+
+class _UniffiFfiConverterOptionalInt32(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterInt32.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterInt32.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterInt32.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterBoolean:
+    @classmethod
+    def check_lower(cls, value):
+        return not not value
+
+    @classmethod
+    def lower(cls, value):
+        return 1 if value else 0
+
+    @staticmethod
+    def lift(value):
+        return value != 0
+
+    @classmethod
+    def read(cls, buf):
+        return cls.lift(buf.read_u8())
+
+    @classmethod
+    def write(cls, value, buf):
+        buf.write_u8(value)
+
+@dataclass
+class Alignment:
+    """
+    How the later mask was moved onto the earlier one before they were compared: a point `p`
+    of the later mask lands at `scale * R(rotation) * p + translation`.
+"""
+    def __init__(self, *, translation_px:PointF, rotation_deg:float, scale:float, scale_normalised:bool):
+        self.translation_px = translation_px
+        self.rotation_deg = rotation_deg
+        self.scale = scale
+        self.scale_normalised = scale_normalised
+        
+        
+
+    
+    def __str__(self):
+        return "Alignment(translation_px={}, rotation_deg={}, scale={}, scale_normalised={})".format(self.translation_px, self.rotation_deg, self.scale, self.scale_normalised)
+    def __eq__(self, other):
+        if self.translation_px != other.translation_px:
+            return False
+        if self.rotation_deg != other.rotation_deg:
+            return False
+        if self.scale != other.scale:
+            return False
+        if self.scale_normalised != other.scale_normalised:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeAlignment(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Alignment(
+            translation_px=_UniffiFfiConverterTypePointF.read(buf),
+            rotation_deg=_UniffiFfiConverterFloat64.read(buf),
+            scale=_UniffiFfiConverterFloat64.read(buf),
+            scale_normalised=_UniffiFfiConverterBoolean.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypePointF.check_lower(value.translation_px)
+        _UniffiFfiConverterFloat64.check_lower(value.rotation_deg)
+        _UniffiFfiConverterFloat64.check_lower(value.scale)
+        _UniffiFfiConverterBoolean.check_lower(value.scale_normalised)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypePointF.write(value.translation_px, buf)
+        _UniffiFfiConverterFloat64.write(value.rotation_deg, buf)
+        _UniffiFfiConverterFloat64.write(value.scale, buf)
+        _UniffiFfiConverterBoolean.write(value.scale_normalised, buf)
+
+class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterString.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterString.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterString.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class ChangeReason:
+    """
+    One threshold a change passed.
+"""
+    def __init__(self, *, code:str, value:float, threshold:float, text:str):
+        self.code = code
+        self.value = value
+        self.threshold = threshold
+        self.text = text
+        
+        
+
+    
+    def __str__(self):
+        return "ChangeReason(code={}, value={}, threshold={}, text={})".format(self.code, self.value, self.threshold, self.text)
+    def __eq__(self, other):
+        if self.code != other.code:
+            return False
+        if self.value != other.value:
+            return False
+        if self.threshold != other.threshold:
+            return False
+        if self.text != other.text:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeChangeReason(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ChangeReason(
+            code=_UniffiFfiConverterString.read(buf),
+            value=_UniffiFfiConverterFloat64.read(buf),
+            threshold=_UniffiFfiConverterFloat64.read(buf),
+            text=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.code)
+        _UniffiFfiConverterFloat64.check_lower(value.value)
+        _UniffiFfiConverterFloat64.check_lower(value.threshold)
+        _UniffiFfiConverterString.check_lower(value.text)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.code, buf)
+        _UniffiFfiConverterFloat64.write(value.value, buf)
+        _UniffiFfiConverterFloat64.write(value.threshold, buf)
+        _UniffiFfiConverterString.write(value.text, buf)
+
+class _UniffiFfiConverterSequenceTypeChangeReason(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeChangeReason.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeChangeReason.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeChangeReason.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class Change:
+    """
+    The change between two scans of one lesion.
+"""
+    def __init__(self, *, before_id:int, after_id:int, days_between:float, area_before:float, area_after:float, area_unit:str, area_ratio:float, diameter_before:float, diameter_after:float, diameter_change:float, diameter_unit:str, iou_aligned:float, iou_shape:float, asymmetry_change:typing.Optional[int], border_change:typing.Optional[int], colour_change:typing.Optional[int], colours_added:typing.List[StolzColour], colours_removed:typing.List[StolzColour], growth_per_month:typing.Optional[float], alignment:Alignment, notes:typing.List[str], significant:bool, reasons:typing.List[ChangeReason], summary:str):
+        self.before_id = before_id
+        self.after_id = after_id
+        self.days_between = days_between
+        self.area_before = area_before
+        self.area_after = area_after
+        self.area_unit = area_unit
+        self.area_ratio = area_ratio
+        self.diameter_before = diameter_before
+        self.diameter_after = diameter_after
+        self.diameter_change = diameter_change
+        self.diameter_unit = diameter_unit
+        self.iou_aligned = iou_aligned
+        self.iou_shape = iou_shape
+        self.asymmetry_change = asymmetry_change
+        self.border_change = border_change
+        self.colour_change = colour_change
+        self.colours_added = colours_added
+        self.colours_removed = colours_removed
+        self.growth_per_month = growth_per_month
+        self.alignment = alignment
+        self.notes = notes
+        self.significant = significant
+        self.reasons = reasons
+        self.summary = summary
+        
+        
+
+    
+    def __str__(self):
+        return "Change(before_id={}, after_id={}, days_between={}, area_before={}, area_after={}, area_unit={}, area_ratio={}, diameter_before={}, diameter_after={}, diameter_change={}, diameter_unit={}, iou_aligned={}, iou_shape={}, asymmetry_change={}, border_change={}, colour_change={}, colours_added={}, colours_removed={}, growth_per_month={}, alignment={}, notes={}, significant={}, reasons={}, summary={})".format(self.before_id, self.after_id, self.days_between, self.area_before, self.area_after, self.area_unit, self.area_ratio, self.diameter_before, self.diameter_after, self.diameter_change, self.diameter_unit, self.iou_aligned, self.iou_shape, self.asymmetry_change, self.border_change, self.colour_change, self.colours_added, self.colours_removed, self.growth_per_month, self.alignment, self.notes, self.significant, self.reasons, self.summary)
+    def __eq__(self, other):
+        if self.before_id != other.before_id:
+            return False
+        if self.after_id != other.after_id:
+            return False
+        if self.days_between != other.days_between:
+            return False
+        if self.area_before != other.area_before:
+            return False
+        if self.area_after != other.area_after:
+            return False
+        if self.area_unit != other.area_unit:
+            return False
+        if self.area_ratio != other.area_ratio:
+            return False
+        if self.diameter_before != other.diameter_before:
+            return False
+        if self.diameter_after != other.diameter_after:
+            return False
+        if self.diameter_change != other.diameter_change:
+            return False
+        if self.diameter_unit != other.diameter_unit:
+            return False
+        if self.iou_aligned != other.iou_aligned:
+            return False
+        if self.iou_shape != other.iou_shape:
+            return False
+        if self.asymmetry_change != other.asymmetry_change:
+            return False
+        if self.border_change != other.border_change:
+            return False
+        if self.colour_change != other.colour_change:
+            return False
+        if self.colours_added != other.colours_added:
+            return False
+        if self.colours_removed != other.colours_removed:
+            return False
+        if self.growth_per_month != other.growth_per_month:
+            return False
+        if self.alignment != other.alignment:
+            return False
+        if self.notes != other.notes:
+            return False
+        if self.significant != other.significant:
+            return False
+        if self.reasons != other.reasons:
+            return False
+        if self.summary != other.summary:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeChange(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Change(
+            before_id=_UniffiFfiConverterInt64.read(buf),
+            after_id=_UniffiFfiConverterInt64.read(buf),
+            days_between=_UniffiFfiConverterFloat64.read(buf),
+            area_before=_UniffiFfiConverterFloat64.read(buf),
+            area_after=_UniffiFfiConverterFloat64.read(buf),
+            area_unit=_UniffiFfiConverterString.read(buf),
+            area_ratio=_UniffiFfiConverterFloat64.read(buf),
+            diameter_before=_UniffiFfiConverterFloat64.read(buf),
+            diameter_after=_UniffiFfiConverterFloat64.read(buf),
+            diameter_change=_UniffiFfiConverterFloat64.read(buf),
+            diameter_unit=_UniffiFfiConverterString.read(buf),
+            iou_aligned=_UniffiFfiConverterFloat64.read(buf),
+            iou_shape=_UniffiFfiConverterFloat64.read(buf),
+            asymmetry_change=_UniffiFfiConverterOptionalInt32.read(buf),
+            border_change=_UniffiFfiConverterOptionalInt32.read(buf),
+            colour_change=_UniffiFfiConverterOptionalInt32.read(buf),
+            colours_added=_UniffiFfiConverterSequenceTypeStolzColour.read(buf),
+            colours_removed=_UniffiFfiConverterSequenceTypeStolzColour.read(buf),
+            growth_per_month=_UniffiFfiConverterOptionalFloat64.read(buf),
+            alignment=_UniffiFfiConverterTypeAlignment.read(buf),
+            notes=_UniffiFfiConverterSequenceString.read(buf),
+            significant=_UniffiFfiConverterBoolean.read(buf),
+            reasons=_UniffiFfiConverterSequenceTypeChangeReason.read(buf),
+            summary=_UniffiFfiConverterString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterInt64.check_lower(value.before_id)
+        _UniffiFfiConverterInt64.check_lower(value.after_id)
+        _UniffiFfiConverterFloat64.check_lower(value.days_between)
+        _UniffiFfiConverterFloat64.check_lower(value.area_before)
+        _UniffiFfiConverterFloat64.check_lower(value.area_after)
+        _UniffiFfiConverterString.check_lower(value.area_unit)
+        _UniffiFfiConverterFloat64.check_lower(value.area_ratio)
+        _UniffiFfiConverterFloat64.check_lower(value.diameter_before)
+        _UniffiFfiConverterFloat64.check_lower(value.diameter_after)
+        _UniffiFfiConverterFloat64.check_lower(value.diameter_change)
+        _UniffiFfiConverterString.check_lower(value.diameter_unit)
+        _UniffiFfiConverterFloat64.check_lower(value.iou_aligned)
+        _UniffiFfiConverterFloat64.check_lower(value.iou_shape)
+        _UniffiFfiConverterOptionalInt32.check_lower(value.asymmetry_change)
+        _UniffiFfiConverterOptionalInt32.check_lower(value.border_change)
+        _UniffiFfiConverterOptionalInt32.check_lower(value.colour_change)
+        _UniffiFfiConverterSequenceTypeStolzColour.check_lower(value.colours_added)
+        _UniffiFfiConverterSequenceTypeStolzColour.check_lower(value.colours_removed)
+        _UniffiFfiConverterOptionalFloat64.check_lower(value.growth_per_month)
+        _UniffiFfiConverterTypeAlignment.check_lower(value.alignment)
+        _UniffiFfiConverterSequenceString.check_lower(value.notes)
+        _UniffiFfiConverterBoolean.check_lower(value.significant)
+        _UniffiFfiConverterSequenceTypeChangeReason.check_lower(value.reasons)
+        _UniffiFfiConverterString.check_lower(value.summary)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterInt64.write(value.before_id, buf)
+        _UniffiFfiConverterInt64.write(value.after_id, buf)
+        _UniffiFfiConverterFloat64.write(value.days_between, buf)
+        _UniffiFfiConverterFloat64.write(value.area_before, buf)
+        _UniffiFfiConverterFloat64.write(value.area_after, buf)
+        _UniffiFfiConverterString.write(value.area_unit, buf)
+        _UniffiFfiConverterFloat64.write(value.area_ratio, buf)
+        _UniffiFfiConverterFloat64.write(value.diameter_before, buf)
+        _UniffiFfiConverterFloat64.write(value.diameter_after, buf)
+        _UniffiFfiConverterFloat64.write(value.diameter_change, buf)
+        _UniffiFfiConverterString.write(value.diameter_unit, buf)
+        _UniffiFfiConverterFloat64.write(value.iou_aligned, buf)
+        _UniffiFfiConverterFloat64.write(value.iou_shape, buf)
+        _UniffiFfiConverterOptionalInt32.write(value.asymmetry_change, buf)
+        _UniffiFfiConverterOptionalInt32.write(value.border_change, buf)
+        _UniffiFfiConverterOptionalInt32.write(value.colour_change, buf)
+        _UniffiFfiConverterSequenceTypeStolzColour.write(value.colours_added, buf)
+        _UniffiFfiConverterSequenceTypeStolzColour.write(value.colours_removed, buf)
+        _UniffiFfiConverterOptionalFloat64.write(value.growth_per_month, buf)
+        _UniffiFfiConverterTypeAlignment.write(value.alignment, buf)
+        _UniffiFfiConverterSequenceString.write(value.notes, buf)
+        _UniffiFfiConverterBoolean.write(value.significant, buf)
+        _UniffiFfiConverterSequenceTypeChangeReason.write(value.reasons, buf)
+        _UniffiFfiConverterString.write(value.summary, buf)
+
+class _UniffiFfiConverterOptionalTypeChange(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeChange.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeChange.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeChange.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class AddedScan:
+    """
+    A stored scan and the change since the lesion's scan before it.
+"""
+    def __init__(self, *, scan:StoredScan, change:typing.Optional[Change]):
+        self.scan = scan
+        self.change = change
+        
+        
+
+    
+    def __str__(self):
+        return "AddedScan(scan={}, change={})".format(self.scan, self.change)
+    def __eq__(self, other):
+        if self.scan != other.scan:
+            return False
+        if self.change != other.change:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeAddedScan(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return AddedScan(
+            scan=_UniffiFfiConverterTypeStoredScan.read(buf),
+            change=_UniffiFfiConverterOptionalTypeChange.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeStoredScan.check_lower(value.scan)
+        _UniffiFfiConverterOptionalTypeChange.check_lower(value.change)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeStoredScan.write(value.scan, buf)
+        _UniffiFfiConverterOptionalTypeChange.write(value.change, buf)
+
+@dataclass
+class BoundingBox:
+    """
+    A box in original-image pixels: left, top, right, bottom (`x1`, `y1` exclusive).
+"""
+    def __init__(self, *, x0:float, y0:float, x1:float, y1:float):
+        self.x0 = x0
+        self.y0 = y0
+        self.x1 = x1
+        self.y1 = y1
+        
+        
+
+    
+    def __str__(self):
+        return "BoundingBox(x0={}, y0={}, x1={}, y1={})".format(self.x0, self.y0, self.x1, self.y1)
+    def __eq__(self, other):
+        if self.x0 != other.x0:
+            return False
+        if self.y0 != other.y0:
+            return False
+        if self.x1 != other.x1:
+            return False
+        if self.y1 != other.y1:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeBoundingBox(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return BoundingBox(
+            x0=_UniffiFfiConverterFloat32.read(buf),
+            y0=_UniffiFfiConverterFloat32.read(buf),
+            x1=_UniffiFfiConverterFloat32.read(buf),
+            y1=_UniffiFfiConverterFloat32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterFloat32.check_lower(value.x0)
+        _UniffiFfiConverterFloat32.check_lower(value.y0)
+        _UniffiFfiConverterFloat32.check_lower(value.x1)
+        _UniffiFfiConverterFloat32.check_lower(value.y1)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterFloat32.write(value.x0, buf)
+        _UniffiFfiConverterFloat32.write(value.y0, buf)
+        _UniffiFfiConverterFloat32.write(value.x1, buf)
+        _UniffiFfiConverterFloat32.write(value.y1, buf)
+
+class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterString.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterString.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterString.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+
+
+
+
+
+class ExecutionProvider(enum.Enum):
+    """
+    A hardware back end for ONNX Runtime.
+"""
+    
+    CPU = 0
+    """
+    ONNX Runtime's CPU kernels (always available, always the last fallback).
+"""
+    
+    CORE_ML = 1
+    """
+    Apple Core ML (iOS, macOS).
+"""
+    
+    NNAPI = 2
+    """
+    Android NNAPI.
+"""
+    
+    XNNPACK = 3
+    """
+    XNNPACK (Arm CPUs on Android and iOS).
+"""
+    
+
+
+class _UniffiFfiConverterTypeExecutionProvider(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return ExecutionProvider.CPU
+        if variant == 2:
+            return ExecutionProvider.CORE_ML
+        if variant == 3:
+            return ExecutionProvider.NNAPI
+        if variant == 4:
+            return ExecutionProvider.XNNPACK
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == ExecutionProvider.CPU:
+            return
+        if value == ExecutionProvider.CORE_ML:
+            return
+        if value == ExecutionProvider.NNAPI:
+            return
+        if value == ExecutionProvider.XNNPACK:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == ExecutionProvider.CPU:
+            buf.write_i32(1)
+        if value == ExecutionProvider.CORE_ML:
+            buf.write_i32(2)
+        if value == ExecutionProvider.NNAPI:
+            buf.write_i32(3)
+        if value == ExecutionProvider.XNNPACK:
+            buf.write_i32(4)
+
+
+
+class _UniffiFfiConverterSequenceTypeExecutionProvider(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeExecutionProvider.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeExecutionProvider.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeExecutionProvider.read(buf) for i in range(count)
+        ]
+
+class _UniffiFfiConverterOptionalUInt64(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterUInt64.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterUInt64.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterUInt64.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class EngineConfig:
+    """
+    How to build an engine.
+"""
+    def __init__(self, *, model_dir:str, runtime_library:typing.Optional[str] = _DEFAULT, threads:int = 0, execution_providers:typing.List[ExecutionProvider] = _DEFAULT, max_pixels:typing.Optional[int] = _DEFAULT, classifier_dir:typing.Optional[str] = _DEFAULT):
+        self.model_dir = model_dir
+        if runtime_library is _DEFAULT:
+            self.runtime_library = None
+        else:
+            self.runtime_library = runtime_library
+        self.threads = threads
+        if execution_providers is _DEFAULT:
+            self.execution_providers = []
+        else:
+            self.execution_providers = execution_providers
+        if max_pixels is _DEFAULT:
+            self.max_pixels = None
+        else:
+            self.max_pixels = max_pixels
+        if classifier_dir is _DEFAULT:
+            self.classifier_dir = None
+        else:
+            self.classifier_dir = classifier_dir
+        
+        
+
+    
+    def __str__(self):
+        return "EngineConfig(model_dir={}, runtime_library={}, threads={}, execution_providers={}, max_pixels={}, classifier_dir={})".format(self.model_dir, self.runtime_library, self.threads, self.execution_providers, self.max_pixels, self.classifier_dir)
+    def __eq__(self, other):
+        if self.model_dir != other.model_dir:
+            return False
+        if self.runtime_library != other.runtime_library:
+            return False
+        if self.threads != other.threads:
+            return False
+        if self.execution_providers != other.execution_providers:
+            return False
+        if self.max_pixels != other.max_pixels:
+            return False
+        if self.classifier_dir != other.classifier_dir:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeEngineConfig(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return EngineConfig(
+            model_dir=_UniffiFfiConverterString.read(buf),
+            runtime_library=_UniffiFfiConverterOptionalString.read(buf),
+            threads=_UniffiFfiConverterUInt32.read(buf),
+            execution_providers=_UniffiFfiConverterSequenceTypeExecutionProvider.read(buf),
+            max_pixels=_UniffiFfiConverterOptionalUInt64.read(buf),
+            classifier_dir=_UniffiFfiConverterOptionalString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterString.check_lower(value.model_dir)
+        _UniffiFfiConverterOptionalString.check_lower(value.runtime_library)
+        _UniffiFfiConverterUInt32.check_lower(value.threads)
+        _UniffiFfiConverterSequenceTypeExecutionProvider.check_lower(value.execution_providers)
+        _UniffiFfiConverterOptionalUInt64.check_lower(value.max_pixels)
+        _UniffiFfiConverterOptionalString.check_lower(value.classifier_dir)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterString.write(value.model_dir, buf)
+        _UniffiFfiConverterOptionalString.write(value.runtime_library, buf)
+        _UniffiFfiConverterUInt32.write(value.threads, buf)
+        _UniffiFfiConverterSequenceTypeExecutionProvider.write(value.execution_providers, buf)
+        _UniffiFfiConverterOptionalUInt64.write(value.max_pixels, buf)
+        _UniffiFfiConverterOptionalString.write(value.classifier_dir, buf)
+
+@dataclass
+class Lesion:
+    """
+    One lesion the user follows over time.
+"""
+    def __init__(self, *, id:int, label:str, body_site:typing.Optional[str], created_at:int):
+        self.id = id
+        self.label = label
+        self.body_site = body_site
+        self.created_at = created_at
+        
+        
+
+    
+    def __str__(self):
+        return "Lesion(id={}, label={}, body_site={}, created_at={})".format(self.id, self.label, self.body_site, self.created_at)
+    def __eq__(self, other):
+        if self.id != other.id:
+            return False
+        if self.label != other.label:
+            return False
+        if self.body_site != other.body_site:
+            return False
+        if self.created_at != other.created_at:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeLesion(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Lesion(
+            id=_UniffiFfiConverterInt64.read(buf),
+            label=_UniffiFfiConverterString.read(buf),
+            body_site=_UniffiFfiConverterOptionalString.read(buf),
+            created_at=_UniffiFfiConverterInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterInt64.check_lower(value.id)
+        _UniffiFfiConverterString.check_lower(value.label)
+        _UniffiFfiConverterOptionalString.check_lower(value.body_site)
+        _UniffiFfiConverterInt64.check_lower(value.created_at)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterInt64.write(value.id, buf)
+        _UniffiFfiConverterString.write(value.label, buf)
+        _UniffiFfiConverterOptionalString.write(value.body_site, buf)
+        _UniffiFfiConverterInt64.write(value.created_at, buf)
+
+@dataclass
+class LesionCandidate:
+    """
+    A place in the photo that looks like a lesion, ranked by score.
+"""
+    def __init__(self, *, bbox:BoundingBox, score:float, contrast:float, area_px:float, touches_border:bool):
+        self.bbox = bbox
+        self.score = score
+        self.contrast = contrast
+        self.area_px = area_px
+        self.touches_border = touches_border
+        
+        
+
+    
+    def __str__(self):
+        return "LesionCandidate(bbox={}, score={}, contrast={}, area_px={}, touches_border={})".format(self.bbox, self.score, self.contrast, self.area_px, self.touches_border)
+    def __eq__(self, other):
+        if self.bbox != other.bbox:
+            return False
+        if self.score != other.score:
+            return False
+        if self.contrast != other.contrast:
+            return False
+        if self.area_px != other.area_px:
+            return False
+        if self.touches_border != other.touches_border:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeLesionCandidate(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return LesionCandidate(
+            bbox=_UniffiFfiConverterTypeBoundingBox.read(buf),
+            score=_UniffiFfiConverterFloat32.read(buf),
+            contrast=_UniffiFfiConverterFloat32.read(buf),
+            area_px=_UniffiFfiConverterFloat32.read(buf),
+            touches_border=_UniffiFfiConverterBoolean.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeBoundingBox.check_lower(value.bbox)
+        _UniffiFfiConverterFloat32.check_lower(value.score)
+        _UniffiFfiConverterFloat32.check_lower(value.contrast)
+        _UniffiFfiConverterFloat32.check_lower(value.area_px)
+        _UniffiFfiConverterBoolean.check_lower(value.touches_border)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeBoundingBox.write(value.bbox, buf)
+        _UniffiFfiConverterFloat32.write(value.score, buf)
+        _UniffiFfiConverterFloat32.write(value.contrast, buf)
+        _UniffiFfiConverterFloat32.write(value.area_px, buf)
+        _UniffiFfiConverterBoolean.write(value.touches_border, buf)
 
 @dataclass
 class ModelRuns:
@@ -3331,191 +4502,6 @@ class _UniffiFfiConverterTypeRawImage(_UniffiConverterRustBuffer):
 
 
 
-class RiskLevel(enum.Enum):
-    """
-    Overall risk level.
-"""
-    
-    LOW = 0
-    """
-    No signal above its threshold.
-"""
-    
-    MEDIUM = 1
-    """
-    Worth showing to a doctor.
-"""
-    
-    HIGH = 2
-    """
-    See a doctor soon.
-"""
-    
-
-
-class _UniffiFfiConverterTypeRiskLevel(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return RiskLevel.LOW
-        if variant == 2:
-            return RiskLevel.MEDIUM
-        if variant == 3:
-            return RiskLevel.HIGH
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == RiskLevel.LOW:
-            return
-        if value == RiskLevel.MEDIUM:
-            return
-        if value == RiskLevel.HIGH:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == RiskLevel.LOW:
-            buf.write_i32(1)
-        if value == RiskLevel.MEDIUM:
-            buf.write_i32(2)
-        if value == RiskLevel.HIGH:
-            buf.write_i32(3)
-
-
-
-@dataclass
-class RiskReason:
-    """
-    One reason behind the level, tied to a measured value.
-"""
-    def __init__(self, *, code:str, level:RiskLevel, value:float, threshold:float, text:str):
-        self.code = code
-        self.level = level
-        self.value = value
-        self.threshold = threshold
-        self.text = text
-        
-        
-
-    
-    def __str__(self):
-        return "RiskReason(code={}, level={}, value={}, threshold={}, text={})".format(self.code, self.level, self.value, self.threshold, self.text)
-    def __eq__(self, other):
-        if self.code != other.code:
-            return False
-        if self.level != other.level:
-            return False
-        if self.value != other.value:
-            return False
-        if self.threshold != other.threshold:
-            return False
-        if self.text != other.text:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeRiskReason(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return RiskReason(
-            code=_UniffiFfiConverterString.read(buf),
-            level=_UniffiFfiConverterTypeRiskLevel.read(buf),
-            value=_UniffiFfiConverterFloat64.read(buf),
-            threshold=_UniffiFfiConverterFloat64.read(buf),
-            text=_UniffiFfiConverterString.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterString.check_lower(value.code)
-        _UniffiFfiConverterTypeRiskLevel.check_lower(value.level)
-        _UniffiFfiConverterFloat64.check_lower(value.value)
-        _UniffiFfiConverterFloat64.check_lower(value.threshold)
-        _UniffiFfiConverterString.check_lower(value.text)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterString.write(value.code, buf)
-        _UniffiFfiConverterTypeRiskLevel.write(value.level, buf)
-        _UniffiFfiConverterFloat64.write(value.value, buf)
-        _UniffiFfiConverterFloat64.write(value.threshold, buf)
-        _UniffiFfiConverterString.write(value.text, buf)
-
-class _UniffiFfiConverterSequenceTypeRiskReason(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterTypeRiskReason.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterTypeRiskReason.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterTypeRiskReason.read(buf) for i in range(count)
-        ]
-
-@dataclass
-class RiskAssessment:
-    """
-    Risk level, reasons, and the not-a-diagnosis statement.
-"""
-    def __init__(self, *, level:RiskLevel, reasons:typing.List[RiskReason], disclaimer:str):
-        self.level = level
-        self.reasons = reasons
-        self.disclaimer = disclaimer
-        
-        
-
-    
-    def __str__(self):
-        return "RiskAssessment(level={}, reasons={}, disclaimer={})".format(self.level, self.reasons, self.disclaimer)
-    def __eq__(self, other):
-        if self.level != other.level:
-            return False
-        if self.reasons != other.reasons:
-            return False
-        if self.disclaimer != other.disclaimer:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeRiskAssessment(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return RiskAssessment(
-            level=_UniffiFfiConverterTypeRiskLevel.read(buf),
-            reasons=_UniffiFfiConverterSequenceTypeRiskReason.read(buf),
-            disclaimer=_UniffiFfiConverterString.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterTypeRiskLevel.check_lower(value.level)
-        _UniffiFfiConverterSequenceTypeRiskReason.check_lower(value.reasons)
-        _UniffiFfiConverterString.check_lower(value.disclaimer)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterTypeRiskLevel.write(value.level, buf)
-        _UniffiFfiConverterSequenceTypeRiskReason.write(value.reasons, buf)
-        _UniffiFfiConverterString.write(value.disclaimer, buf)
-
-
-
-
-
-
 class CropPolicy(enum.Enum):
     """
     Whether the encoder sees a window around the lesion or the whole photo.
@@ -3684,31 +4670,6 @@ class _UniffiFfiConverterOptionalBoolean(_UniffiConverterRustBuffer):
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
-class _UniffiFfiConverterOptionalFloat32(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        if value is not None:
-            _UniffiFfiConverterFloat32.check_lower(value)
-
-    @classmethod
-    def write(cls, value, buf):
-        if value is None:
-            buf.write_u8(0)
-            return
-
-        buf.write_u8(1)
-        _UniffiFfiConverterFloat32.write(value, buf)
-
-    @classmethod
-    def read(cls, buf):
-        flag = buf.read_u8()
-        if flag == 0:
-            return None
-        elif flag == 1:
-            return _UniffiFfiConverterFloat32.read(buf)
-        else:
-            raise InternalError("Unexpected flag byte for optional type")
-
 
 
 
@@ -3800,7 +4761,7 @@ class ScanOptions:
     Options for one scan. Every field is optional: `ScanOptions()` scans with the lesion
     finder, the automatic crop and the whole-lesion mask.
 """
-    def __init__(self, *, bbox:typing.Optional[BoundingBox] = _DEFAULT, crop:typing.Optional[CropPolicy] = _DEFAULT, mask_mode:typing.Optional[MaskMode] = _DEFAULT, remove_hair:typing.Optional[bool] = _DEFAULT, mm_per_px:typing.Optional[float] = _DEFAULT, age_years:typing.Optional[float] = _DEFAULT, sex:typing.Optional[Sex] = _DEFAULT, body_site:typing.Optional[str] = _DEFAULT):
+    def __init__(self, *, bbox:typing.Optional[BoundingBox] = _DEFAULT, crop:typing.Optional[CropPolicy] = _DEFAULT, mask_mode:typing.Optional[MaskMode] = _DEFAULT, remove_hair:typing.Optional[bool] = _DEFAULT, mm_per_px:typing.Optional[float] = _DEFAULT, age_years:typing.Optional[float] = _DEFAULT, sex:typing.Optional[Sex] = _DEFAULT, body_site:typing.Optional[str] = _DEFAULT, snap_edges:typing.Optional[bool] = _DEFAULT):
         if bbox is _DEFAULT:
             self.bbox = None
         else:
@@ -3833,12 +4794,16 @@ class ScanOptions:
             self.body_site = None
         else:
             self.body_site = body_site
+        if snap_edges is _DEFAULT:
+            self.snap_edges = None
+        else:
+            self.snap_edges = snap_edges
         
         
 
     
     def __str__(self):
-        return "ScanOptions(bbox={}, crop={}, mask_mode={}, remove_hair={}, mm_per_px={}, age_years={}, sex={}, body_site={})".format(self.bbox, self.crop, self.mask_mode, self.remove_hair, self.mm_per_px, self.age_years, self.sex, self.body_site)
+        return "ScanOptions(bbox={}, crop={}, mask_mode={}, remove_hair={}, mm_per_px={}, age_years={}, sex={}, body_site={}, snap_edges={})".format(self.bbox, self.crop, self.mask_mode, self.remove_hair, self.mm_per_px, self.age_years, self.sex, self.body_site, self.snap_edges)
     def __eq__(self, other):
         if self.bbox != other.bbox:
             return False
@@ -3856,6 +4821,8 @@ class ScanOptions:
             return False
         if self.body_site != other.body_site:
             return False
+        if self.snap_edges != other.snap_edges:
+            return False
         return True
 
 class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
@@ -3870,6 +4837,7 @@ class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
             age_years=_UniffiFfiConverterOptionalFloat32.read(buf),
             sex=_UniffiFfiConverterOptionalTypeSex.read(buf),
             body_site=_UniffiFfiConverterOptionalString.read(buf),
+            snap_edges=_UniffiFfiConverterOptionalBoolean.read(buf),
         )
 
     @staticmethod
@@ -3882,6 +4850,7 @@ class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalFloat32.check_lower(value.age_years)
         _UniffiFfiConverterOptionalTypeSex.check_lower(value.sex)
         _UniffiFfiConverterOptionalString.check_lower(value.body_site)
+        _UniffiFfiConverterOptionalBoolean.check_lower(value.snap_edges)
 
     @staticmethod
     def write(value, buf):
@@ -3893,6 +4862,7 @@ class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalFloat32.write(value.age_years, buf)
         _UniffiFfiConverterOptionalTypeSex.write(value.sex, buf)
         _UniffiFfiConverterOptionalString.write(value.body_site, buf)
+        _UniffiFfiConverterOptionalBoolean.write(value.snap_edges, buf)
 
 
 
@@ -4090,56 +5060,6 @@ class _UniffiFfiConverterTypeEmbedding:
     def write(cls, value: Embedding, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
-class _UniffiFfiConverterOptionalTypeLesionFeatures(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        if value is not None:
-            _UniffiFfiConverterTypeLesionFeatures.check_lower(value)
-
-    @classmethod
-    def write(cls, value, buf):
-        if value is None:
-            buf.write_u8(0)
-            return
-
-        buf.write_u8(1)
-        _UniffiFfiConverterTypeLesionFeatures.write(value, buf)
-
-    @classmethod
-    def read(cls, buf):
-        flag = buf.read_u8()
-        if flag == 0:
-            return None
-        elif flag == 1:
-            return _UniffiFfiConverterTypeLesionFeatures.read(buf)
-        else:
-            raise InternalError("Unexpected flag byte for optional type")
-
-class _UniffiFfiConverterOptionalTypeClassification(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        if value is not None:
-            _UniffiFfiConverterTypeClassification.check_lower(value)
-
-    @classmethod
-    def write(cls, value, buf):
-        if value is None:
-            buf.write_u8(0)
-            return
-
-        buf.write_u8(1)
-        _UniffiFfiConverterTypeClassification.write(value, buf)
-
-    @classmethod
-    def read(cls, buf):
-        flag = buf.read_u8()
-        if flag == 0:
-            return None
-        elif flag == 1:
-            return _UniffiFfiConverterTypeClassification.read(buf)
-        else:
-            raise InternalError("Unexpected flag byte for optional type")
-
 @dataclass
 class StageTimings:
     """
@@ -4215,12 +5135,83 @@ class _UniffiFfiConverterTypeStageTimings(_UniffiConverterRustBuffer):
         _UniffiFfiConverterFloat64.write(value.classifier_ms, buf)
         _UniffiFfiConverterFloat64.write(value.total_ms, buf)
 
+
+class ScanAnalysisProtocol(typing.Protocol):
+    """
+    What the core computed for one scan, kept as it is so that the history store can keep it
+    without loss: measurements and ABCD scores, the classifier's output, the risk, and the
+    identities of the models behind them. It is what `HistoryStore.add_scan` stores with the
+    scan's mask and photo; read the same values from the `ScanResult`'s own fields.
+"""
+    
+    pass
+
+class ScanAnalysis(ScanAnalysisProtocol):
+    """
+    What the core computed for one scan, kept as it is so that the history store can keep it
+    without loss: measurements and ABCD scores, the classifier's output, the risk, and the
+    identities of the models behind them. It is what `HistoryStore.add_scan` stores with the
+    scan's mask and photo; read the same values from the `ScanResult`'s own fields.
+"""
+    
+    _handle: ctypes.c_uint64
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_dermscan_ffi_fn_free_scananalysis, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_dermscan_ffi_fn_clone_scananalysis, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+
+
+
+
+
+class _UniffiFfiConverterTypeScanAnalysis:
+    @staticmethod
+    def lift(value: int) -> ScanAnalysis:
+        return ScanAnalysis._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: ScanAnalysis):
+        if not isinstance(value, ScanAnalysis):
+            raise TypeError("Expected ScanAnalysis instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: ScanAnalysis) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> ScanAnalysis:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: ScanAnalysis, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
+
 @dataclass
 class ScanResult:
     """
     The outcome of one scan.
 """
-    def __init__(self, *, roi:BoundingBox, roi_source:RoiSource, candidates:typing.List[LesionCandidate], mask:Mask, embedding:Embedding, model:ModelInfo, features:typing.Optional[LesionFeatures], classification:typing.Optional[Classification], risk:RiskAssessment, quality:QualityReport, timings:StageTimings):
+    def __init__(self, *, roi:BoundingBox, roi_source:RoiSource, candidates:typing.List[LesionCandidate], mask:Mask, embedding:Embedding, model:ModelInfo, features:typing.Optional[LesionFeatures], classification:typing.Optional[Classification], risk:RiskAssessment, quality:QualityReport, timings:StageTimings, analysis:ScanAnalysis):
         self.roi = roi
         self.roi_source = roi_source
         self.candidates = candidates
@@ -4232,12 +5223,13 @@ class ScanResult:
         self.risk = risk
         self.quality = quality
         self.timings = timings
+        self.analysis = analysis
         
         
 
     
     def __str__(self):
-        return "ScanResult(roi={}, roi_source={}, candidates={}, mask={}, embedding={}, model={}, features={}, classification={}, risk={}, quality={}, timings={})".format(self.roi, self.roi_source, self.candidates, self.mask, self.embedding, self.model, self.features, self.classification, self.risk, self.quality, self.timings)
+        return "ScanResult(roi={}, roi_source={}, candidates={}, mask={}, embedding={}, model={}, features={}, classification={}, risk={}, quality={}, timings={}, analysis={})".format(self.roi, self.roi_source, self.candidates, self.mask, self.embedding, self.model, self.features, self.classification, self.risk, self.quality, self.timings, self.analysis)
     def __eq__(self, other):
         if self.roi != other.roi:
             return False
@@ -4261,6 +5253,8 @@ class ScanResult:
             return False
         if self.timings != other.timings:
             return False
+        if self.analysis != other.analysis:
+            return False
         return True
 
 class _UniffiFfiConverterTypeScanResult(_UniffiConverterRustBuffer):
@@ -4278,6 +5272,7 @@ class _UniffiFfiConverterTypeScanResult(_UniffiConverterRustBuffer):
             risk=_UniffiFfiConverterTypeRiskAssessment.read(buf),
             quality=_UniffiFfiConverterTypeQualityReport.read(buf),
             timings=_UniffiFfiConverterTypeStageTimings.read(buf),
+            analysis=_UniffiFfiConverterTypeScanAnalysis.read(buf),
         )
 
     @staticmethod
@@ -4293,6 +5288,7 @@ class _UniffiFfiConverterTypeScanResult(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeRiskAssessment.check_lower(value.risk)
         _UniffiFfiConverterTypeQualityReport.check_lower(value.quality)
         _UniffiFfiConverterTypeStageTimings.check_lower(value.timings)
+        _UniffiFfiConverterTypeScanAnalysis.check_lower(value.analysis)
 
     @staticmethod
     def write(value, buf):
@@ -4307,6 +5303,64 @@ class _UniffiFfiConverterTypeScanResult(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeRiskAssessment.write(value.risk, buf)
         _UniffiFfiConverterTypeQualityReport.write(value.quality, buf)
         _UniffiFfiConverterTypeStageTimings.write(value.timings, buf)
+        _UniffiFfiConverterTypeScanAnalysis.write(value.analysis, buf)
+
+@dataclass
+class StoreCheck:
+    """
+    What `HistoryStore.check` found.
+"""
+    def __init__(self, *, ok:bool, lesions:int, scans:int, files:int, problems:typing.List[str]):
+        self.ok = ok
+        self.lesions = lesions
+        self.scans = scans
+        self.files = files
+        self.problems = problems
+        
+        
+
+    
+    def __str__(self):
+        return "StoreCheck(ok={}, lesions={}, scans={}, files={}, problems={})".format(self.ok, self.lesions, self.scans, self.files, self.problems)
+    def __eq__(self, other):
+        if self.ok != other.ok:
+            return False
+        if self.lesions != other.lesions:
+            return False
+        if self.scans != other.scans:
+            return False
+        if self.files != other.files:
+            return False
+        if self.problems != other.problems:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeStoreCheck(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return StoreCheck(
+            ok=_UniffiFfiConverterBoolean.read(buf),
+            lesions=_UniffiFfiConverterUInt64.read(buf),
+            scans=_UniffiFfiConverterUInt64.read(buf),
+            files=_UniffiFfiConverterUInt64.read(buf),
+            problems=_UniffiFfiConverterSequenceString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterBoolean.check_lower(value.ok)
+        _UniffiFfiConverterUInt64.check_lower(value.lesions)
+        _UniffiFfiConverterUInt64.check_lower(value.scans)
+        _UniffiFfiConverterUInt64.check_lower(value.files)
+        _UniffiFfiConverterSequenceString.check_lower(value.problems)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterBoolean.write(value.ok, buf)
+        _UniffiFfiConverterUInt64.write(value.lesions, buf)
+        _UniffiFfiConverterUInt64.write(value.scans, buf)
+        _UniffiFfiConverterUInt64.write(value.files, buf)
+        _UniffiFfiConverterSequenceString.write(value.problems, buf)
 
 
 
@@ -4391,6 +5445,96 @@ class DermscanError:  # type: ignore
         def __repr__(self):
             return "DermscanError.Internal({})".format(repr(str(self)))
     _UniffiTempDermscanError.Internal = Internal # type: ignore
+    class KeyRequired(_UniffiTempDermscanError):
+        """
+        The lesion history store is encrypted and no key was given: open it with its key.
+"""
+        def __repr__(self):
+            return "DermscanError.KeyRequired({})".format(repr(str(self)))
+    _UniffiTempDermscanError.KeyRequired = KeyRequired # type: ignore
+    class WrongKey(_UniffiTempDermscanError):
+        """
+        The key does not open this lesion history store. Nothing was read or changed; open it
+        again with the right key.
+"""
+        def __repr__(self):
+            return "DermscanError.WrongKey({})".format(repr(str(self)))
+    _UniffiTempDermscanError.WrongKey = WrongKey # type: ignore
+    class NotEncrypted(_UniffiTempDermscanError):
+        """
+        A key was given for a lesion history store holding unencrypted data: open it without
+        a key, then call `rotate_key` to encrypt it.
+"""
+        def __repr__(self):
+            return "DermscanError.NotEncrypted({})".format(repr(str(self)))
+    _UniffiTempDermscanError.NotEncrypted = NotEncrypted # type: ignore
+    class StoreCorrupt(_UniffiTempDermscanError):
+        """
+        The history database or a stored file is damaged. The store left it untouched so it
+        can be inspected or restored from a backup.
+"""
+        def __repr__(self):
+            return "DermscanError.StoreCorrupt({})".format(repr(str(self)))
+    _UniffiTempDermscanError.StoreCorrupt = StoreCorrupt # type: ignore
+    class StoreReadOnly(_UniffiTempDermscanError):
+        """
+        The history store's directory (or a file in it) is read-only; nothing was changed.
+"""
+        def __repr__(self):
+            return "DermscanError.StoreReadOnly({})".format(repr(str(self)))
+    _UniffiTempDermscanError.StoreReadOnly = StoreReadOnly # type: ignore
+    class StorageFull(_UniffiTempDermscanError):
+        """
+        The disk, or the history store's size limit (`max_bytes`), is full; the call was
+        rolled back and nothing was changed.
+"""
+        def __repr__(self):
+            return "DermscanError.StorageFull({})".format(repr(str(self)))
+    _UniffiTempDermscanError.StorageFull = StorageFull # type: ignore
+    class NewerSchema(_UniffiTempDermscanError):
+        """
+        The history database was written by a newer SDK, which this one will not touch:
+        update the SDK.
+"""
+        def __repr__(self):
+            return "DermscanError.NewerSchema({})".format(repr(str(self)))
+    _UniffiTempDermscanError.NewerSchema = NewerSchema # type: ignore
+    class StoreLocked(_UniffiTempDermscanError):
+        """
+        Another process has the history store open (one process at a time).
+"""
+        def __repr__(self):
+            return "DermscanError.StoreLocked({})".format(repr(str(self)))
+    _UniffiTempDermscanError.StoreLocked = StoreLocked # type: ignore
+    class LesionNotFound(_UniffiTempDermscanError):
+        """
+        No lesion with this id or label in the history store.
+"""
+        def __repr__(self):
+            return "DermscanError.LesionNotFound({})".format(repr(str(self)))
+    _UniffiTempDermscanError.LesionNotFound = LesionNotFound # type: ignore
+    class ScanNotFound(_UniffiTempDermscanError):
+        """
+        No scan with this id in the history store.
+"""
+        def __repr__(self):
+            return "DermscanError.ScanNotFound({})".format(repr(str(self)))
+    _UniffiTempDermscanError.ScanNotFound = ScanNotFound # type: ignore
+    class DuplicateLabel(_UniffiTempDermscanError):
+        """
+        A lesion with this label exists already in the history store.
+"""
+        def __repr__(self):
+            return "DermscanError.DuplicateLabel({})".format(repr(str(self)))
+    _UniffiTempDermscanError.DuplicateLabel = DuplicateLabel # type: ignore
+    class Storage(_UniffiTempDermscanError):
+        """
+        Reading or writing the history store failed otherwise (an I/O or database error);
+        nothing stored was lost.
+"""
+        def __repr__(self):
+            return "DermscanError.Storage({})".format(repr(str(self)))
+    _UniffiTempDermscanError.Storage = Storage # type: ignore
 
 DermscanError = _UniffiTempDermscanError # type: ignore
 del _UniffiTempDermscanError
@@ -4432,6 +5576,54 @@ class _UniffiFfiConverterTypeDermscanError(_UniffiConverterRustBuffer):
             return DermscanError.Internal(
                 _UniffiFfiConverterString.read(buf),
             )
+        if variant == 9:
+            return DermscanError.KeyRequired(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 10:
+            return DermscanError.WrongKey(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 11:
+            return DermscanError.NotEncrypted(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 12:
+            return DermscanError.StoreCorrupt(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 13:
+            return DermscanError.StoreReadOnly(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 14:
+            return DermscanError.StorageFull(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 15:
+            return DermscanError.NewerSchema(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 16:
+            return DermscanError.StoreLocked(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 17:
+            return DermscanError.LesionNotFound(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 18:
+            return DermscanError.ScanNotFound(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 19:
+            return DermscanError.DuplicateLabel(
+                _UniffiFfiConverterString.read(buf),
+            )
+        if variant == 20:
+            return DermscanError.Storage(
+                _UniffiFfiConverterString.read(buf),
+            )
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -4452,6 +5644,30 @@ class _UniffiFfiConverterTypeDermscanError(_UniffiConverterRustBuffer):
             return
         if isinstance(value, DermscanError.Internal):
             return
+        if isinstance(value, DermscanError.KeyRequired):
+            return
+        if isinstance(value, DermscanError.WrongKey):
+            return
+        if isinstance(value, DermscanError.NotEncrypted):
+            return
+        if isinstance(value, DermscanError.StoreCorrupt):
+            return
+        if isinstance(value, DermscanError.StoreReadOnly):
+            return
+        if isinstance(value, DermscanError.StorageFull):
+            return
+        if isinstance(value, DermscanError.NewerSchema):
+            return
+        if isinstance(value, DermscanError.StoreLocked):
+            return
+        if isinstance(value, DermscanError.LesionNotFound):
+            return
+        if isinstance(value, DermscanError.ScanNotFound):
+            return
+        if isinstance(value, DermscanError.DuplicateLabel):
+            return
+        if isinstance(value, DermscanError.Storage):
+            return
 
     @staticmethod
     def write(value, buf):
@@ -4471,6 +5687,30 @@ class _UniffiFfiConverterTypeDermscanError(_UniffiConverterRustBuffer):
             buf.write_i32(7)
         if isinstance(value, DermscanError.Internal):
             buf.write_i32(8)
+        if isinstance(value, DermscanError.KeyRequired):
+            buf.write_i32(9)
+        if isinstance(value, DermscanError.WrongKey):
+            buf.write_i32(10)
+        if isinstance(value, DermscanError.NotEncrypted):
+            buf.write_i32(11)
+        if isinstance(value, DermscanError.StoreCorrupt):
+            buf.write_i32(12)
+        if isinstance(value, DermscanError.StoreReadOnly):
+            buf.write_i32(13)
+        if isinstance(value, DermscanError.StorageFull):
+            buf.write_i32(14)
+        if isinstance(value, DermscanError.NewerSchema):
+            buf.write_i32(15)
+        if isinstance(value, DermscanError.StoreLocked):
+            buf.write_i32(16)
+        if isinstance(value, DermscanError.LesionNotFound):
+            buf.write_i32(17)
+        if isinstance(value, DermscanError.ScanNotFound):
+            buf.write_i32(18)
+        if isinstance(value, DermscanError.DuplicateLabel):
+            buf.write_i32(19)
+        if isinstance(value, DermscanError.Storage):
+            buf.write_i32(20)
 
 
 
@@ -5408,6 +6648,716 @@ class _UniffiFfiConverterTypeEngine:
     @classmethod
     def write(cls, value: Engine, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
+
+class _UniffiFfiConverterSequenceTypeLesion(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeLesion.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeLesion.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeLesion.read(buf) for i in range(count)
+        ]
+
+class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterBytes.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterBytes.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterBytes.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+class _UniffiFfiConverterSequenceTypeStoredScan(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeStoredScan.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeStoredScan.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeStoredScan.read(buf) for i in range(count)
+        ]
+
+
+class HistoryStoreProtocol(typing.Protocol):
+    """
+    A lesion history store: one directory the app gives (inside its private storage), with an
+    SQLite database and the photos and masks beside it, optionally encrypted with a 256-bit
+    key the app keeps in the iOS Keychain or Android Keystore.
+
+    A committed scan survives a crash or power cut; a failed call leaves the store as it was.
+    One process at a time (`StoreLocked` otherwise); within the process one store may be used
+    from several threads (calls take turns). Close it (`close()` in Kotlin, `del` in Python)
+    to let another process open the directory.
+"""
+    
+    def add_lesion(self, label: str,body_site: typing.Optional[str]) -> Lesion:
+        """
+        Adds a lesion. Labels are unique (`DuplicateLabel`) and not empty. `body_site`:
+        `arm`, `head-or-neck`, `leg-or-genital`, `trunk`, `unknown` or a HAM10000 localisation
+        such as `back` or `face`; another word is `InvalidArgument`.
+"""
+        raise NotImplementedError
+    def add_scan(self, lesion_id: int,photo: bytes,scan: ScanResult,taken_at: int,mm_per_px: typing.Optional[float]) -> AddedScan:
+        """
+        Stores a scan of a lesion: `photo` is the JPEG or PNG file the scan was run on (kept
+        as given, for the report and a later look), `scan` the engine's result for it (its
+        `mask` and `analysis` are stored), `taken_at` when the photo was taken in seconds since
+        the Unix epoch, `mm_per_px` its scale when known (normally the one given in
+        `ScanOptions.mm_per_px`; with a scale on both scans, sizes are compared in mm).
+
+        When the lesion has an earlier scan, the change since it is measured and the stored
+        scan's risk re-assessed with it (reason `evolution`). Errors: `LesionNotFound`,
+        `InvalidArgument` (a photo that is not JPEG/PNG or not the mask's size, an empty mask,
+        a bad scale), `StorageFull`, `StoreReadOnly`, `Storage`; nothing is stored then.
+"""
+        raise NotImplementedError
+    def area_chart_png(self, lesion_id: int) -> bytes:
+        """
+        A PNG chart of the lesion's area over time.
+"""
+        raise NotImplementedError
+    def check(self, ) -> StoreCheck:
+        """
+        Checks the whole store: database integrity, every scan's files present, undamaged and
+        opening with the key, and no stray files. Slow on a large store (reads everything).
+"""
+        raise NotImplementedError
+    def compare(self, before_id: int,after_id: int) -> Change:
+        """
+        The change between two scans of one lesion (`before` stays, `after` is aligned onto
+        it). Scans of different lesions are `InvalidArgument`.
+"""
+        raise NotImplementedError
+    def delete_lesion(self, lesion_id: int) -> None:
+        """
+        Deletes a lesion with all its scans, photos and masks.
+"""
+        raise NotImplementedError
+    def delete_scan(self, scan_id: int) -> None:
+        """
+        Deletes a scan, its photo and its mask.
+"""
+        raise NotImplementedError
+    def disk_usage(self, ) -> int:
+        """
+        Bytes the store takes on disk (database and files).
+"""
+        raise NotImplementedError
+    def is_encrypted(self, ) -> bool:
+        """
+        Whether the store is encrypted.
+"""
+        raise NotImplementedError
+    def latest_change(self, lesion_id: int) -> typing.Optional[Change]:
+        """
+        The change between a lesion's two latest scans; none with fewer than two scans.
+"""
+        raise NotImplementedError
+    def lesion(self, lesion_id: int) -> Lesion:
+        """
+        The lesion with this id (`LesionNotFound` when there is none).
+"""
+        raise NotImplementedError
+    def lesion_by_label(self, label: str) -> Lesion:
+        """
+        The lesion with this label (`LesionNotFound` when there is none).
+"""
+        raise NotImplementedError
+    def lesions(self, ) -> typing.List[Lesion]:
+        """
+        Every lesion, oldest first.
+"""
+        raise NotImplementedError
+    def mask(self, scan_id: int) -> Mask:
+        """
+        The scan's lesion mask.
+"""
+        raise NotImplementedError
+    def outlines_png(self, lesion_id: int) -> bytes:
+        """
+        A PNG of the lesion's outlines, aligned onto the first scan, one colour per scan.
+"""
+        raise NotImplementedError
+    def photo(self, scan_id: int) -> bytes:
+        """
+        The scan's photo as it was stored (the JPEG or PNG file), checked against damage.
+"""
+        raise NotImplementedError
+    def report_html(self, lesion_id: int) -> str:
+        """
+        The report for a doctor as one self-contained HTML document: timeline chart, aligned
+        outlines, a photo of each scan with its outline, the measurements, the latest change
+        and the not-a-diagnosis statement. Pictures are embedded; it loads nothing.
+"""
+        raise NotImplementedError
+    def rotate_key(self, new_key: typing.Optional[bytes]) -> None:
+        """
+        Re-encrypts everything with `new_key` (32 bytes; none removes the encryption, and a
+        store without a key gains one). A failure or crash at any point leaves the store
+        readable with either the old key or the new one, never a mix.
+"""
+        raise NotImplementedError
+    def scan(self, scan_id: int) -> StoredScan:
+        """
+        One scan (`ScanNotFound` when there is none).
+"""
+        raise NotImplementedError
+    def scans(self, lesion_id: int) -> typing.List[StoredScan]:
+        """
+        A lesion's scans, oldest first (by time taken).
+"""
+        raise NotImplementedError
+    def write_report(self, lesion_id: int,path: str) -> None:
+        """
+        Writes `report_html` to the file `path` (atomically; nothing else is written).
+"""
+        raise NotImplementedError
+
+class HistoryStore(HistoryStoreProtocol):
+    """
+    A lesion history store: one directory the app gives (inside its private storage), with an
+    SQLite database and the photos and masks beside it, optionally encrypted with a 256-bit
+    key the app keeps in the iOS Keychain or Android Keystore.
+
+    A committed scan survives a crash or power cut; a failed call leaves the store as it was.
+    One process at a time (`StoreLocked` otherwise); within the process one store may be used
+    from several threads (calls take turns). Close it (`close()` in Kotlin, `del` in Python)
+    to let another process open the directory.
+"""
+    
+    _handle: ctypes.c_uint64
+    @classmethod
+    def open(cls, dir: str,key: typing.Optional[bytes],max_bytes: typing.Optional[int]) -> HistoryStore:
+        """
+        Opens the store in `dir`, creating the directory and an empty store if needed.
+
+        - `key`: 32 bytes to encrypt at rest (XChaCha20-Poly1305); none stores values as they
+        are. Another length is `InvalidArgument`. A new (or still empty) store opened with a
+        key is encrypted and needs that key from then on (`KeyRequired`, `WrongKey`); a key
+        for a store holding unencrypted data is `NotEncrypted` (open it without a key and
+        call `rotate_key`).
+        - `max_bytes`: most bytes the store may take on disk; adding beyond it is
+        `StorageFull`. None: only the disk limits it.
+
+        Other errors: `StoreLocked` (another process has it open), `StoreCorrupt`,
+        `StoreReadOnly`, `NewerSchema`, `Storage`.
+"""
+        
+        _UniffiFfiConverterString.check_lower(dir)
+
+        _UniffiFfiConverterOptionalBytes.check_lower(key)
+
+        _UniffiFfiConverterOptionalUInt64.check_lower(max_bytes)
+        _uniffi_lowered_args = (
+            _UniffiFfiConverterString.lower(dir),
+            _UniffiFfiConverterOptionalBytes.lower(key),
+            _UniffiFfiConverterOptionalUInt64.lower(max_bytes),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeHistoryStore.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_constructor_historystore_open,
+            *_uniffi_lowered_args,
+        )
+        return cls._uniffi_make_instance(_uniffi_ffi_result)
+    
+    def __init__(self, *args, **kwargs):
+        raise ValueError("This class has no default constructor")
+
+    def __del__(self):
+        # In case of partial initialization of instances.
+        handle = getattr(self, "_handle", None)
+        if handle is not None:
+            _uniffi_rust_call(_UniffiLib.uniffi_dermscan_ffi_fn_free_historystore, handle)
+
+    def _uniffi_clone_handle(self):
+        return _uniffi_rust_call(_UniffiLib.uniffi_dermscan_ffi_fn_clone_historystore, self._handle)
+
+    # Used by alternative constructors or any methods which return this type.
+    @classmethod
+    def _uniffi_make_instance(cls, handle):
+        # Lightly yucky way to bypass the usual __init__ logic
+        # and just create a new instance with the required handle.
+        inst = cls.__new__(cls)
+        inst._handle = handle
+        return inst
+    def add_lesion(self, label: str,body_site: typing.Optional[str]) -> Lesion:
+        """
+        Adds a lesion. Labels are unique (`DuplicateLabel`) and not empty. `body_site`:
+        `arm`, `head-or-neck`, `leg-or-genital`, `trunk`, `unknown` or a HAM10000 localisation
+        such as `back` or `face`; another word is `InvalidArgument`.
+"""
+        
+        _UniffiFfiConverterString.check_lower(label)
+
+        _UniffiFfiConverterOptionalString.check_lower(body_site)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(label),
+            _UniffiFfiConverterOptionalString.lower(body_site),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeLesion.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_lesion,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def add_scan(self, lesion_id: int,photo: bytes,scan: ScanResult,taken_at: int,mm_per_px: typing.Optional[float]) -> AddedScan:
+        """
+        Stores a scan of a lesion: `photo` is the JPEG or PNG file the scan was run on (kept
+        as given, for the report and a later look), `scan` the engine's result for it (its
+        `mask` and `analysis` are stored), `taken_at` when the photo was taken in seconds since
+        the Unix epoch, `mm_per_px` its scale when known (normally the one given in
+        `ScanOptions.mm_per_px`; with a scale on both scans, sizes are compared in mm).
+
+        When the lesion has an earlier scan, the change since it is measured and the stored
+        scan's risk re-assessed with it (reason `evolution`). Errors: `LesionNotFound`,
+        `InvalidArgument` (a photo that is not JPEG/PNG or not the mask's size, an empty mask,
+        a bad scale), `StorageFull`, `StoreReadOnly`, `Storage`; nothing is stored then.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(lesion_id)
+
+        _UniffiFfiConverterBytes.check_lower(photo)
+
+        _UniffiFfiConverterTypeScanResult.check_lower(scan)
+
+        _UniffiFfiConverterInt64.check_lower(taken_at)
+
+        _UniffiFfiConverterOptionalFloat32.check_lower(mm_per_px)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(lesion_id),
+            _UniffiFfiConverterBytes.lower(photo),
+            _UniffiFfiConverterTypeScanResult.lower(scan),
+            _UniffiFfiConverterInt64.lower(taken_at),
+            _UniffiFfiConverterOptionalFloat32.lower(mm_per_px),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeAddedScan.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_scan,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def area_chart_png(self, lesion_id: int) -> bytes:
+        """
+        A PNG chart of the lesion's area over time.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(lesion_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(lesion_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_area_chart_png,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def check(self, ) -> StoreCheck:
+        """
+        Checks the whole store: database integrity, every scan's files present, undamaged and
+        opening with the key, and no stray files. Slow on a large store (reads everything).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeStoreCheck.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_check,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def compare(self, before_id: int,after_id: int) -> Change:
+        """
+        The change between two scans of one lesion (`before` stays, `after` is aligned onto
+        it). Scans of different lesions are `InvalidArgument`.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(before_id)
+
+        _UniffiFfiConverterInt64.check_lower(after_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(before_id),
+            _UniffiFfiConverterInt64.lower(after_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeChange.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_compare,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def delete_lesion(self, lesion_id: int) -> None:
+        """
+        Deletes a lesion with all its scans, photos and masks.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(lesion_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(lesion_id),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_delete_lesion,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def delete_scan(self, scan_id: int) -> None:
+        """
+        Deletes a scan, its photo and its mask.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(scan_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(scan_id),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_delete_scan,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def disk_usage(self, ) -> int:
+        """
+        Bytes the store takes on disk (database and files).
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterUInt64.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_disk_usage,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def is_encrypted(self, ) -> bool:
+        """
+        Whether the store is encrypted.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBoolean.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_is_encrypted,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def latest_change(self, lesion_id: int) -> typing.Optional[Change]:
+        """
+        The change between a lesion's two latest scans; none with fewer than two scans.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(lesion_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(lesion_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeChange.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_latest_change,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def lesion(self, lesion_id: int) -> Lesion:
+        """
+        The lesion with this id (`LesionNotFound` when there is none).
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(lesion_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(lesion_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeLesion.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def lesion_by_label(self, label: str) -> Lesion:
+        """
+        The lesion with this label (`LesionNotFound` when there is none).
+"""
+        
+        _UniffiFfiConverterString.check_lower(label)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterString.lower(label),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeLesion.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion_by_label,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def lesions(self, ) -> typing.List[Lesion]:
+        """
+        Every lesion, oldest first.
+"""
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeLesion.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesions,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def mask(self, scan_id: int) -> Mask:
+        """
+        The scan's lesion mask.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(scan_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(scan_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeMask.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_mask,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def outlines_png(self, lesion_id: int) -> bytes:
+        """
+        A PNG of the lesion's outlines, aligned onto the first scan, one colour per scan.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(lesion_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(lesion_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_outlines_png,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def photo(self, scan_id: int) -> bytes:
+        """
+        The scan's photo as it was stored (the JPEG or PNG file), checked against damage.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(scan_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(scan_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterBytes.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_photo,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def report_html(self, lesion_id: int) -> str:
+        """
+        The report for a doctor as one self-contained HTML document: timeline chart, aligned
+        outlines, a photo of each scan with its outline, the measurements, the latest change
+        and the not-a-diagnosis statement. Pictures are embedded; it loads nothing.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(lesion_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(lesion_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_report_html,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def rotate_key(self, new_key: typing.Optional[bytes]) -> None:
+        """
+        Re-encrypts everything with `new_key` (32 bytes; none removes the encryption, and a
+        store without a key gains one). A failure or crash at any point leaves the store
+        readable with either the old key or the new one, never a mix.
+"""
+        
+        _UniffiFfiConverterOptionalBytes.check_lower(new_key)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterOptionalBytes.lower(new_key),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_rotate_key,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def scan(self, scan_id: int) -> StoredScan:
+        """
+        One scan (`ScanNotFound` when there is none).
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(scan_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(scan_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeStoredScan.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_scan,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def scans(self, lesion_id: int) -> typing.List[StoredScan]:
+        """
+        A lesion's scans, oldest first (by time taken).
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(lesion_id)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(lesion_id),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterSequenceTypeStoredScan.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_scans,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+    def write_report(self, lesion_id: int,path: str) -> None:
+        """
+        Writes `report_html` to the file `path` (atomically; nothing else is written).
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(lesion_id)
+
+        _UniffiFfiConverterString.check_lower(path)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(lesion_id),
+            _UniffiFfiConverterString.lower(path),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        _uniffi_ffi_result = _uniffi_rust_call_with_error(
+            _uniffi_error_converter,
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_write_report,
+            *_uniffi_lowered_args,
+        )
+        return _uniffi_lift_return(_uniffi_ffi_result)
+
+
+
+
+
+class _UniffiFfiConverterTypeHistoryStore:
+    @staticmethod
+    def lift(value: int) -> HistoryStore:
+        return HistoryStore._uniffi_make_instance(value)
+
+    @staticmethod
+    def check_lower(value: HistoryStore):
+        if not isinstance(value, HistoryStore):
+            raise TypeError("Expected HistoryStore instance, {} found".format(type(value).__name__))
+
+    @staticmethod
+    def lower(value: HistoryStore) -> ctypes.c_uint64:
+        return value._uniffi_clone_handle()
+
+    @classmethod
+    def read(cls, buf: _UniffiRustBuffer) -> HistoryStore:
+        ptr = buf.read_u64()
+        if ptr == 0:
+            raise InternalError("Raw handle value was null")
+        return cls.lift(ptr)
+
+    @classmethod
+    def write(cls, value: HistoryStore, buf: _UniffiRustBuffer):
+        buf.write_u64(cls.lower(value))
 def not_a_diagnosis() -> str:
     """
     The fixed statement every presentation of results must carry.
@@ -5483,11 +7433,11 @@ __all__ = [
     "InternalError",
     "TdsBand",
     "StolzColour",
+    "RiskLevel",
     "ExecutionProvider",
     "PointLabel",
     "QualityIssue",
     "PixelFormat",
-    "RiskLevel",
     "CropPolicy",
     "MaskMode",
     "Sex",
@@ -5496,16 +7446,24 @@ __all__ = [
     "ImageSource",
     "ProgressStage",
     "AbcdScores",
-    "BoundingBox",
+    "Measurements",
+    "PointF",
+    "LesionFeatures",
     "ClassProbability",
     "PixelRegion",
     "ModelInfo",
     "Classification",
+    "RiskReason",
+    "RiskAssessment",
+    "StoredScan",
+    "Alignment",
+    "ChangeReason",
+    "Change",
+    "AddedScan",
+    "BoundingBox",
     "EngineConfig",
+    "Lesion",
     "LesionCandidate",
-    "Measurements",
-    "PointF",
-    "LesionFeatures",
     "ModelRuns",
     "Point",
     "PointPrompt",
@@ -5513,11 +7471,10 @@ __all__ = [
     "QualityWarning",
     "QualityReport",
     "RawImage",
-    "RiskReason",
-    "RiskAssessment",
     "ScanOptions",
     "StageTimings",
     "ScanResult",
+    "StoreCheck",
     "not_a_diagnosis",
     "open_engine",
     "self_test_panic",
@@ -5526,10 +7483,14 @@ __all__ = [
     "MaskProtocol",
     "Embedding",
     "EmbeddingProtocol",
+    "ScanAnalysis",
+    "ScanAnalysisProtocol",
     "Cancellation",
     "CancellationProtocol",
     "ProgressListenerImpl",
     "ProgressListener",
     "Engine",
     "EngineProtocol",
+    "HistoryStore",
+    "HistoryStoreProtocol",
 ]

@@ -503,6 +503,22 @@ fileprivate struct FfiConverterUInt32: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt32: FfiConverterPrimitive {
+    typealias FfiType = Int32
+    typealias SwiftType = Int32
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int32 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int32, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     typealias FfiType = UInt64
     typealias SwiftType = UInt64
@@ -512,6 +528,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
     }
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
         writeInt(&buf, lower(value))
     }
 }
@@ -1252,6 +1284,568 @@ public func FfiConverterTypeEngine_lower(_ value: Engine) -> UInt64 {
 
 
 /**
+ * A lesion history store: one directory the app gives (inside its private storage), with an
+ * SQLite database and the photos and masks beside it, optionally encrypted with a 256-bit
+ * key the app keeps in the iOS Keychain or Android Keystore.
+ *
+ * A committed scan survives a crash or power cut; a failed call leaves the store as it was.
+ * One process at a time (`StoreLocked` otherwise); within the process one store may be used
+ * from several threads (calls take turns). Close it (`close()` in Kotlin, `del` in Python)
+ * to let another process open the directory.
+ */
+public protocol HistoryStoreProtocol: AnyObject, Sendable {
+    
+    /**
+     * Adds a lesion. Labels are unique (`DuplicateLabel`) and not empty. `body_site`:
+     * `arm`, `head-or-neck`, `leg-or-genital`, `trunk`, `unknown` or a HAM10000 localisation
+     * such as `back` or `face`; another word is `InvalidArgument`.
+     */
+    func addLesion(label: String, bodySite: String?) throws  -> Lesion
+    
+    /**
+     * Stores a scan of a lesion: `photo` is the JPEG or PNG file the scan was run on (kept
+     * as given, for the report and a later look), `scan` the engine's result for it (its
+     * `mask` and `analysis` are stored), `taken_at` when the photo was taken in seconds since
+     * the Unix epoch, `mm_per_px` its scale when known (normally the one given in
+     * `ScanOptions.mm_per_px`; with a scale on both scans, sizes are compared in mm).
+     *
+     * When the lesion has an earlier scan, the change since it is measured and the stored
+     * scan's risk re-assessed with it (reason `evolution`). Errors: `LesionNotFound`,
+     * `InvalidArgument` (a photo that is not JPEG/PNG or not the mask's size, an empty mask,
+     * a bad scale), `StorageFull`, `StoreReadOnly`, `Storage`; nothing is stored then.
+     */
+    func addScan(lesionId: Int64, photo: Data, scan: ScanResult, takenAt: Int64, mmPerPx: Float?) throws  -> AddedScan
+    
+    /**
+     * A PNG chart of the lesion's area over time.
+     */
+    func areaChartPng(lesionId: Int64) throws  -> Data
+    
+    /**
+     * Checks the whole store: database integrity, every scan's files present, undamaged and
+     * opening with the key, and no stray files. Slow on a large store (reads everything).
+     */
+    func check() throws  -> StoreCheck
+    
+    /**
+     * The change between two scans of one lesion (`before` stays, `after` is aligned onto
+     * it). Scans of different lesions are `InvalidArgument`.
+     */
+    func compare(beforeId: Int64, afterId: Int64) throws  -> Change
+    
+    /**
+     * Deletes a lesion with all its scans, photos and masks.
+     */
+    func deleteLesion(lesionId: Int64) throws 
+    
+    /**
+     * Deletes a scan, its photo and its mask.
+     */
+    func deleteScan(scanId: Int64) throws 
+    
+    /**
+     * Bytes the store takes on disk (database and files).
+     */
+    func diskUsage() throws  -> UInt64
+    
+    /**
+     * Whether the store is encrypted.
+     */
+    func isEncrypted() throws  -> Bool
+    
+    /**
+     * The change between a lesion's two latest scans; none with fewer than two scans.
+     */
+    func latestChange(lesionId: Int64) throws  -> Change?
+    
+    /**
+     * The lesion with this id (`LesionNotFound` when there is none).
+     */
+    func lesion(lesionId: Int64) throws  -> Lesion
+    
+    /**
+     * The lesion with this label (`LesionNotFound` when there is none).
+     */
+    func lesionByLabel(label: String) throws  -> Lesion
+    
+    /**
+     * Every lesion, oldest first.
+     */
+    func lesions() throws  -> [Lesion]
+    
+    /**
+     * The scan's lesion mask.
+     */
+    func mask(scanId: Int64) throws  -> Mask
+    
+    /**
+     * A PNG of the lesion's outlines, aligned onto the first scan, one colour per scan.
+     */
+    func outlinesPng(lesionId: Int64) throws  -> Data
+    
+    /**
+     * The scan's photo as it was stored (the JPEG or PNG file), checked against damage.
+     */
+    func photo(scanId: Int64) throws  -> Data
+    
+    /**
+     * The report for a doctor as one self-contained HTML document: timeline chart, aligned
+     * outlines, a photo of each scan with its outline, the measurements, the latest change
+     * and the not-a-diagnosis statement. Pictures are embedded; it loads nothing.
+     */
+    func reportHtml(lesionId: Int64) throws  -> String
+    
+    /**
+     * Re-encrypts everything with `new_key` (32 bytes; none removes the encryption, and a
+     * store without a key gains one). A failure or crash at any point leaves the store
+     * readable with either the old key or the new one, never a mix.
+     */
+    func rotateKey(newKey: Data?) throws 
+    
+    /**
+     * One scan (`ScanNotFound` when there is none).
+     */
+    func scan(scanId: Int64) throws  -> StoredScan
+    
+    /**
+     * A lesion's scans, oldest first (by time taken).
+     */
+    func scans(lesionId: Int64) throws  -> [StoredScan]
+    
+    /**
+     * Writes `report_html` to the file `path` (atomically; nothing else is written).
+     */
+    func writeReport(lesionId: Int64, path: String) throws 
+    
+}
+/**
+ * A lesion history store: one directory the app gives (inside its private storage), with an
+ * SQLite database and the photos and masks beside it, optionally encrypted with a 256-bit
+ * key the app keeps in the iOS Keychain or Android Keystore.
+ *
+ * A committed scan survives a crash or power cut; a failed call leaves the store as it was.
+ * One process at a time (`StoreLocked` otherwise); within the process one store may be used
+ * from several threads (calls take turns). Close it (`close()` in Kotlin, `del` in Python)
+ * to let another process open the directory.
+ */
+open class HistoryStore: HistoryStoreProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_dermscan_ffi_fn_clone_historystore(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_dermscan_ffi_fn_free_historystore(handle, $0) }
+    }
+
+    
+    /**
+     * Opens the store in `dir`, creating the directory and an empty store if needed.
+     *
+     * - `key`: 32 bytes to encrypt at rest (XChaCha20-Poly1305); none stores values as they
+     * are. Another length is `InvalidArgument`. A new (or still empty) store opened with a
+     * key is encrypted and needs that key from then on (`KeyRequired`, `WrongKey`); a key
+     * for a store holding unencrypted data is `NotEncrypted` (open it without a key and
+     * call `rotate_key`).
+     * - `max_bytes`: most bytes the store may take on disk; adding beyond it is
+     * `StorageFull`. None: only the disk limits it.
+     *
+     * Other errors: `StoreLocked` (another process has it open), `StoreCorrupt`,
+     * `StoreReadOnly`, `NewerSchema`, `Storage`.
+     */
+public static func `open`(dir: String, key: Data?, maxBytes: UInt64?)throws  -> HistoryStore  {
+    return try  FfiConverterTypeHistoryStore_lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_constructor_historystore_open(
+        FfiConverterString.lower(dir),
+        FfiConverterOptionData.lower(key),
+        FfiConverterOptionUInt64.lower(maxBytes),uniffiCallStatus
+    )
+})
+}
+    
+
+    
+    /**
+     * Adds a lesion. Labels are unique (`DuplicateLabel`) and not empty. `body_site`:
+     * `arm`, `head-or-neck`, `leg-or-genital`, `trunk`, `unknown` or a HAM10000 localisation
+     * such as `back` or `face`; another word is `InvalidArgument`.
+     */
+open func addLesion(label: String, bodySite: String?)throws  -> Lesion  {
+    return try  FfiConverterTypeLesion_lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_add_lesion(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(label),
+        FfiConverterOptionString.lower(bodySite),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Stores a scan of a lesion: `photo` is the JPEG or PNG file the scan was run on (kept
+     * as given, for the report and a later look), `scan` the engine's result for it (its
+     * `mask` and `analysis` are stored), `taken_at` when the photo was taken in seconds since
+     * the Unix epoch, `mm_per_px` its scale when known (normally the one given in
+     * `ScanOptions.mm_per_px`; with a scale on both scans, sizes are compared in mm).
+     *
+     * When the lesion has an earlier scan, the change since it is measured and the stored
+     * scan's risk re-assessed with it (reason `evolution`). Errors: `LesionNotFound`,
+     * `InvalidArgument` (a photo that is not JPEG/PNG or not the mask's size, an empty mask,
+     * a bad scale), `StorageFull`, `StoreReadOnly`, `Storage`; nothing is stored then.
+     */
+open func addScan(lesionId: Int64, photo: Data, scan: ScanResult, takenAt: Int64, mmPerPx: Float?)throws  -> AddedScan  {
+    return try  FfiConverterTypeAddedScan_lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_add_scan(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(lesionId),
+        FfiConverterData.lower(photo),
+        FfiConverterTypeScanResult_lower(scan),
+        FfiConverterInt64.lower(takenAt),
+        FfiConverterOptionFloat.lower(mmPerPx),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A PNG chart of the lesion's area over time.
+     */
+open func areaChartPng(lesionId: Int64)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_area_chart_png(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(lesionId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Checks the whole store: database integrity, every scan's files present, undamaged and
+     * opening with the key, and no stray files. Slow on a large store (reads everything).
+     */
+open func check()throws  -> StoreCheck  {
+    return try  FfiConverterTypeStoreCheck_lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_check(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The change between two scans of one lesion (`before` stays, `after` is aligned onto
+     * it). Scans of different lesions are `InvalidArgument`.
+     */
+open func compare(beforeId: Int64, afterId: Int64)throws  -> Change  {
+    return try  FfiConverterTypeChange_lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_compare(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(beforeId),
+        FfiConverterInt64.lower(afterId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Deletes a lesion with all its scans, photos and masks.
+     */
+open func deleteLesion(lesionId: Int64)throws   {try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_delete_lesion(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(lesionId),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Deletes a scan, its photo and its mask.
+     */
+open func deleteScan(scanId: Int64)throws   {try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_delete_scan(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(scanId),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * Bytes the store takes on disk (database and files).
+     */
+open func diskUsage()throws  -> UInt64  {
+    return try  FfiConverterUInt64.lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_disk_usage(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Whether the store is encrypted.
+     */
+open func isEncrypted()throws  -> Bool  {
+    return try  FfiConverterBool.lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_is_encrypted(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The change between a lesion's two latest scans; none with fewer than two scans.
+     */
+open func latestChange(lesionId: Int64)throws  -> Change?  {
+    return try  FfiConverterOptionTypeChange.lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_latest_change(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(lesionId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The lesion with this id (`LesionNotFound` when there is none).
+     */
+open func lesion(lesionId: Int64)throws  -> Lesion  {
+    return try  FfiConverterTypeLesion_lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_lesion(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(lesionId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The lesion with this label (`LesionNotFound` when there is none).
+     */
+open func lesionByLabel(label: String)throws  -> Lesion  {
+    return try  FfiConverterTypeLesion_lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_lesion_by_label(
+            self.uniffiCloneHandle(),
+        FfiConverterString.lower(label),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Every lesion, oldest first.
+     */
+open func lesions()throws  -> [Lesion]  {
+    return try  FfiConverterSequenceTypeLesion.lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_lesions(
+            self.uniffiCloneHandle(),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The scan's lesion mask.
+     */
+open func mask(scanId: Int64)throws  -> Mask  {
+    return try  FfiConverterTypeMask_lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_mask(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(scanId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A PNG of the lesion's outlines, aligned onto the first scan, one colour per scan.
+     */
+open func outlinesPng(lesionId: Int64)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_outlines_png(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(lesionId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The scan's photo as it was stored (the JPEG or PNG file), checked against damage.
+     */
+open func photo(scanId: Int64)throws  -> Data  {
+    return try  FfiConverterData.lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_photo(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(scanId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * The report for a doctor as one self-contained HTML document: timeline chart, aligned
+     * outlines, a photo of each scan with its outline, the measurements, the latest change
+     * and the not-a-diagnosis statement. Pictures are embedded; it loads nothing.
+     */
+open func reportHtml(lesionId: Int64)throws  -> String  {
+    return try  FfiConverterString.lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_report_html(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(lesionId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Re-encrypts everything with `new_key` (32 bytes; none removes the encryption, and a
+     * store without a key gains one). A failure or crash at any point leaves the store
+     * readable with either the old key or the new one, never a mix.
+     */
+open func rotateKey(newKey: Data?)throws   {try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_rotate_key(
+            self.uniffiCloneHandle(),
+        FfiConverterOptionData.lower(newKey),uniffiCallStatus
+    )
+}
+}
+    
+    /**
+     * One scan (`ScanNotFound` when there is none).
+     */
+open func scan(scanId: Int64)throws  -> StoredScan  {
+    return try  FfiConverterTypeStoredScan_lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_scan(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(scanId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * A lesion's scans, oldest first (by time taken).
+     */
+open func scans(lesionId: Int64)throws  -> [StoredScan]  {
+    return try  FfiConverterSequenceTypeStoredScan.lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_scans(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(lesionId),uniffiCallStatus
+    )
+})
+}
+    
+    /**
+     * Writes `report_html` to the file `path` (atomically; nothing else is written).
+     */
+open func writeReport(lesionId: Int64, path: String)throws   {try rustCallWithError(FfiConverterTypeDermscanError_lift) {
+        uniffiCallStatus in
+    uniffi_dermscan_ffi_fn_method_historystore_write_report(
+            self.uniffiCloneHandle(),
+        FfiConverterInt64.lower(lesionId),
+        FfiConverterString.lower(path),uniffiCallStatus
+    )
+}
+}
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeHistoryStore: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = HistoryStore
+
+    public static func lift(_ handle: UInt64) throws -> HistoryStore {
+        return HistoryStore(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: HistoryStore) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> HistoryStore {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: HistoryStore, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryStore_lift(_ handle: UInt64) throws -> HistoryStore {
+    return try FfiConverterTypeHistoryStore.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeHistoryStore_lower(_ value: HistoryStore) -> UInt64 {
+    return FfiConverterTypeHistoryStore.lower(value)
+}
+
+
+
+
+
+
+/**
  * A binary lesion mask at the photo's resolution.
  */
 public protocol MaskProtocol: AnyObject, Sendable {
@@ -1730,6 +2324,124 @@ public func FfiConverterTypeProgressListener_lower(_ value: ProgressListener) ->
 
 
 
+
+
+/**
+ * What the core computed for one scan, kept as it is so that the history store can keep it
+ * without loss: measurements and ABCD scores, the classifier's output, the risk, and the
+ * identities of the models behind them. It is what `HistoryStore.add_scan` stores with the
+ * scan's mask and photo; read the same values from the `ScanResult`'s own fields.
+ */
+public protocol ScanAnalysisProtocol: AnyObject, Sendable {
+    
+}
+/**
+ * What the core computed for one scan, kept as it is so that the history store can keep it
+ * without loss: measurements and ABCD scores, the classifier's output, the risk, and the
+ * identities of the models behind them. It is what `HistoryStore.add_scan` stores with the
+ * scan's mask and photo; read the same values from the `ScanResult`'s own fields.
+ */
+open class ScanAnalysis: ScanAnalysisProtocol, @unchecked Sendable {
+    fileprivate let handle: UInt64
+
+    /// Used to instantiate a [FFIObject] without an actual handle, for fakes in tests, mostly.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public struct NoHandle {
+        public init() {}
+    }
+
+    // TODO: We'd like this to be `private` but for Swifty reasons,
+    // we can't implement `FfiConverter` without making this `required` and we can't
+    // make it `required` without making it `public`.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    required public init(unsafeFromHandle handle: UInt64) {
+        self.handle = handle
+    }
+
+    // This constructor can be used to instantiate a fake object.
+    // - Parameter noHandle: Placeholder value so we can have a constructor separate from the default empty one that may be implemented for classes extending [FFIObject].
+    //
+    // - Warning:
+    //     Any object instantiated with this constructor cannot be passed to an actual Rust-backed object. Since there isn't a backing handle the FFI lower functions will crash.
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public init(noHandle: NoHandle) {
+        self.handle = 0
+    }
+
+#if swift(>=5.8)
+    @_documentation(visibility: private)
+#endif
+    public func uniffiCloneHandle() -> UInt64 {
+        return try! rustCall { uniffi_dermscan_ffi_fn_clone_scananalysis(self.handle, $0) }
+    }
+    // No primary constructor declared for this class.
+
+    deinit {
+        if handle == 0 {
+            // Mock objects have handle=0 don't try to free them
+            return
+        }
+
+        try! rustCall { uniffi_dermscan_ffi_fn_free_scananalysis(handle, $0) }
+    }
+
+    
+
+    
+
+    
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeScanAnalysis: FfiConverter {
+    typealias FfiType = UInt64
+    typealias SwiftType = ScanAnalysis
+
+    public static func lift(_ handle: UInt64) throws -> ScanAnalysis {
+        return ScanAnalysis(unsafeFromHandle: handle)
+    }
+
+    public static func lower(_ value: ScanAnalysis) -> UInt64 {
+        return value.uniffiCloneHandle()
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanAnalysis {
+        let handle: UInt64 = try readInt(&buf)
+        return try lift(handle)
+    }
+
+    public static func write(_ value: ScanAnalysis, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanAnalysis_lift(_ handle: UInt64) throws -> ScanAnalysis {
+    return try FfiConverterTypeScanAnalysis.lift(handle)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeScanAnalysis_lower(_ value: ScanAnalysis) -> UInt64 {
+    return FfiConverterTypeScanAnalysis.lower(value)
+}
+
+
+
+
 /**
  * The ABCD rule of dermoscopy (Stolz). D and therefore the TDS are proxies read from pixels.
  */
@@ -1850,6 +2562,165 @@ public func FfiConverterTypeAbcdScores_lower(_ value: AbcdScores) -> RustBuffer 
 
 
 /**
+ * A stored scan and the change since the lesion's scan before it.
+ */
+public struct AddedScan: Equatable, Hashable {
+    /**
+     * The stored scan; its risk takes the change into account.
+     */
+    public let scan: StoredScan
+    /**
+     * Change since the previous scan (by time taken); none for the lesion's first scan.
+     */
+    public let change: Change?
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The stored scan; its risk takes the change into account.
+         */scan: StoredScan, 
+        /**
+         * Change since the previous scan (by time taken); none for the lesion's first scan.
+         */change: Change?) {
+        self.scan = scan
+        self.change = change
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension AddedScan: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAddedScan: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> AddedScan {
+        return
+            try AddedScan(
+                scan: FfiConverterTypeStoredScan.read(from: &buf), 
+                change: FfiConverterOptionTypeChange.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: AddedScan, into buf: inout [UInt8]) {
+        FfiConverterTypeStoredScan.write(value.scan, into: &buf)
+        FfiConverterOptionTypeChange.write(value.change, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddedScan_lift(_ buf: RustBuffer) throws -> AddedScan {
+    return try FfiConverterTypeAddedScan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAddedScan_lower(_ value: AddedScan) -> RustBuffer {
+    return FfiConverterTypeAddedScan.lower(value)
+}
+
+
+/**
+ * How the later mask was moved onto the earlier one before they were compared: a point `p`
+ * of the later mask lands at `scale * R(rotation) * p + translation`.
+ */
+public struct Alignment: Equatable, Hashable {
+    /**
+     * Translation in pixels of the earlier photo.
+     */
+    public let translationPx: PointF
+    /**
+     * Rotation in degrees, positive clockwise on screen.
+     */
+    public let rotationDeg: Double
+    /**
+     * Scale applied to the later mask (the ratio of the scans' scales, or 1).
+     */
+    public let scale: Double
+    /**
+     * Whether sizes were normalised to millimetres (both scans had a scale).
+     */
+    public let scaleNormalised: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Translation in pixels of the earlier photo.
+         */translationPx: PointF, 
+        /**
+         * Rotation in degrees, positive clockwise on screen.
+         */rotationDeg: Double, 
+        /**
+         * Scale applied to the later mask (the ratio of the scans' scales, or 1).
+         */scale: Double, 
+        /**
+         * Whether sizes were normalised to millimetres (both scans had a scale).
+         */scaleNormalised: Bool) {
+        self.translationPx = translationPx
+        self.rotationDeg = rotationDeg
+        self.scale = scale
+        self.scaleNormalised = scaleNormalised
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Alignment: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeAlignment: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Alignment {
+        return
+            try Alignment(
+                translationPx: FfiConverterTypePointF.read(from: &buf), 
+                rotationDeg: FfiConverterDouble.read(from: &buf), 
+                scale: FfiConverterDouble.read(from: &buf), 
+                scaleNormalised: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Alignment, into buf: inout [UInt8]) {
+        FfiConverterTypePointF.write(value.translationPx, into: &buf)
+        FfiConverterDouble.write(value.rotationDeg, into: &buf)
+        FfiConverterDouble.write(value.scale, into: &buf)
+        FfiConverterBool.write(value.scaleNormalised, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAlignment_lift(_ buf: RustBuffer) throws -> Alignment {
+    return try FfiConverterTypeAlignment.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeAlignment_lower(_ value: Alignment) -> RustBuffer {
+    return FfiConverterTypeAlignment.lower(value)
+}
+
+
+/**
  * A box in original-image pixels: left, top, right, bottom (`x1`, `y1` exclusive).
  */
 public struct BoundingBox: Equatable, Hashable {
@@ -1935,6 +2806,390 @@ public func FfiConverterTypeBoundingBox_lift(_ buf: RustBuffer) throws -> Boundi
 #endif
 public func FfiConverterTypeBoundingBox_lower(_ value: BoundingBox) -> RustBuffer {
     return FfiConverterTypeBoundingBox.lower(value)
+}
+
+
+/**
+ * The change between two scans of one lesion.
+ */
+public struct Change: Equatable, Hashable {
+    /**
+     * Earlier scan id.
+     */
+    public let beforeId: Int64
+    /**
+     * Later scan id.
+     */
+    public let afterId: Int64
+    /**
+     * Days from the earlier photo to the later one.
+     */
+    public let daysBetween: Double
+    /**
+     * Area of the earlier lesion, in `area_unit`.
+     */
+    public let areaBefore: Double
+    /**
+     * Area of the later lesion, in `area_unit`.
+     */
+    public let areaAfter: Double
+    /**
+     * `mm²` when both scans have a scale, else `px`.
+     */
+    public let areaUnit: String
+    /**
+     * Area after / area before (in mm² when both scans have a scale, else in pixels).
+     */
+    public let areaRatio: Double
+    /**
+     * Equivalent-circle diameter of the earlier lesion, in `diameter_unit`.
+     */
+    public let diameterBefore: Double
+    /**
+     * Equivalent-circle diameter of the later lesion, in `diameter_unit`.
+     */
+    public let diameterAfter: Double
+    /**
+     * `diameter_after - diameter_before`.
+     */
+    public let diameterChange: Double
+    /**
+     * `mm` when both scans have a scale, else `px`.
+     */
+    public let diameterUnit: String
+    /**
+     * Overlap (IoU, 0 to 1) of the two masks after alignment, at the compared scale (growth
+     * lowers it too).
+     */
+    public let iouAligned: Double
+    /**
+     * Overlap after alignment with the later mask resized to the earlier one's area: the
+     * change of shape alone, whatever the growth.
+     */
+    public let iouShape: Double
+    /**
+     * Asymmetry score A after minus before; none when a scan has no features.
+     */
+    public let asymmetryChange: Int32?
+    /**
+     * Border score B after minus before; none when a scan has no features.
+     */
+    public let borderChange: Int32?
+    /**
+     * Colour score C after minus before; none when a scan has no features.
+     */
+    public let colourChange: Int32?
+    /**
+     * Stolz colours in the later scan only.
+     */
+    public let coloursAdded: [StolzColour]
+    /**
+     * Stolz colours in the earlier scan only.
+     */
+    public let coloursRemoved: [StolzColour]
+    /**
+     * Area growth as a fraction per month; none when the scans are less than a day apart.
+     */
+    public let growthPerMonth: Double?
+    /**
+     * How the later mask was moved onto the earlier one.
+     */
+    public let alignment: Alignment
+    /**
+     * What the comparison could not do (no scale, no features, ...).
+     */
+    public let notes: [String]
+    /**
+     * Whether any threshold was passed.
+     */
+    public let significant: Bool
+    /**
+     * Every threshold that was passed.
+     */
+    public let reasons: [ChangeReason]
+    /**
+     * What changed, in a few words ("area up 35% in 62 days; shape overlap 0.84").
+     */
+    public let summary: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Earlier scan id.
+         */beforeId: Int64, 
+        /**
+         * Later scan id.
+         */afterId: Int64, 
+        /**
+         * Days from the earlier photo to the later one.
+         */daysBetween: Double, 
+        /**
+         * Area of the earlier lesion, in `area_unit`.
+         */areaBefore: Double, 
+        /**
+         * Area of the later lesion, in `area_unit`.
+         */areaAfter: Double, 
+        /**
+         * `mm²` when both scans have a scale, else `px`.
+         */areaUnit: String, 
+        /**
+         * Area after / area before (in mm² when both scans have a scale, else in pixels).
+         */areaRatio: Double, 
+        /**
+         * Equivalent-circle diameter of the earlier lesion, in `diameter_unit`.
+         */diameterBefore: Double, 
+        /**
+         * Equivalent-circle diameter of the later lesion, in `diameter_unit`.
+         */diameterAfter: Double, 
+        /**
+         * `diameter_after - diameter_before`.
+         */diameterChange: Double, 
+        /**
+         * `mm` when both scans have a scale, else `px`.
+         */diameterUnit: String, 
+        /**
+         * Overlap (IoU, 0 to 1) of the two masks after alignment, at the compared scale (growth
+         * lowers it too).
+         */iouAligned: Double, 
+        /**
+         * Overlap after alignment with the later mask resized to the earlier one's area: the
+         * change of shape alone, whatever the growth.
+         */iouShape: Double, 
+        /**
+         * Asymmetry score A after minus before; none when a scan has no features.
+         */asymmetryChange: Int32?, 
+        /**
+         * Border score B after minus before; none when a scan has no features.
+         */borderChange: Int32?, 
+        /**
+         * Colour score C after minus before; none when a scan has no features.
+         */colourChange: Int32?, 
+        /**
+         * Stolz colours in the later scan only.
+         */coloursAdded: [StolzColour], 
+        /**
+         * Stolz colours in the earlier scan only.
+         */coloursRemoved: [StolzColour], 
+        /**
+         * Area growth as a fraction per month; none when the scans are less than a day apart.
+         */growthPerMonth: Double?, 
+        /**
+         * How the later mask was moved onto the earlier one.
+         */alignment: Alignment, 
+        /**
+         * What the comparison could not do (no scale, no features, ...).
+         */notes: [String], 
+        /**
+         * Whether any threshold was passed.
+         */significant: Bool, 
+        /**
+         * Every threshold that was passed.
+         */reasons: [ChangeReason], 
+        /**
+         * What changed, in a few words ("area up 35% in 62 days; shape overlap 0.84").
+         */summary: String) {
+        self.beforeId = beforeId
+        self.afterId = afterId
+        self.daysBetween = daysBetween
+        self.areaBefore = areaBefore
+        self.areaAfter = areaAfter
+        self.areaUnit = areaUnit
+        self.areaRatio = areaRatio
+        self.diameterBefore = diameterBefore
+        self.diameterAfter = diameterAfter
+        self.diameterChange = diameterChange
+        self.diameterUnit = diameterUnit
+        self.iouAligned = iouAligned
+        self.iouShape = iouShape
+        self.asymmetryChange = asymmetryChange
+        self.borderChange = borderChange
+        self.colourChange = colourChange
+        self.coloursAdded = coloursAdded
+        self.coloursRemoved = coloursRemoved
+        self.growthPerMonth = growthPerMonth
+        self.alignment = alignment
+        self.notes = notes
+        self.significant = significant
+        self.reasons = reasons
+        self.summary = summary
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Change: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChange: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Change {
+        return
+            try Change(
+                beforeId: FfiConverterInt64.read(from: &buf), 
+                afterId: FfiConverterInt64.read(from: &buf), 
+                daysBetween: FfiConverterDouble.read(from: &buf), 
+                areaBefore: FfiConverterDouble.read(from: &buf), 
+                areaAfter: FfiConverterDouble.read(from: &buf), 
+                areaUnit: FfiConverterString.read(from: &buf), 
+                areaRatio: FfiConverterDouble.read(from: &buf), 
+                diameterBefore: FfiConverterDouble.read(from: &buf), 
+                diameterAfter: FfiConverterDouble.read(from: &buf), 
+                diameterChange: FfiConverterDouble.read(from: &buf), 
+                diameterUnit: FfiConverterString.read(from: &buf), 
+                iouAligned: FfiConverterDouble.read(from: &buf), 
+                iouShape: FfiConverterDouble.read(from: &buf), 
+                asymmetryChange: FfiConverterOptionInt32.read(from: &buf), 
+                borderChange: FfiConverterOptionInt32.read(from: &buf), 
+                colourChange: FfiConverterOptionInt32.read(from: &buf), 
+                coloursAdded: FfiConverterSequenceTypeStolzColour.read(from: &buf), 
+                coloursRemoved: FfiConverterSequenceTypeStolzColour.read(from: &buf), 
+                growthPerMonth: FfiConverterOptionDouble.read(from: &buf), 
+                alignment: FfiConverterTypeAlignment.read(from: &buf), 
+                notes: FfiConverterSequenceString.read(from: &buf), 
+                significant: FfiConverterBool.read(from: &buf), 
+                reasons: FfiConverterSequenceTypeChangeReason.read(from: &buf), 
+                summary: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Change, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.beforeId, into: &buf)
+        FfiConverterInt64.write(value.afterId, into: &buf)
+        FfiConverterDouble.write(value.daysBetween, into: &buf)
+        FfiConverterDouble.write(value.areaBefore, into: &buf)
+        FfiConverterDouble.write(value.areaAfter, into: &buf)
+        FfiConverterString.write(value.areaUnit, into: &buf)
+        FfiConverterDouble.write(value.areaRatio, into: &buf)
+        FfiConverterDouble.write(value.diameterBefore, into: &buf)
+        FfiConverterDouble.write(value.diameterAfter, into: &buf)
+        FfiConverterDouble.write(value.diameterChange, into: &buf)
+        FfiConverterString.write(value.diameterUnit, into: &buf)
+        FfiConverterDouble.write(value.iouAligned, into: &buf)
+        FfiConverterDouble.write(value.iouShape, into: &buf)
+        FfiConverterOptionInt32.write(value.asymmetryChange, into: &buf)
+        FfiConverterOptionInt32.write(value.borderChange, into: &buf)
+        FfiConverterOptionInt32.write(value.colourChange, into: &buf)
+        FfiConverterSequenceTypeStolzColour.write(value.coloursAdded, into: &buf)
+        FfiConverterSequenceTypeStolzColour.write(value.coloursRemoved, into: &buf)
+        FfiConverterOptionDouble.write(value.growthPerMonth, into: &buf)
+        FfiConverterTypeAlignment.write(value.alignment, into: &buf)
+        FfiConverterSequenceString.write(value.notes, into: &buf)
+        FfiConverterBool.write(value.significant, into: &buf)
+        FfiConverterSequenceTypeChangeReason.write(value.reasons, into: &buf)
+        FfiConverterString.write(value.summary, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChange_lift(_ buf: RustBuffer) throws -> Change {
+    return try FfiConverterTypeChange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChange_lower(_ value: Change) -> RustBuffer {
+    return FfiConverterTypeChange.lower(value)
+}
+
+
+/**
+ * One threshold a change passed.
+ */
+public struct ChangeReason: Equatable, Hashable {
+    /**
+     * Stable identifier: `area_growth`, `area_shrink`, `shape`, `asymmetry`, `border`,
+     * `colours`.
+     */
+    public let code: String
+    /**
+     * The measured value.
+     */
+    public let value: Double
+    /**
+     * The threshold it passed.
+     */
+    public let threshold: Double
+    /**
+     * One sentence for the user.
+     */
+    public let text: String
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Stable identifier: `area_growth`, `area_shrink`, `shape`, `asymmetry`, `border`,
+         * `colours`.
+         */code: String, 
+        /**
+         * The measured value.
+         */value: Double, 
+        /**
+         * The threshold it passed.
+         */threshold: Double, 
+        /**
+         * One sentence for the user.
+         */text: String) {
+        self.code = code
+        self.value = value
+        self.threshold = threshold
+        self.text = text
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension ChangeReason: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeChangeReason: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChangeReason {
+        return
+            try ChangeReason(
+                code: FfiConverterString.read(from: &buf), 
+                value: FfiConverterDouble.read(from: &buf), 
+                threshold: FfiConverterDouble.read(from: &buf), 
+                text: FfiConverterString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: ChangeReason, into buf: inout [UInt8]) {
+        FfiConverterString.write(value.code, into: &buf)
+        FfiConverterDouble.write(value.value, into: &buf)
+        FfiConverterDouble.write(value.threshold, into: &buf)
+        FfiConverterString.write(value.text, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeReason_lift(_ buf: RustBuffer) throws -> ChangeReason {
+    return try FfiConverterTypeChangeReason.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeChangeReason_lower(_ value: ChangeReason) -> RustBuffer {
+    return FfiConverterTypeChangeReason.lower(value)
 }
 
 
@@ -2226,6 +3481,97 @@ public func FfiConverterTypeEngineConfig_lift(_ buf: RustBuffer) throws -> Engin
 #endif
 public func FfiConverterTypeEngineConfig_lower(_ value: EngineConfig) -> RustBuffer {
     return FfiConverterTypeEngineConfig.lower(value)
+}
+
+
+/**
+ * One lesion the user follows over time.
+ */
+public struct Lesion: Equatable, Hashable {
+    /**
+     * Store-assigned id.
+     */
+    public let id: Int64
+    /**
+     * The user's name for it ("left shoulder"), unique in the store.
+     */
+    public let label: String
+    /**
+     * Where on the body it is: `arm`, `head-or-neck`, `leg-or-genital`, `trunk` or
+     * `unknown`; none when the user did not say.
+     */
+    public let bodySite: String?
+    /**
+     * When it was added, in seconds since the Unix epoch (UTC).
+     */
+    public let createdAt: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Store-assigned id.
+         */id: Int64, 
+        /**
+         * The user's name for it ("left shoulder"), unique in the store.
+         */label: String, 
+        /**
+         * Where on the body it is: `arm`, `head-or-neck`, `leg-or-genital`, `trunk` or
+         * `unknown`; none when the user did not say.
+         */bodySite: String?, 
+        /**
+         * When it was added, in seconds since the Unix epoch (UTC).
+         */createdAt: Int64) {
+        self.id = id
+        self.label = label
+        self.bodySite = bodySite
+        self.createdAt = createdAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Lesion: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLesion: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Lesion {
+        return
+            try Lesion(
+                id: FfiConverterInt64.read(from: &buf), 
+                label: FfiConverterString.read(from: &buf), 
+                bodySite: FfiConverterOptionString.read(from: &buf), 
+                createdAt: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Lesion, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.id, into: &buf)
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterOptionString.write(value.bodySite, into: &buf)
+        FfiConverterInt64.write(value.createdAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLesion_lift(_ buf: RustBuffer) throws -> Lesion {
+    return try FfiConverterTypeLesion.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLesion_lower(_ value: Lesion) -> RustBuffer {
+    return FfiConverterTypeLesion.lower(value)
 }
 
 
@@ -3653,6 +4999,11 @@ public struct ScanOptions: Equatable, Hashable {
      * `unknown`, or a HAM10000 localisation such as `back` or `face`.
      */
     public let bodySite: String?
+    /**
+     * Snap the outline to the colour edge between lesion and skin; none means no. Turn it
+     * on for photos whose sizes the history store compares over time.
+     */
+    public let snapEdges: Bool?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3681,7 +5032,11 @@ public struct ScanOptions: Equatable, Hashable {
         /**
          * Body site for the classifier: `arm`, `head-or-neck`, `leg-or-genital`, `trunk`,
          * `unknown`, or a HAM10000 localisation such as `back` or `face`.
-         */bodySite: String? = nil) {
+         */bodySite: String? = nil, 
+        /**
+         * Snap the outline to the colour edge between lesion and skin; none means no. Turn it
+         * on for photos whose sizes the history store compares over time.
+         */snapEdges: Bool? = nil) {
         self.bbox = bbox
         self.crop = crop
         self.maskMode = maskMode
@@ -3690,6 +5045,7 @@ public struct ScanOptions: Equatable, Hashable {
         self.ageYears = ageYears
         self.sex = sex
         self.bodySite = bodySite
+        self.snapEdges = snapEdges
     }
 
     
@@ -3715,7 +5071,8 @@ public struct FfiConverterTypeScanOptions: FfiConverterRustBuffer {
                 mmPerPx: FfiConverterOptionFloat.read(from: &buf), 
                 ageYears: FfiConverterOptionFloat.read(from: &buf), 
                 sex: FfiConverterOptionTypeSex.read(from: &buf), 
-                bodySite: FfiConverterOptionString.read(from: &buf)
+                bodySite: FfiConverterOptionString.read(from: &buf), 
+                snapEdges: FfiConverterOptionBool.read(from: &buf)
         )
     }
 
@@ -3728,6 +5085,7 @@ public struct FfiConverterTypeScanOptions: FfiConverterRustBuffer {
         FfiConverterOptionFloat.write(value.ageYears, into: &buf)
         FfiConverterOptionTypeSex.write(value.sex, into: &buf)
         FfiConverterOptionString.write(value.bodySite, into: &buf)
+        FfiConverterOptionBool.write(value.snapEdges, into: &buf)
     }
 }
 
@@ -3795,6 +5153,12 @@ public struct ScanResult {
      * Time per stage.
      */
     public let timings: StageTimings
+    /**
+     * The analysis exactly as the core computed it (measurements, ABCD, classification,
+     * risk, model identities), kept opaque and lossless. This, with `mask`, is what
+     * `HistoryStore.add_scan` stores: the readable fields above are copies of it.
+     */
+    public let analysis: ScanAnalysis
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -3831,7 +5195,12 @@ public struct ScanResult {
          */quality: QualityReport, 
         /**
          * Time per stage.
-         */timings: StageTimings) {
+         */timings: StageTimings, 
+        /**
+         * The analysis exactly as the core computed it (measurements, ABCD, classification,
+         * risk, model identities), kept opaque and lossless. This, with `mask`, is what
+         * `HistoryStore.add_scan` stores: the readable fields above are copies of it.
+         */analysis: ScanAnalysis) {
         self.roi = roi
         self.roiSource = roiSource
         self.candidates = candidates
@@ -3843,6 +5212,7 @@ public struct ScanResult {
         self.risk = risk
         self.quality = quality
         self.timings = timings
+        self.analysis = analysis
     }
 
     
@@ -3871,7 +5241,8 @@ public struct FfiConverterTypeScanResult: FfiConverterRustBuffer {
                 classification: FfiConverterOptionTypeClassification.read(from: &buf), 
                 risk: FfiConverterTypeRiskAssessment.read(from: &buf), 
                 quality: FfiConverterTypeQualityReport.read(from: &buf), 
-                timings: FfiConverterTypeStageTimings.read(from: &buf)
+                timings: FfiConverterTypeStageTimings.read(from: &buf), 
+                analysis: FfiConverterTypeScanAnalysis.read(from: &buf)
         )
     }
 
@@ -3887,6 +5258,7 @@ public struct FfiConverterTypeScanResult: FfiConverterRustBuffer {
         FfiConverterTypeRiskAssessment.write(value.risk, into: &buf)
         FfiConverterTypeQualityReport.write(value.quality, into: &buf)
         FfiConverterTypeStageTimings.write(value.timings, into: &buf)
+        FfiConverterTypeScanAnalysis.write(value.analysis, into: &buf)
     }
 }
 
@@ -4036,6 +5408,296 @@ public func FfiConverterTypeStageTimings_lower(_ value: StageTimings) -> RustBuf
 
 
 /**
+ * What `HistoryStore.check` found.
+ */
+public struct StoreCheck: Equatable, Hashable {
+    /**
+     * Whether nothing is wrong.
+     */
+    public let ok: Bool
+    /**
+     * Lesions in the database.
+     */
+    public let lesions: UInt64
+    /**
+     * Scans in the database.
+     */
+    public let scans: UInt64
+    /**
+     * Files in the store's files directory.
+     */
+    public let files: UInt64
+    /**
+     * Everything wrong, one sentence each; empty when the store is consistent.
+     */
+    public let problems: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Whether nothing is wrong.
+         */ok: Bool, 
+        /**
+         * Lesions in the database.
+         */lesions: UInt64, 
+        /**
+         * Scans in the database.
+         */scans: UInt64, 
+        /**
+         * Files in the store's files directory.
+         */files: UInt64, 
+        /**
+         * Everything wrong, one sentence each; empty when the store is consistent.
+         */problems: [String]) {
+        self.ok = ok
+        self.lesions = lesions
+        self.scans = scans
+        self.files = files
+        self.problems = problems
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StoreCheck: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoreCheck: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoreCheck {
+        return
+            try StoreCheck(
+                ok: FfiConverterBool.read(from: &buf), 
+                lesions: FfiConverterUInt64.read(from: &buf), 
+                scans: FfiConverterUInt64.read(from: &buf), 
+                files: FfiConverterUInt64.read(from: &buf), 
+                problems: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StoreCheck, into buf: inout [UInt8]) {
+        FfiConverterBool.write(value.ok, into: &buf)
+        FfiConverterUInt64.write(value.lesions, into: &buf)
+        FfiConverterUInt64.write(value.scans, into: &buf)
+        FfiConverterUInt64.write(value.files, into: &buf)
+        FfiConverterSequenceString.write(value.problems, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoreCheck_lift(_ buf: RustBuffer) throws -> StoreCheck {
+    return try FfiConverterTypeStoreCheck.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoreCheck_lower(_ value: StoreCheck) -> RustBuffer {
+    return FfiConverterTypeStoreCheck.lower(value)
+}
+
+
+/**
+ * One stored scan of a lesion: when, at what size and scale, and what the analysis found.
+ */
+public struct StoredScan: Equatable, Hashable {
+    /**
+     * Store-assigned id.
+     */
+    public let id: Int64
+    /**
+     * The lesion it belongs to.
+     */
+    public let lesionId: Int64
+    /**
+     * When the photo was taken, in seconds since the Unix epoch (UTC).
+     */
+    public let takenAt: Int64
+    /**
+     * Photo width in pixels (upright).
+     */
+    public let width: UInt32
+    /**
+     * Photo height in pixels (upright).
+     */
+    public let height: UInt32
+    /**
+     * Scale in millimetres per pixel, when the app knew it.
+     */
+    public let mmPerPx: Float?
+    /**
+     * Lesion pixels in the mask.
+     */
+    public let areaPx: UInt64
+    /**
+     * Lesion area in mm², when the scale is known.
+     */
+    public let areaMm2: Double?
+    /**
+     * Diameter of the disc with the lesion's area, in pixels.
+     */
+    public let diameterPx: Double
+    /**
+     * The same in millimetres, when the scale is known.
+     */
+    public let diameterMm: Double?
+    /**
+     * Measurements and ABCD scores at the time of the scan.
+     */
+    public let features: LesionFeatures?
+    /**
+     * The classifier's output, when a classifier ran.
+     */
+    public let classification: Classification?
+    /**
+     * The risk; for every scan after the first it takes the change since the scan before
+     * into account (reason `evolution`).
+     */
+    public let risk: RiskAssessment?
+    /**
+     * The models behind the scan (segmenter, then classifier).
+     */
+    public let models: [ModelInfo]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Store-assigned id.
+         */id: Int64, 
+        /**
+         * The lesion it belongs to.
+         */lesionId: Int64, 
+        /**
+         * When the photo was taken, in seconds since the Unix epoch (UTC).
+         */takenAt: Int64, 
+        /**
+         * Photo width in pixels (upright).
+         */width: UInt32, 
+        /**
+         * Photo height in pixels (upright).
+         */height: UInt32, 
+        /**
+         * Scale in millimetres per pixel, when the app knew it.
+         */mmPerPx: Float?, 
+        /**
+         * Lesion pixels in the mask.
+         */areaPx: UInt64, 
+        /**
+         * Lesion area in mm², when the scale is known.
+         */areaMm2: Double?, 
+        /**
+         * Diameter of the disc with the lesion's area, in pixels.
+         */diameterPx: Double, 
+        /**
+         * The same in millimetres, when the scale is known.
+         */diameterMm: Double?, 
+        /**
+         * Measurements and ABCD scores at the time of the scan.
+         */features: LesionFeatures?, 
+        /**
+         * The classifier's output, when a classifier ran.
+         */classification: Classification?, 
+        /**
+         * The risk; for every scan after the first it takes the change since the scan before
+         * into account (reason `evolution`).
+         */risk: RiskAssessment?, 
+        /**
+         * The models behind the scan (segmenter, then classifier).
+         */models: [ModelInfo]) {
+        self.id = id
+        self.lesionId = lesionId
+        self.takenAt = takenAt
+        self.width = width
+        self.height = height
+        self.mmPerPx = mmPerPx
+        self.areaPx = areaPx
+        self.areaMm2 = areaMm2
+        self.diameterPx = diameterPx
+        self.diameterMm = diameterMm
+        self.features = features
+        self.classification = classification
+        self.risk = risk
+        self.models = models
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StoredScan: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoredScan: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoredScan {
+        return
+            try StoredScan(
+                id: FfiConverterInt64.read(from: &buf), 
+                lesionId: FfiConverterInt64.read(from: &buf), 
+                takenAt: FfiConverterInt64.read(from: &buf), 
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                mmPerPx: FfiConverterOptionFloat.read(from: &buf), 
+                areaPx: FfiConverterUInt64.read(from: &buf), 
+                areaMm2: FfiConverterOptionDouble.read(from: &buf), 
+                diameterPx: FfiConverterDouble.read(from: &buf), 
+                diameterMm: FfiConverterOptionDouble.read(from: &buf), 
+                features: FfiConverterOptionTypeLesionFeatures.read(from: &buf), 
+                classification: FfiConverterOptionTypeClassification.read(from: &buf), 
+                risk: FfiConverterOptionTypeRiskAssessment.read(from: &buf), 
+                models: FfiConverterSequenceTypeModelInfo.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StoredScan, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.id, into: &buf)
+        FfiConverterInt64.write(value.lesionId, into: &buf)
+        FfiConverterInt64.write(value.takenAt, into: &buf)
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterOptionFloat.write(value.mmPerPx, into: &buf)
+        FfiConverterUInt64.write(value.areaPx, into: &buf)
+        FfiConverterOptionDouble.write(value.areaMm2, into: &buf)
+        FfiConverterDouble.write(value.diameterPx, into: &buf)
+        FfiConverterOptionDouble.write(value.diameterMm, into: &buf)
+        FfiConverterOptionTypeLesionFeatures.write(value.features, into: &buf)
+        FfiConverterOptionTypeClassification.write(value.classification, into: &buf)
+        FfiConverterOptionTypeRiskAssessment.write(value.risk, into: &buf)
+        FfiConverterSequenceTypeModelInfo.write(value.models, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredScan_lift(_ buf: RustBuffer) throws -> StoredScan {
+    return try FfiConverterTypeStoredScan.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoredScan_lower(_ value: StoredScan) -> RustBuffer {
+    return FfiConverterTypeStoredScan.lower(value)
+}
+
+
+/**
  * Whether the encoder sees a window around the lesion or the whole photo.
  */
 
@@ -4161,6 +5823,72 @@ enum DermscanError: Swift.Error, Equatable, Hashable, Foundation.LocalizedError 
      */
     case Internal(message: String)
     
+    /**
+     * The lesion history store is encrypted and no key was given: open it with its key.
+     */
+    case KeyRequired(message: String)
+    
+    /**
+     * The key does not open this lesion history store. Nothing was read or changed; open it
+     * again with the right key.
+     */
+    case WrongKey(message: String)
+    
+    /**
+     * A key was given for a lesion history store holding unencrypted data: open it without
+     * a key, then call `rotate_key` to encrypt it.
+     */
+    case NotEncrypted(message: String)
+    
+    /**
+     * The history database or a stored file is damaged. The store left it untouched so it
+     * can be inspected or restored from a backup.
+     */
+    case StoreCorrupt(message: String)
+    
+    /**
+     * The history store's directory (or a file in it) is read-only; nothing was changed.
+     */
+    case StoreReadOnly(message: String)
+    
+    /**
+     * The disk, or the history store's size limit (`max_bytes`), is full; the call was
+     * rolled back and nothing was changed.
+     */
+    case StorageFull(message: String)
+    
+    /**
+     * The history database was written by a newer SDK, which this one will not touch:
+     * update the SDK.
+     */
+    case NewerSchema(message: String)
+    
+    /**
+     * Another process has the history store open (one process at a time).
+     */
+    case StoreLocked(message: String)
+    
+    /**
+     * No lesion with this id or label in the history store.
+     */
+    case LesionNotFound(message: String)
+    
+    /**
+     * No scan with this id in the history store.
+     */
+    case ScanNotFound(message: String)
+    
+    /**
+     * A lesion with this label exists already in the history store.
+     */
+    case DuplicateLabel(message: String)
+    
+    /**
+     * Reading or writing the history store failed otherwise (an I/O or database error);
+     * nothing stored was lost.
+     */
+    case Storage(message: String)
+    
 
     
 
@@ -4222,6 +5950,54 @@ public struct FfiConverterTypeDermscanError: FfiConverterRustBuffer {
             message: try FfiConverterString.read(from: &buf)
         )
         
+        case 9: return .KeyRequired(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 10: return .WrongKey(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 11: return .NotEncrypted(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 12: return .StoreCorrupt(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 13: return .StoreReadOnly(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 14: return .StorageFull(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 15: return .NewerSchema(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 16: return .StoreLocked(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 17: return .LesionNotFound(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 18: return .ScanNotFound(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 19: return .DuplicateLabel(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
+        case 20: return .Storage(
+            message: try FfiConverterString.read(from: &buf)
+        )
+        
 
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -4249,6 +6025,30 @@ public struct FfiConverterTypeDermscanError: FfiConverterRustBuffer {
             writeInt(&buf, Int32(7))
         case .Internal(_ /* message is ignored*/):
             writeInt(&buf, Int32(8))
+        case .KeyRequired(_ /* message is ignored*/):
+            writeInt(&buf, Int32(9))
+        case .WrongKey(_ /* message is ignored*/):
+            writeInt(&buf, Int32(10))
+        case .NotEncrypted(_ /* message is ignored*/):
+            writeInt(&buf, Int32(11))
+        case .StoreCorrupt(_ /* message is ignored*/):
+            writeInt(&buf, Int32(12))
+        case .StoreReadOnly(_ /* message is ignored*/):
+            writeInt(&buf, Int32(13))
+        case .StorageFull(_ /* message is ignored*/):
+            writeInt(&buf, Int32(14))
+        case .NewerSchema(_ /* message is ignored*/):
+            writeInt(&buf, Int32(15))
+        case .StoreLocked(_ /* message is ignored*/):
+            writeInt(&buf, Int32(16))
+        case .LesionNotFound(_ /* message is ignored*/):
+            writeInt(&buf, Int32(17))
+        case .ScanNotFound(_ /* message is ignored*/):
+            writeInt(&buf, Int32(18))
+        case .DuplicateLabel(_ /* message is ignored*/):
+            writeInt(&buf, Int32(19))
+        case .Storage(_ /* message is ignored*/):
+            writeInt(&buf, Int32(20))
 
         
         }
@@ -5421,6 +7221,30 @@ public func FfiConverterTypeTdsBand_lower(_ value: TdsBand) -> RustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionInt32: FfiConverterRustBuffer {
+    typealias SwiftType = Int32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionUInt64: FfiConverterRustBuffer {
     typealias SwiftType = UInt64?
 
@@ -5541,6 +7365,30 @@ fileprivate struct FfiConverterOptionString: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionData: FfiConverterRustBuffer {
+    typealias SwiftType = Data?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterData.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterData.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeCancellation: FfiConverterRustBuffer {
     typealias SwiftType = Cancellation?
 
@@ -5637,6 +7485,30 @@ fileprivate struct FfiConverterOptionTypeBoundingBox: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterOptionTypeChange: FfiConverterRustBuffer {
+    typealias SwiftType = Change?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeChange.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeChange.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterOptionTypeClassification: FfiConverterRustBuffer {
     typealias SwiftType = Classification?
 
@@ -5701,6 +7573,30 @@ fileprivate struct FfiConverterOptionTypePixelRegion: FfiConverterRustBuffer {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypePixelRegion.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeRiskAssessment: FfiConverterRustBuffer {
+    typealias SwiftType = RiskAssessment?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeRiskAssessment.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeRiskAssessment.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -5781,6 +7677,56 @@ fileprivate struct FfiConverterOptionTypeSex: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeChangeReason: FfiConverterRustBuffer {
+    typealias SwiftType = [ChangeReason]
+
+    public static func write(_ value: [ChangeReason], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeChangeReason.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ChangeReason] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ChangeReason]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeChangeReason.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeClassProbability: FfiConverterRustBuffer {
     typealias SwiftType = [ClassProbability]
 
@@ -5806,6 +7752,31 @@ fileprivate struct FfiConverterSequenceTypeClassProbability: FfiConverterRustBuf
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeLesion: FfiConverterRustBuffer {
+    typealias SwiftType = [Lesion]
+
+    public static func write(_ value: [Lesion], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeLesion.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Lesion] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Lesion]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeLesion.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLesionCandidate: FfiConverterRustBuffer {
     typealias SwiftType = [LesionCandidate]
 
@@ -5823,6 +7794,31 @@ fileprivate struct FfiConverterSequenceTypeLesionCandidate: FfiConverterRustBuff
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeLesionCandidate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeModelInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [ModelInfo]
+
+    public static func write(_ value: [ModelInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeModelInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ModelInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ModelInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeModelInfo.read(from: &buf))
         }
         return seq
     }
@@ -5948,6 +7944,31 @@ fileprivate struct FfiConverterSequenceTypeRiskReason: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeRiskReason.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeStoredScan: FfiConverterRustBuffer {
+    typealias SwiftType = [StoredScan]
+
+    public static func write(_ value: [StoredScan], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeStoredScan.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [StoredScan] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [StoredScan]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeStoredScan.read(from: &buf))
         }
         return seq
     }
@@ -6188,6 +8209,69 @@ private let initializationResult: InitializationResult = {
     if (uniffi_dermscan_ffi_checksum_method_mask_width() != 53509) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_add_lesion() != 10434) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_add_scan() != 55081) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png() != 2655) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_check() != 22995) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_compare() != 28076) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_delete_lesion() != 48422) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_delete_scan() != 13734) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_disk_usage() != 59737) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_is_encrypted() != 58519) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_latest_change() != 62805) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_lesion() != 33808) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_lesion_by_label() != 56391) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_lesions() != 3562) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_mask() != 47045) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_outlines_png() != 21593) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_photo() != 35714) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_report_html() != 49826) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_rotate_key() != 62925) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_scan() != 46420) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_scans() != 224) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_write_report() != 34913) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_dermscan_ffi_checksum_method_cancellation_cancel() != 36069) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6198,6 +8282,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_constructor_engine_new() != 33392) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_constructor_historystore_open() != 54377) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_constructor_cancellation_new() != 52115) {

@@ -752,6 +752,48 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_mask_width(
     ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_add_lesion(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_add_scan(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_check(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_compare(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_delete_lesion(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_delete_scan(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_disk_usage(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_is_encrypted(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_latest_change(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_lesion(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_lesion_by_label(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_lesions(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_mask(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_outlines_png(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_photo(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_report_html(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_rotate_key(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_scan(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_scans(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_write_report(
+    ): Int
     external fun uniffi_dermscan_ffi_checksum_method_cancellation_cancel(
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_cancellation_is_cancelled(
@@ -759,6 +801,8 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_dermscan_ffi_checksum_method_progresslistener_on_progress(
     ): Int
     external fun uniffi_dermscan_ffi_checksum_constructor_engine_new(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_constructor_historystore_open(
     ): Int
     external fun uniffi_dermscan_ffi_checksum_constructor_cancellation_new(
     ): Int
@@ -837,6 +881,58 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_dermscan_ffi_fn_method_mask_width(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
+    external fun uniffi_dermscan_ffi_fn_clone_historystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_dermscan_ffi_fn_free_historystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_dermscan_ffi_fn_constructor_historystore_open(`dir`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,`maxBytes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_dermscan_ffi_fn_method_historystore_add_lesion(`ptr`: Long,`label`: RustBuffer.ByValue,`bodySite`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_add_scan(`ptr`: Long,`lesionId`: Long,`photo`: RustBuffer.ByValue,`scan`: RustBuffer.ByValue,`takenAt`: Long,`mmPerPx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_area_chart_png(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_check(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_compare(`ptr`: Long,`beforeId`: Long,`afterId`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_delete_lesion(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_dermscan_ffi_fn_method_historystore_delete_scan(`ptr`: Long,`scanId`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_dermscan_ffi_fn_method_historystore_disk_usage(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_dermscan_ffi_fn_method_historystore_is_encrypted(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Byte
+    external fun uniffi_dermscan_ffi_fn_method_historystore_latest_change(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_lesion(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_lesion_by_label(`ptr`: Long,`label`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_lesions(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_mask(`ptr`: Long,`scanId`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_dermscan_ffi_fn_method_historystore_outlines_png(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_photo(`ptr`: Long,`scanId`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_report_html(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_rotate_key(`ptr`: Long,`newKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_dermscan_ffi_fn_method_historystore_scan(`ptr`: Long,`scanId`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_scans(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_write_report(`ptr`: Long,`lesionId`: Long,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_dermscan_ffi_fn_clone_scananalysis(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_dermscan_ffi_fn_free_scananalysis(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
     external fun uniffi_dermscan_ffi_fn_clone_cancellation(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_dermscan_ffi_fn_free_cancellation(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1054,6 +1150,69 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_dermscan_ffi_checksum_method_mask_width() and 0xFFFF) != 53509) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_add_lesion() and 0xFFFF) != 10434) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan() and 0xFFFF) != 55081) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png() and 0xFFFF) != 2655) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_check() and 0xFFFF) != 22995) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_compare() and 0xFFFF) != 28076) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_delete_lesion() and 0xFFFF) != 48422) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_delete_scan() and 0xFFFF) != 13734) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_disk_usage() and 0xFFFF) != 59737) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_is_encrypted() and 0xFFFF) != 58519) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_latest_change() and 0xFFFF) != 62805) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_lesion() and 0xFFFF) != 33808) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_lesion_by_label() and 0xFFFF) != 56391) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_lesions() and 0xFFFF) != 3562) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_mask() and 0xFFFF) != 47045) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_outlines_png() and 0xFFFF) != 21593) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_photo() and 0xFFFF) != 35714) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_report_html() and 0xFFFF) != 49826) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_rotate_key() and 0xFFFF) != 62925) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_scan() and 0xFFFF) != 46420) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_scans() and 0xFFFF) != 224) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_write_report() and 0xFFFF) != 34913) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_dermscan_ffi_checksum_method_cancellation_cancel() and 0xFFFF) != 36069) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1064,6 +1223,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_constructor_engine_new() and 0xFFFF) != 33392) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_constructor_historystore_open() and 0xFFFF) != 54377) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_constructor_cancellation_new() and 0xFFFF) != 52115) {
@@ -1350,6 +1512,29 @@ public object FfiConverterUInt: FfiConverter<UInt, Int> {
 /**
  * @suppress
  */
+public object FfiConverterInt: FfiConverter<Int, Int> {
+    override fun lift(value: Int): Int {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Int {
+        return buf.getInt()
+    }
+
+    override fun lower(value: Int): Int {
+        return value
+    }
+
+    override fun allocationSize(value: Int) = 4UL
+
+    override fun write(value: Int, buf: ByteBuffer) {
+        buf.putInt(value)
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterULong: FfiConverter<ULong, Long> {
     override fun lift(value: Long): ULong {
         return value.toULong()
@@ -1367,6 +1552,29 @@ public object FfiConverterULong: FfiConverter<ULong, Long> {
 
     override fun write(value: ULong, buf: ByteBuffer) {
         buf.putLong(value.toLong())
+    }
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterLong: FfiConverter<Long, Long> {
+    override fun lift(value: Long): Long {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Long {
+        return buf.getLong()
+    }
+
+    override fun lower(value: Long): Long {
+        return value
+    }
+
+    override fun allocationSize(value: Long) = 8UL
+
+    override fun write(value: Long, buf: ByteBuffer) {
+        buf.putLong(value)
     }
 }
 
@@ -2687,6 +2895,809 @@ public object FfiConverterTypeEngine: FfiConverter<Engine, Long> {
 
 
 /**
+ * A lesion history store: one directory the app gives (inside its private storage), with an
+ * SQLite database and the photos and masks beside it, optionally encrypted with a 256-bit
+ * key the app keeps in the iOS Keychain or Android Keystore.
+ *
+ * A committed scan survives a crash or power cut; a failed call leaves the store as it was.
+ * One process at a time (`StoreLocked` otherwise); within the process one store may be used
+ * from several threads (calls take turns). Close it (`close()` in Kotlin, `del` in Python)
+ * to let another process open the directory.
+ */
+public interface HistoryStoreInterface {
+    
+    /**
+     * Adds a lesion. Labels are unique (`DuplicateLabel`) and not empty. `body_site`:
+     * `arm`, `head-or-neck`, `leg-or-genital`, `trunk`, `unknown` or a HAM10000 localisation
+     * such as `back` or `face`; another word is `InvalidArgument`.
+     */
+    fun `addLesion`(`label`: kotlin.String, `bodySite`: kotlin.String?): Lesion
+    
+    /**
+     * Stores a scan of a lesion: `photo` is the JPEG or PNG file the scan was run on (kept
+     * as given, for the report and a later look), `scan` the engine's result for it (its
+     * `mask` and `analysis` are stored), `taken_at` when the photo was taken in seconds since
+     * the Unix epoch, `mm_per_px` its scale when known (normally the one given in
+     * `ScanOptions.mm_per_px`; with a scale on both scans, sizes are compared in mm).
+     *
+     * When the lesion has an earlier scan, the change since it is measured and the stored
+     * scan's risk re-assessed with it (reason `evolution`). Errors: `LesionNotFound`,
+     * `InvalidArgument` (a photo that is not JPEG/PNG or not the mask's size, an empty mask,
+     * a bad scale), `StorageFull`, `StoreReadOnly`, `Storage`; nothing is stored then.
+     */
+    fun `addScan`(`lesionId`: kotlin.Long, `photo`: kotlin.ByteArray, `scan`: ScanResult, `takenAt`: kotlin.Long, `mmPerPx`: kotlin.Float?): AddedScan
+    
+    /**
+     * A PNG chart of the lesion's area over time.
+     */
+    fun `areaChartPng`(`lesionId`: kotlin.Long): kotlin.ByteArray
+    
+    /**
+     * Checks the whole store: database integrity, every scan's files present, undamaged and
+     * opening with the key, and no stray files. Slow on a large store (reads everything).
+     */
+    fun `check`(): StoreCheck
+    
+    /**
+     * The change between two scans of one lesion (`before` stays, `after` is aligned onto
+     * it). Scans of different lesions are `InvalidArgument`.
+     */
+    fun `compare`(`beforeId`: kotlin.Long, `afterId`: kotlin.Long): Change
+    
+    /**
+     * Deletes a lesion with all its scans, photos and masks.
+     */
+    fun `deleteLesion`(`lesionId`: kotlin.Long)
+    
+    /**
+     * Deletes a scan, its photo and its mask.
+     */
+    fun `deleteScan`(`scanId`: kotlin.Long)
+    
+    /**
+     * Bytes the store takes on disk (database and files).
+     */
+    fun `diskUsage`(): kotlin.ULong
+    
+    /**
+     * Whether the store is encrypted.
+     */
+    fun `isEncrypted`(): kotlin.Boolean
+    
+    /**
+     * The change between a lesion's two latest scans; none with fewer than two scans.
+     */
+    fun `latestChange`(`lesionId`: kotlin.Long): Change?
+    
+    /**
+     * The lesion with this id (`LesionNotFound` when there is none).
+     */
+    fun `lesion`(`lesionId`: kotlin.Long): Lesion
+    
+    /**
+     * The lesion with this label (`LesionNotFound` when there is none).
+     */
+    fun `lesionByLabel`(`label`: kotlin.String): Lesion
+    
+    /**
+     * Every lesion, oldest first.
+     */
+    fun `lesions`(): List<Lesion>
+    
+    /**
+     * The scan's lesion mask.
+     */
+    fun `mask`(`scanId`: kotlin.Long): Mask
+    
+    /**
+     * A PNG of the lesion's outlines, aligned onto the first scan, one colour per scan.
+     */
+    fun `outlinesPng`(`lesionId`: kotlin.Long): kotlin.ByteArray
+    
+    /**
+     * The scan's photo as it was stored (the JPEG or PNG file), checked against damage.
+     */
+    fun `photo`(`scanId`: kotlin.Long): kotlin.ByteArray
+    
+    /**
+     * The report for a doctor as one self-contained HTML document: timeline chart, aligned
+     * outlines, a photo of each scan with its outline, the measurements, the latest change
+     * and the not-a-diagnosis statement. Pictures are embedded; it loads nothing.
+     */
+    fun `reportHtml`(`lesionId`: kotlin.Long): kotlin.String
+    
+    /**
+     * Re-encrypts everything with `new_key` (32 bytes; none removes the encryption, and a
+     * store without a key gains one). A failure or crash at any point leaves the store
+     * readable with either the old key or the new one, never a mix.
+     */
+    fun `rotateKey`(`newKey`: kotlin.ByteArray?)
+    
+    /**
+     * One scan (`ScanNotFound` when there is none).
+     */
+    fun `scan`(`scanId`: kotlin.Long): StoredScan
+    
+    /**
+     * A lesion's scans, oldest first (by time taken).
+     */
+    fun `scans`(`lesionId`: kotlin.Long): List<StoredScan>
+    
+    /**
+     * Writes `report_html` to the file `path` (atomically; nothing else is written).
+     */
+    fun `writeReport`(`lesionId`: kotlin.Long, `path`: kotlin.String)
+    
+    companion object
+}
+
+/**
+ * A lesion history store: one directory the app gives (inside its private storage), with an
+ * SQLite database and the photos and masks beside it, optionally encrypted with a 256-bit
+ * key the app keeps in the iOS Keychain or Android Keystore.
+ *
+ * A committed scan survives a crash or power cut; a failed call leaves the store as it was.
+ * One process at a time (`StoreLocked` otherwise); within the process one store may be used
+ * from several threads (calls take turns). Close it (`close()` in Kotlin, `del` in Python)
+ * to let another process open the directory.
+ */
+open class HistoryStore: Disposable, AutoCloseable, HistoryStoreInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_dermscan_ffi_fn_free_historystore(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_dermscan_ffi_fn_clone_historystore(handle, status)
+        }
+    }
+
+    
+    /**
+     * Adds a lesion. Labels are unique (`DuplicateLabel`) and not empty. `body_site`:
+     * `arm`, `head-or-neck`, `leg-or-genital`, `trunk`, `unknown` or a HAM10000 localisation
+     * such as `back` or `face`; another word is `InvalidArgument`.
+     */
+    @Throws(DermscanException::class)override fun `addLesion`(`label`: kotlin.String, `bodySite`: kotlin.String?): Lesion {
+            return FfiConverterTypeLesion.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_lesion(
+        it,
+        
+        FfiConverterString.lower(`label`),
+        FfiConverterOptionalString.lower(`bodySite`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Stores a scan of a lesion: `photo` is the JPEG or PNG file the scan was run on (kept
+     * as given, for the report and a later look), `scan` the engine's result for it (its
+     * `mask` and `analysis` are stored), `taken_at` when the photo was taken in seconds since
+     * the Unix epoch, `mm_per_px` its scale when known (normally the one given in
+     * `ScanOptions.mm_per_px`; with a scale on both scans, sizes are compared in mm).
+     *
+     * When the lesion has an earlier scan, the change since it is measured and the stored
+     * scan's risk re-assessed with it (reason `evolution`). Errors: `LesionNotFound`,
+     * `InvalidArgument` (a photo that is not JPEG/PNG or not the mask's size, an empty mask,
+     * a bad scale), `StorageFull`, `StoreReadOnly`, `Storage`; nothing is stored then.
+     */
+    @Throws(DermscanException::class)override fun `addScan`(`lesionId`: kotlin.Long, `photo`: kotlin.ByteArray, `scan`: ScanResult, `takenAt`: kotlin.Long, `mmPerPx`: kotlin.Float?): AddedScan {
+            return FfiConverterTypeAddedScan.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_scan(
+        it,
+        
+        FfiConverterLong.lower(`lesionId`),
+        FfiConverterByteArray.lower(`photo`),
+        FfiConverterTypeScanResult.lower(`scan`),
+        FfiConverterLong.lower(`takenAt`),
+        FfiConverterOptionalFloat.lower(`mmPerPx`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A PNG chart of the lesion's area over time.
+     */
+    @Throws(DermscanException::class)override fun `areaChartPng`(`lesionId`: kotlin.Long): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_area_chart_png(
+        it,
+        
+        FfiConverterLong.lower(`lesionId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Checks the whole store: database integrity, every scan's files present, undamaged and
+     * opening with the key, and no stray files. Slow on a large store (reads everything).
+     */
+    @Throws(DermscanException::class)override fun `check`(): StoreCheck {
+            return FfiConverterTypeStoreCheck.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_check(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The change between two scans of one lesion (`before` stays, `after` is aligned onto
+     * it). Scans of different lesions are `InvalidArgument`.
+     */
+    @Throws(DermscanException::class)override fun `compare`(`beforeId`: kotlin.Long, `afterId`: kotlin.Long): Change {
+            return FfiConverterTypeChange.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_compare(
+        it,
+        
+        FfiConverterLong.lower(`beforeId`),
+        FfiConverterLong.lower(`afterId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Deletes a lesion with all its scans, photos and masks.
+     */
+    @Throws(DermscanException::class)override fun `deleteLesion`(`lesionId`: kotlin.Long)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_delete_lesion(
+        it,
+        
+        FfiConverterLong.lower(`lesionId`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Deletes a scan, its photo and its mask.
+     */
+    @Throws(DermscanException::class)override fun `deleteScan`(`scanId`: kotlin.Long)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_delete_scan(
+        it,
+        
+        FfiConverterLong.lower(`scanId`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * Bytes the store takes on disk (database and files).
+     */
+    @Throws(DermscanException::class)override fun `diskUsage`(): kotlin.ULong {
+            return FfiConverterULong.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_disk_usage(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Whether the store is encrypted.
+     */
+    @Throws(DermscanException::class)override fun `isEncrypted`(): kotlin.Boolean {
+            return FfiConverterBoolean.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_is_encrypted(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The change between a lesion's two latest scans; none with fewer than two scans.
+     */
+    @Throws(DermscanException::class)override fun `latestChange`(`lesionId`: kotlin.Long): Change? {
+            return FfiConverterOptionalTypeChange.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_latest_change(
+        it,
+        
+        FfiConverterLong.lower(`lesionId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The lesion with this id (`LesionNotFound` when there is none).
+     */
+    @Throws(DermscanException::class)override fun `lesion`(`lesionId`: kotlin.Long): Lesion {
+            return FfiConverterTypeLesion.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion(
+        it,
+        
+        FfiConverterLong.lower(`lesionId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The lesion with this label (`LesionNotFound` when there is none).
+     */
+    @Throws(DermscanException::class)override fun `lesionByLabel`(`label`: kotlin.String): Lesion {
+            return FfiConverterTypeLesion.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion_by_label(
+        it,
+        
+        FfiConverterString.lower(`label`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Every lesion, oldest first.
+     */
+    @Throws(DermscanException::class)override fun `lesions`(): List<Lesion> {
+            return FfiConverterSequenceTypeLesion.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesions(
+        it,
+        _status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The scan's lesion mask.
+     */
+    @Throws(DermscanException::class)override fun `mask`(`scanId`: kotlin.Long): Mask {
+            return FfiConverterTypeMask.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_mask(
+        it,
+        
+        FfiConverterLong.lower(`scanId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A PNG of the lesion's outlines, aligned onto the first scan, one colour per scan.
+     */
+    @Throws(DermscanException::class)override fun `outlinesPng`(`lesionId`: kotlin.Long): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_outlines_png(
+        it,
+        
+        FfiConverterLong.lower(`lesionId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The scan's photo as it was stored (the JPEG or PNG file), checked against damage.
+     */
+    @Throws(DermscanException::class)override fun `photo`(`scanId`: kotlin.Long): kotlin.ByteArray {
+            return FfiConverterByteArray.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_photo(
+        it,
+        
+        FfiConverterLong.lower(`scanId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * The report for a doctor as one self-contained HTML document: timeline chart, aligned
+     * outlines, a photo of each scan with its outline, the measurements, the latest change
+     * and the not-a-diagnosis statement. Pictures are embedded; it loads nothing.
+     */
+    @Throws(DermscanException::class)override fun `reportHtml`(`lesionId`: kotlin.Long): kotlin.String {
+            return FfiConverterString.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_report_html(
+        it,
+        
+        FfiConverterLong.lower(`lesionId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Re-encrypts everything with `new_key` (32 bytes; none removes the encryption, and a
+     * store without a key gains one). A failure or crash at any point leaves the store
+     * readable with either the old key or the new one, never a mix.
+     */
+    @Throws(DermscanException::class)override fun `rotateKey`(`newKey`: kotlin.ByteArray?)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_rotate_key(
+        it,
+        
+        FfiConverterOptionalByteArray.lower(`newKey`),_status)
+}
+    }
+    
+    
+
+    
+    /**
+     * One scan (`ScanNotFound` when there is none).
+     */
+    @Throws(DermscanException::class)override fun `scan`(`scanId`: kotlin.Long): StoredScan {
+            return FfiConverterTypeStoredScan.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_scan(
+        it,
+        
+        FfiConverterLong.lower(`scanId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * A lesion's scans, oldest first (by time taken).
+     */
+    @Throws(DermscanException::class)override fun `scans`(`lesionId`: kotlin.Long): List<StoredScan> {
+            return FfiConverterSequenceTypeStoredScan.lift(
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_scans(
+        it,
+        
+        FfiConverterLong.lower(`lesionId`),_status)
+}
+    }
+    )
+    }
+    
+
+    
+    /**
+     * Writes `report_html` to the file `path` (atomically; nothing else is written).
+     */
+    @Throws(DermscanException::class)override fun `writeReport`(`lesionId`: kotlin.Long, `path`: kotlin.String)
+        = 
+    callWithHandle {
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_write_report(
+        it,
+        
+        FfiConverterLong.lower(`lesionId`),
+        FfiConverterString.lower(`path`),_status)
+}
+    }
+    
+    
+
+    
+
+    
+
+
+    
+    companion object {
+        
+    /**
+     * Opens the store in `dir`, creating the directory and an empty store if needed.
+     *
+     * - `key`: 32 bytes to encrypt at rest (XChaCha20-Poly1305); none stores values as they
+     * are. Another length is `InvalidArgument`. A new (or still empty) store opened with a
+     * key is encrypted and needs that key from then on (`KeyRequired`, `WrongKey`); a key
+     * for a store holding unencrypted data is `NotEncrypted` (open it without a key and
+     * call `rotate_key`).
+     * - `max_bytes`: most bytes the store may take on disk; adding beyond it is
+     * `StorageFull`. None: only the disk limits it.
+     *
+     * Other errors: `StoreLocked` (another process has it open), `StoreCorrupt`,
+     * `StoreReadOnly`, `NewerSchema`, `Storage`.
+     */
+    @Throws(DermscanException::class) fun `open`(`dir`: kotlin.String, `key`: kotlin.ByteArray?, `maxBytes`: kotlin.ULong?): HistoryStore {
+            return FfiConverterTypeHistoryStore.lift(
+    uniffiRustCallWithError(DermscanException) { _status ->
+    UniffiLib.uniffi_dermscan_ffi_fn_constructor_historystore_open(
+    
+        
+        FfiConverterString.lower(`dir`),
+        FfiConverterOptionalByteArray.lower(`key`),
+        FfiConverterOptionalULong.lower(`maxBytes`),_status)
+}
+    )
+    }
+    
+
+        
+    }
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeHistoryStore: FfiConverter<HistoryStore, Long> {
+    override fun lower(value: HistoryStore): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): HistoryStore {
+        return HistoryStore(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): HistoryStore {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: HistoryStore) = 8UL
+
+    override fun write(value: HistoryStore, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
  * A binary lesion mask at the photo's resolution.
  */
 public interface MaskInterface {
@@ -3354,6 +4365,258 @@ public object FfiConverterTypeProgressListener: FfiConverter<ProgressListener, L
 }
 
 
+// This template implements a class for working with a Rust struct via a handle
+// to the live Rust struct on the other side of the FFI.
+//
+// There's some subtlety here, because we have to be careful not to operate on a Rust
+// struct after it has been dropped, and because we must expose a public API for freeing
+// theq Kotlin wrapper object in lieu of reliable finalizers. The core requirements are:
+//
+//   * Each instance holds an opaque handle to the underlying Rust struct.
+//     Method calls need to read this handle from the object's state and pass it in to
+//     the Rust FFI.
+//
+//   * When an instance is no longer needed, its handle should be passed to a
+//     special destructor function provided by the Rust FFI, which will drop the
+//     underlying Rust struct.
+//
+//   * Given an instance, calling code is expected to call the special
+//     `destroy` method in order to free it after use, either by calling it explicitly
+//     or by using a higher-level helper like the `use` method. Failing to do so risks
+//     leaking the underlying Rust struct.
+//
+//   * We can't assume that calling code will do the right thing, and must be prepared
+//     to handle Kotlin method calls executing concurrently with or even after a call to
+//     `destroy`, and to handle multiple (possibly concurrent!) calls to `destroy`.
+//
+//   * We must never allow Rust code to operate on the underlying Rust struct after
+//     the destructor has been called, and must never call the destructor more than once.
+//     Doing so may trigger memory unsafety.
+//
+//   * To mitigate many of the risks of leaking memory and use-after-free unsafety, a `Cleaner`
+//     is implemented to call the destructor when the Kotlin object becomes unreachable.
+//     This is done in a background thread. This is not a panacea, and client code should be aware that
+//      1. the thread may starve if some there are objects that have poorly performing
+//     `drop` methods or do significant work in their `drop` methods.
+//      2. the thread is shared across the whole library. This can be tuned by using `android_cleaner = true`,
+//         or `android = true` in the [`kotlin` section of the `uniffi.toml` file](https://mozilla.github.io/uniffi-rs/kotlin/configuration.html).
+//
+// If we try to implement this with mutual exclusion on access to the handle, there is the
+// possibility of a race between a method call and a concurrent call to `destroy`:
+//
+//    * Thread A starts a method call, reads the value of the handle, but is interrupted
+//      before it can pass the handle over the FFI to Rust.
+//    * Thread B calls `destroy` and frees the underlying Rust struct.
+//    * Thread A resumes, passing the already-read handle value to Rust and triggering
+//      a use-after-free.
+//
+// One possible solution would be to use a `ReadWriteLock`, with each method call taking
+// a read lock (and thus allowed to run concurrently) and the special `destroy` method
+// taking a write lock (and thus blocking on live method calls). However, we aim not to
+// generate methods with any hidden blocking semantics, and a `destroy` method that might
+// block if called incorrectly seems to meet that bar.
+//
+// So, we achieve our goals by giving each instance an associated `AtomicLong` counter to track
+// the number of in-flight method calls, and an `AtomicBoolean` flag to indicate whether `destroy`
+// has been called. These are updated according to the following rules:
+//
+//    * The initial value of the counter is 1, indicating a live object with no in-flight calls.
+//      The initial value for the flag is false.
+//
+//    * At the start of each method call, we atomically check the counter.
+//      If it is 0 then the underlying Rust struct has already been destroyed and the call is aborted.
+//      If it is nonzero them we atomically increment it by 1 and proceed with the method call.
+//
+//    * At the end of each method call, we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+//    * When `destroy` is called, we atomically flip the flag from false to true.
+//      If the flag was already true we silently fail.
+//      Otherwise we atomically decrement and check the counter.
+//      If it has reached zero then we destroy the underlying Rust struct.
+//
+// Astute readers may observe that this all sounds very similar to the way that Rust's `Arc<T>` works,
+// and indeed it is, with the addition of a flag to guard against multiple calls to `destroy`.
+//
+// The overall effect is that the underlying Rust struct is destroyed only when `destroy` has been
+// called *and* all in-flight method calls have completed, avoiding violating any of the expectations
+// of the underlying Rust code.
+//
+// This makes a cleaner a better alternative to _not_ calling `destroy()` as
+// and when the object is finished with, but the abstraction is not perfect: if the Rust object's `drop`
+// method is slow, and/or there are many objects to cleanup, and it's on a low end Android device, then the cleaner
+// thread may be starved, and the app will leak memory.
+//
+// In this case, `destroy`ing manually may be a better solution.
+//
+// The cleaner can live side by side with the manual calling of `destroy`. In the order of responsiveness, uniffi objects
+// with Rust peers are reclaimed:
+//
+// 1. By calling the `destroy` method of the object, which calls `rustObject.free()`. If that doesn't happen:
+// 2. When the object becomes unreachable, AND the Cleaner thread gets to call `rustObject.free()`. If the thread is starved then:
+// 3. The memory is reclaimed when the process terminates.
+//
+// [1] https://stackoverflow.com/questions/24376768/can-java-finalize-an-object-when-it-is-still-in-scope/24380219
+//
+
+
+/**
+ * What the core computed for one scan, kept as it is so that the history store can keep it
+ * without loss: measurements and ABCD scores, the classifier's output, the risk, and the
+ * identities of the models behind them. It is what `HistoryStore.add_scan` stores with the
+ * scan's mask and photo; read the same values from the `ScanResult`'s own fields.
+ */
+public interface ScanAnalysisInterface {
+    
+    companion object
+}
+
+/**
+ * What the core computed for one scan, kept as it is so that the history store can keep it
+ * without loss: measurements and ABCD scores, the classifier's output, the risk, and the
+ * identities of the models behind them. It is what `HistoryStore.add_scan` stores with the
+ * scan's mask and photo; read the same values from the `ScanResult`'s own fields.
+ */
+open class ScanAnalysis: Disposable, AutoCloseable, ScanAnalysisInterface
+{
+
+    @Suppress("UNUSED_PARAMETER")
+    /**
+     * @suppress
+     */
+    constructor(withHandle: UniffiWithHandle, handle: Long) {
+        this.handle = handle
+        this.cleanable = UniffiLib.CLEANER.register(this, UniffiCleanAction(handle))
+    }
+
+    /**
+     * @suppress
+     *
+     * This constructor can be used to instantiate a fake object. Only used for tests. Any
+     * attempt to actually use an object constructed this way will fail as there is no
+     * connected Rust object.
+     */
+    @Suppress("UNUSED_PARAMETER")
+    constructor(noHandle: NoHandle) {
+        this.handle = 0
+        this.cleanable = null
+    }
+
+    protected val handle: Long
+    protected val cleanable: UniffiCleaner.Cleanable?
+
+    private val wasDestroyed = AtomicBoolean(false)
+    private val callCounter = AtomicLong(1)
+
+    /**
+     * Whether the current object has been destroyed and its reference is gone in the Rust side.
+     */
+    val uniffiIsDestroyed: Boolean get() = wasDestroyed.get()
+
+    override fun destroy() {
+        // Only allow a single call to this method.
+        // TODO: maybe we should log a warning if called more than once?
+        if (this.wasDestroyed.compareAndSet(false, true)) {
+            // This decrement always matches the initial count of 1 given at creation time.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    @Synchronized
+    override fun close() {
+        this.destroy()
+    }
+
+    internal inline fun <R> callWithHandle(block: (handle: Long) -> R): R {
+        // Check and increment the call counter, to keep the object alive.
+        // This needs a compare-and-set retry loop in case of concurrent updates.
+        do {
+            val c = this.callCounter.get()
+            if (c == 0L) {
+                throw IllegalStateException("${this.javaClass.simpleName} object has already been destroyed")
+            }
+            if (c == Long.MAX_VALUE) {
+                throw IllegalStateException("${this.javaClass.simpleName} call counter would overflow")
+            }
+        } while (! this.callCounter.compareAndSet(c, c + 1L))
+        // Now we can safely do the method call without the handle being freed concurrently.
+        try {
+            return block(this.uniffiCloneHandle())
+        } finally {
+            // This decrement always matches the increment we performed above.
+            if (this.callCounter.decrementAndGet() == 0L) {
+                cleanable?.clean()
+            }
+        }
+    }
+
+    // Use a static inner class instead of a closure so as not to accidentally
+    // capture `this` as part of the cleanable's action.
+    private class UniffiCleanAction(private val handle: Long) : Runnable {
+        override fun run() {
+            if (handle == 0.toLong()) {
+                // Fake object created with `NoHandle`, don't try to free.
+                return;
+            }
+            uniffiRustCall { status ->
+                UniffiLib.uniffi_dermscan_ffi_fn_free_scananalysis(handle, status)
+            }
+        }
+    }
+
+    /**
+     * @suppress
+     */
+    fun uniffiCloneHandle(): Long {
+        if (handle == 0.toLong()) {
+            throw InternalException("uniffiCloneHandle() called on NoHandle object");
+        }
+        return uniffiRustCall() { status ->
+            UniffiLib.uniffi_dermscan_ffi_fn_clone_scananalysis(handle, status)
+        }
+    }
+
+    
+
+    
+
+
+    
+    
+    /**
+     * @suppress
+     */
+    companion object
+    
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeScanAnalysis: FfiConverter<ScanAnalysis, Long> {
+    override fun lower(value: ScanAnalysis): Long {
+        return value.uniffiCloneHandle()
+    }
+
+    override fun lift(value: Long): ScanAnalysis {
+        return ScanAnalysis(UniffiWithHandle, value)
+    }
+
+    override fun read(buf: ByteBuffer): ScanAnalysis {
+        return lift(buf.getLong())
+    }
+
+    override fun allocationSize(value: ScanAnalysis) = 8UL
+
+    override fun write(value: ScanAnalysis, buf: ByteBuffer) {
+        buf.putLong(lower(value))
+    }
+}
+
+
 
 /**
  * The ABCD rule of dermoscopy (Stolz). D and therefore the TDS are proxies read from pixels.
@@ -3443,6 +4706,117 @@ public object FfiConverterTypeAbcdScores: FfiConverterRustBuffer<AbcdScores> {
 
 
 /**
+ * A stored scan and the change since the lesion's scan before it.
+ */
+data class AddedScan (
+    /**
+     * The stored scan; its risk takes the change into account.
+     */
+    var `scan`: StoredScan
+    , 
+    /**
+     * Change since the previous scan (by time taken); none for the lesion's first scan.
+     */
+    var `change`: Change?
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAddedScan: FfiConverterRustBuffer<AddedScan> {
+    override fun read(buf: ByteBuffer): AddedScan {
+        return AddedScan(
+            FfiConverterTypeStoredScan.read(buf),
+            FfiConverterOptionalTypeChange.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: AddedScan) = (
+            FfiConverterTypeStoredScan.allocationSize(value.`scan`) +
+            FfiConverterOptionalTypeChange.allocationSize(value.`change`)
+    )
+
+    override fun write(value: AddedScan, buf: ByteBuffer) {
+            FfiConverterTypeStoredScan.write(value.`scan`, buf)
+            FfiConverterOptionalTypeChange.write(value.`change`, buf)
+    }
+}
+
+
+
+/**
+ * How the later mask was moved onto the earlier one before they were compared: a point `p`
+ * of the later mask lands at `scale * R(rotation) * p + translation`.
+ */
+data class Alignment (
+    /**
+     * Translation in pixels of the earlier photo.
+     */
+    var `translationPx`: PointF
+    , 
+    /**
+     * Rotation in degrees, positive clockwise on screen.
+     */
+    var `rotationDeg`: kotlin.Double
+    , 
+    /**
+     * Scale applied to the later mask (the ratio of the scans' scales, or 1).
+     */
+    var `scale`: kotlin.Double
+    , 
+    /**
+     * Whether sizes were normalised to millimetres (both scans had a scale).
+     */
+    var `scaleNormalised`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeAlignment: FfiConverterRustBuffer<Alignment> {
+    override fun read(buf: ByteBuffer): Alignment {
+        return Alignment(
+            FfiConverterTypePointF.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Alignment) = (
+            FfiConverterTypePointF.allocationSize(value.`translationPx`) +
+            FfiConverterDouble.allocationSize(value.`rotationDeg`) +
+            FfiConverterDouble.allocationSize(value.`scale`) +
+            FfiConverterBoolean.allocationSize(value.`scaleNormalised`)
+    )
+
+    override fun write(value: Alignment, buf: ByteBuffer) {
+            FfiConverterTypePointF.write(value.`translationPx`, buf)
+            FfiConverterDouble.write(value.`rotationDeg`, buf)
+            FfiConverterDouble.write(value.`scale`, buf)
+            FfiConverterBoolean.write(value.`scaleNormalised`, buf)
+    }
+}
+
+
+
+/**
  * A box in original-image pixels: left, top, right, bottom (`x1`, `y1` exclusive).
  */
 data class BoundingBox (
@@ -3500,6 +4874,295 @@ public object FfiConverterTypeBoundingBox: FfiConverterRustBuffer<BoundingBox> {
             FfiConverterFloat.write(value.`y0`, buf)
             FfiConverterFloat.write(value.`x1`, buf)
             FfiConverterFloat.write(value.`y1`, buf)
+    }
+}
+
+
+
+/**
+ * The change between two scans of one lesion.
+ */
+data class Change (
+    /**
+     * Earlier scan id.
+     */
+    var `beforeId`: kotlin.Long
+    , 
+    /**
+     * Later scan id.
+     */
+    var `afterId`: kotlin.Long
+    , 
+    /**
+     * Days from the earlier photo to the later one.
+     */
+    var `daysBetween`: kotlin.Double
+    , 
+    /**
+     * Area of the earlier lesion, in `area_unit`.
+     */
+    var `areaBefore`: kotlin.Double
+    , 
+    /**
+     * Area of the later lesion, in `area_unit`.
+     */
+    var `areaAfter`: kotlin.Double
+    , 
+    /**
+     * `mm²` when both scans have a scale, else `px`.
+     */
+    var `areaUnit`: kotlin.String
+    , 
+    /**
+     * Area after / area before (in mm² when both scans have a scale, else in pixels).
+     */
+    var `areaRatio`: kotlin.Double
+    , 
+    /**
+     * Equivalent-circle diameter of the earlier lesion, in `diameter_unit`.
+     */
+    var `diameterBefore`: kotlin.Double
+    , 
+    /**
+     * Equivalent-circle diameter of the later lesion, in `diameter_unit`.
+     */
+    var `diameterAfter`: kotlin.Double
+    , 
+    /**
+     * `diameter_after - diameter_before`.
+     */
+    var `diameterChange`: kotlin.Double
+    , 
+    /**
+     * `mm` when both scans have a scale, else `px`.
+     */
+    var `diameterUnit`: kotlin.String
+    , 
+    /**
+     * Overlap (IoU, 0 to 1) of the two masks after alignment, at the compared scale (growth
+     * lowers it too).
+     */
+    var `iouAligned`: kotlin.Double
+    , 
+    /**
+     * Overlap after alignment with the later mask resized to the earlier one's area: the
+     * change of shape alone, whatever the growth.
+     */
+    var `iouShape`: kotlin.Double
+    , 
+    /**
+     * Asymmetry score A after minus before; none when a scan has no features.
+     */
+    var `asymmetryChange`: kotlin.Int?
+    , 
+    /**
+     * Border score B after minus before; none when a scan has no features.
+     */
+    var `borderChange`: kotlin.Int?
+    , 
+    /**
+     * Colour score C after minus before; none when a scan has no features.
+     */
+    var `colourChange`: kotlin.Int?
+    , 
+    /**
+     * Stolz colours in the later scan only.
+     */
+    var `coloursAdded`: List<StolzColour>
+    , 
+    /**
+     * Stolz colours in the earlier scan only.
+     */
+    var `coloursRemoved`: List<StolzColour>
+    , 
+    /**
+     * Area growth as a fraction per month; none when the scans are less than a day apart.
+     */
+    var `growthPerMonth`: kotlin.Double?
+    , 
+    /**
+     * How the later mask was moved onto the earlier one.
+     */
+    var `alignment`: Alignment
+    , 
+    /**
+     * What the comparison could not do (no scale, no features, ...).
+     */
+    var `notes`: List<kotlin.String>
+    , 
+    /**
+     * Whether any threshold was passed.
+     */
+    var `significant`: kotlin.Boolean
+    , 
+    /**
+     * Every threshold that was passed.
+     */
+    var `reasons`: List<ChangeReason>
+    , 
+    /**
+     * What changed, in a few words ("area up 35% in 62 days; shape overlap 0.84").
+     */
+    var `summary`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChange: FfiConverterRustBuffer<Change> {
+    override fun read(buf: ByteBuffer): Change {
+        return Change(
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalInt.read(buf),
+            FfiConverterOptionalInt.read(buf),
+            FfiConverterOptionalInt.read(buf),
+            FfiConverterSequenceTypeStolzColour.read(buf),
+            FfiConverterSequenceTypeStolzColour.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterTypeAlignment.read(buf),
+            FfiConverterSequenceString.read(buf),
+            FfiConverterBoolean.read(buf),
+            FfiConverterSequenceTypeChangeReason.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Change) = (
+            FfiConverterLong.allocationSize(value.`beforeId`) +
+            FfiConverterLong.allocationSize(value.`afterId`) +
+            FfiConverterDouble.allocationSize(value.`daysBetween`) +
+            FfiConverterDouble.allocationSize(value.`areaBefore`) +
+            FfiConverterDouble.allocationSize(value.`areaAfter`) +
+            FfiConverterString.allocationSize(value.`areaUnit`) +
+            FfiConverterDouble.allocationSize(value.`areaRatio`) +
+            FfiConverterDouble.allocationSize(value.`diameterBefore`) +
+            FfiConverterDouble.allocationSize(value.`diameterAfter`) +
+            FfiConverterDouble.allocationSize(value.`diameterChange`) +
+            FfiConverterString.allocationSize(value.`diameterUnit`) +
+            FfiConverterDouble.allocationSize(value.`iouAligned`) +
+            FfiConverterDouble.allocationSize(value.`iouShape`) +
+            FfiConverterOptionalInt.allocationSize(value.`asymmetryChange`) +
+            FfiConverterOptionalInt.allocationSize(value.`borderChange`) +
+            FfiConverterOptionalInt.allocationSize(value.`colourChange`) +
+            FfiConverterSequenceTypeStolzColour.allocationSize(value.`coloursAdded`) +
+            FfiConverterSequenceTypeStolzColour.allocationSize(value.`coloursRemoved`) +
+            FfiConverterOptionalDouble.allocationSize(value.`growthPerMonth`) +
+            FfiConverterTypeAlignment.allocationSize(value.`alignment`) +
+            FfiConverterSequenceString.allocationSize(value.`notes`) +
+            FfiConverterBoolean.allocationSize(value.`significant`) +
+            FfiConverterSequenceTypeChangeReason.allocationSize(value.`reasons`) +
+            FfiConverterString.allocationSize(value.`summary`)
+    )
+
+    override fun write(value: Change, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`beforeId`, buf)
+            FfiConverterLong.write(value.`afterId`, buf)
+            FfiConverterDouble.write(value.`daysBetween`, buf)
+            FfiConverterDouble.write(value.`areaBefore`, buf)
+            FfiConverterDouble.write(value.`areaAfter`, buf)
+            FfiConverterString.write(value.`areaUnit`, buf)
+            FfiConverterDouble.write(value.`areaRatio`, buf)
+            FfiConverterDouble.write(value.`diameterBefore`, buf)
+            FfiConverterDouble.write(value.`diameterAfter`, buf)
+            FfiConverterDouble.write(value.`diameterChange`, buf)
+            FfiConverterString.write(value.`diameterUnit`, buf)
+            FfiConverterDouble.write(value.`iouAligned`, buf)
+            FfiConverterDouble.write(value.`iouShape`, buf)
+            FfiConverterOptionalInt.write(value.`asymmetryChange`, buf)
+            FfiConverterOptionalInt.write(value.`borderChange`, buf)
+            FfiConverterOptionalInt.write(value.`colourChange`, buf)
+            FfiConverterSequenceTypeStolzColour.write(value.`coloursAdded`, buf)
+            FfiConverterSequenceTypeStolzColour.write(value.`coloursRemoved`, buf)
+            FfiConverterOptionalDouble.write(value.`growthPerMonth`, buf)
+            FfiConverterTypeAlignment.write(value.`alignment`, buf)
+            FfiConverterSequenceString.write(value.`notes`, buf)
+            FfiConverterBoolean.write(value.`significant`, buf)
+            FfiConverterSequenceTypeChangeReason.write(value.`reasons`, buf)
+            FfiConverterString.write(value.`summary`, buf)
+    }
+}
+
+
+
+/**
+ * One threshold a change passed.
+ */
+data class ChangeReason (
+    /**
+     * Stable identifier: `area_growth`, `area_shrink`, `shape`, `asymmetry`, `border`,
+     * `colours`.
+     */
+    var `code`: kotlin.String
+    , 
+    /**
+     * The measured value.
+     */
+    var `value`: kotlin.Double
+    , 
+    /**
+     * The threshold it passed.
+     */
+    var `threshold`: kotlin.Double
+    , 
+    /**
+     * One sentence for the user.
+     */
+    var `text`: kotlin.String
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeChangeReason: FfiConverterRustBuffer<ChangeReason> {
+    override fun read(buf: ByteBuffer): ChangeReason {
+        return ChangeReason(
+            FfiConverterString.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: ChangeReason) = (
+            FfiConverterString.allocationSize(value.`code`) +
+            FfiConverterDouble.allocationSize(value.`value`) +
+            FfiConverterDouble.allocationSize(value.`threshold`) +
+            FfiConverterString.allocationSize(value.`text`)
+    )
+
+    override fun write(value: ChangeReason, buf: ByteBuffer) {
+            FfiConverterString.write(value.`code`, buf)
+            FfiConverterDouble.write(value.`value`, buf)
+            FfiConverterDouble.write(value.`threshold`, buf)
+            FfiConverterString.write(value.`text`, buf)
     }
 }
 
@@ -3707,6 +5370,70 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
             FfiConverterSequenceTypeExecutionProvider.write(value.`executionProviders`, buf)
             FfiConverterOptionalULong.write(value.`maxPixels`, buf)
             FfiConverterOptionalString.write(value.`classifierDir`, buf)
+    }
+}
+
+
+
+/**
+ * One lesion the user follows over time.
+ */
+data class Lesion (
+    /**
+     * Store-assigned id.
+     */
+    var `id`: kotlin.Long
+    , 
+    /**
+     * The user's name for it ("left shoulder"), unique in the store.
+     */
+    var `label`: kotlin.String
+    , 
+    /**
+     * Where on the body it is: `arm`, `head-or-neck`, `leg-or-genital`, `trunk` or
+     * `unknown`; none when the user did not say.
+     */
+    var `bodySite`: kotlin.String?
+    , 
+    /**
+     * When it was added, in seconds since the Unix epoch (UTC).
+     */
+    var `createdAt`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLesion: FfiConverterRustBuffer<Lesion> {
+    override fun read(buf: ByteBuffer): Lesion {
+        return Lesion(
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalString.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Lesion) = (
+            FfiConverterLong.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`label`) +
+            FfiConverterOptionalString.allocationSize(value.`bodySite`) +
+            FfiConverterLong.allocationSize(value.`createdAt`)
+    )
+
+    override fun write(value: Lesion, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`id`, buf)
+            FfiConverterString.write(value.`label`, buf)
+            FfiConverterOptionalString.write(value.`bodySite`, buf)
+            FfiConverterLong.write(value.`createdAt`, buf)
     }
 }
 
@@ -4753,6 +6480,12 @@ data class ScanOptions (
      * `unknown`, or a HAM10000 localisation such as `back` or `face`.
      */
     var `bodySite`: kotlin.String? = null 
+    , 
+    /**
+     * Snap the outline to the colour edge between lesion and skin; none means no. Turn it
+     * on for photos whose sizes the history store compares over time.
+     */
+    var `snapEdges`: kotlin.Boolean? = null 
     
 ){
     
@@ -4777,6 +6510,7 @@ public object FfiConverterTypeScanOptions: FfiConverterRustBuffer<ScanOptions> {
             FfiConverterOptionalFloat.read(buf),
             FfiConverterOptionalTypeSex.read(buf),
             FfiConverterOptionalString.read(buf),
+            FfiConverterOptionalBoolean.read(buf),
         )
     }
 
@@ -4788,7 +6522,8 @@ public object FfiConverterTypeScanOptions: FfiConverterRustBuffer<ScanOptions> {
             FfiConverterOptionalFloat.allocationSize(value.`mmPerPx`) +
             FfiConverterOptionalFloat.allocationSize(value.`ageYears`) +
             FfiConverterOptionalTypeSex.allocationSize(value.`sex`) +
-            FfiConverterOptionalString.allocationSize(value.`bodySite`)
+            FfiConverterOptionalString.allocationSize(value.`bodySite`) +
+            FfiConverterOptionalBoolean.allocationSize(value.`snapEdges`)
     )
 
     override fun write(value: ScanOptions, buf: ByteBuffer) {
@@ -4800,6 +6535,7 @@ public object FfiConverterTypeScanOptions: FfiConverterRustBuffer<ScanOptions> {
             FfiConverterOptionalFloat.write(value.`ageYears`, buf)
             FfiConverterOptionalTypeSex.write(value.`sex`, buf)
             FfiConverterOptionalString.write(value.`bodySite`, buf)
+            FfiConverterOptionalBoolean.write(value.`snapEdges`, buf)
     }
 }
 
@@ -4863,6 +6599,13 @@ data class ScanResult (
      * Time per stage.
      */
     var `timings`: StageTimings
+    , 
+    /**
+     * The analysis exactly as the core computed it (measurements, ABCD, classification,
+     * risk, model identities), kept opaque and lossless. This, with `mask`, is what
+     * `HistoryStore.add_scan` stores: the readable fields above are copies of it.
+     */
+    var `analysis`: ScanAnalysis
     
 ): Disposable{
     
@@ -4884,7 +6627,8 @@ data class ScanResult (
         this.`classification`,
         this.`risk`,
         this.`quality`,
-        this.`timings`
+        this.`timings`,
+        this.`analysis`
     )
     }
     
@@ -4908,6 +6652,7 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterTypeRiskAssessment.read(buf),
             FfiConverterTypeQualityReport.read(buf),
             FfiConverterTypeStageTimings.read(buf),
+            FfiConverterTypeScanAnalysis.read(buf),
         )
     }
 
@@ -4922,7 +6667,8 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterOptionalTypeClassification.allocationSize(value.`classification`) +
             FfiConverterTypeRiskAssessment.allocationSize(value.`risk`) +
             FfiConverterTypeQualityReport.allocationSize(value.`quality`) +
-            FfiConverterTypeStageTimings.allocationSize(value.`timings`)
+            FfiConverterTypeStageTimings.allocationSize(value.`timings`) +
+            FfiConverterTypeScanAnalysis.allocationSize(value.`analysis`)
     )
 
     override fun write(value: ScanResult, buf: ByteBuffer) {
@@ -4937,6 +6683,7 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterTypeRiskAssessment.write(value.`risk`, buf)
             FfiConverterTypeQualityReport.write(value.`quality`, buf)
             FfiConverterTypeStageTimings.write(value.`timings`, buf)
+            FfiConverterTypeScanAnalysis.write(value.`analysis`, buf)
     }
 }
 
@@ -5038,6 +6785,221 @@ public object FfiConverterTypeStageTimings: FfiConverterRustBuffer<StageTimings>
 
 
 /**
+ * What `HistoryStore.check` found.
+ */
+data class StoreCheck (
+    /**
+     * Whether nothing is wrong.
+     */
+    var `ok`: kotlin.Boolean
+    , 
+    /**
+     * Lesions in the database.
+     */
+    var `lesions`: kotlin.ULong
+    , 
+    /**
+     * Scans in the database.
+     */
+    var `scans`: kotlin.ULong
+    , 
+    /**
+     * Files in the store's files directory.
+     */
+    var `files`: kotlin.ULong
+    , 
+    /**
+     * Everything wrong, one sentence each; empty when the store is consistent.
+     */
+    var `problems`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStoreCheck: FfiConverterRustBuffer<StoreCheck> {
+    override fun read(buf: ByteBuffer): StoreCheck {
+        return StoreCheck(
+            FfiConverterBoolean.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StoreCheck) = (
+            FfiConverterBoolean.allocationSize(value.`ok`) +
+            FfiConverterULong.allocationSize(value.`lesions`) +
+            FfiConverterULong.allocationSize(value.`scans`) +
+            FfiConverterULong.allocationSize(value.`files`) +
+            FfiConverterSequenceString.allocationSize(value.`problems`)
+    )
+
+    override fun write(value: StoreCheck, buf: ByteBuffer) {
+            FfiConverterBoolean.write(value.`ok`, buf)
+            FfiConverterULong.write(value.`lesions`, buf)
+            FfiConverterULong.write(value.`scans`, buf)
+            FfiConverterULong.write(value.`files`, buf)
+            FfiConverterSequenceString.write(value.`problems`, buf)
+    }
+}
+
+
+
+/**
+ * One stored scan of a lesion: when, at what size and scale, and what the analysis found.
+ */
+data class StoredScan (
+    /**
+     * Store-assigned id.
+     */
+    var `id`: kotlin.Long
+    , 
+    /**
+     * The lesion it belongs to.
+     */
+    var `lesionId`: kotlin.Long
+    , 
+    /**
+     * When the photo was taken, in seconds since the Unix epoch (UTC).
+     */
+    var `takenAt`: kotlin.Long
+    , 
+    /**
+     * Photo width in pixels (upright).
+     */
+    var `width`: kotlin.UInt
+    , 
+    /**
+     * Photo height in pixels (upright).
+     */
+    var `height`: kotlin.UInt
+    , 
+    /**
+     * Scale in millimetres per pixel, when the app knew it.
+     */
+    var `mmPerPx`: kotlin.Float?
+    , 
+    /**
+     * Lesion pixels in the mask.
+     */
+    var `areaPx`: kotlin.ULong
+    , 
+    /**
+     * Lesion area in mm², when the scale is known.
+     */
+    var `areaMm2`: kotlin.Double?
+    , 
+    /**
+     * Diameter of the disc with the lesion's area, in pixels.
+     */
+    var `diameterPx`: kotlin.Double
+    , 
+    /**
+     * The same in millimetres, when the scale is known.
+     */
+    var `diameterMm`: kotlin.Double?
+    , 
+    /**
+     * Measurements and ABCD scores at the time of the scan.
+     */
+    var `features`: LesionFeatures?
+    , 
+    /**
+     * The classifier's output, when a classifier ran.
+     */
+    var `classification`: Classification?
+    , 
+    /**
+     * The risk; for every scan after the first it takes the change since the scan before
+     * into account (reason `evolution`).
+     */
+    var `risk`: RiskAssessment?
+    , 
+    /**
+     * The models behind the scan (segmenter, then classifier).
+     */
+    var `models`: List<ModelInfo>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStoredScan: FfiConverterRustBuffer<StoredScan> {
+    override fun read(buf: ByteBuffer): StoredScan {
+        return StoredScan(
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterLong.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterOptionalFloat.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterDouble.read(buf),
+            FfiConverterOptionalDouble.read(buf),
+            FfiConverterOptionalTypeLesionFeatures.read(buf),
+            FfiConverterOptionalTypeClassification.read(buf),
+            FfiConverterOptionalTypeRiskAssessment.read(buf),
+            FfiConverterSequenceTypeModelInfo.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StoredScan) = (
+            FfiConverterLong.allocationSize(value.`id`) +
+            FfiConverterLong.allocationSize(value.`lesionId`) +
+            FfiConverterLong.allocationSize(value.`takenAt`) +
+            FfiConverterUInt.allocationSize(value.`width`) +
+            FfiConverterUInt.allocationSize(value.`height`) +
+            FfiConverterOptionalFloat.allocationSize(value.`mmPerPx`) +
+            FfiConverterULong.allocationSize(value.`areaPx`) +
+            FfiConverterOptionalDouble.allocationSize(value.`areaMm2`) +
+            FfiConverterDouble.allocationSize(value.`diameterPx`) +
+            FfiConverterOptionalDouble.allocationSize(value.`diameterMm`) +
+            FfiConverterOptionalTypeLesionFeatures.allocationSize(value.`features`) +
+            FfiConverterOptionalTypeClassification.allocationSize(value.`classification`) +
+            FfiConverterOptionalTypeRiskAssessment.allocationSize(value.`risk`) +
+            FfiConverterSequenceTypeModelInfo.allocationSize(value.`models`)
+    )
+
+    override fun write(value: StoredScan, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`id`, buf)
+            FfiConverterLong.write(value.`lesionId`, buf)
+            FfiConverterLong.write(value.`takenAt`, buf)
+            FfiConverterUInt.write(value.`width`, buf)
+            FfiConverterUInt.write(value.`height`, buf)
+            FfiConverterOptionalFloat.write(value.`mmPerPx`, buf)
+            FfiConverterULong.write(value.`areaPx`, buf)
+            FfiConverterOptionalDouble.write(value.`areaMm2`, buf)
+            FfiConverterDouble.write(value.`diameterPx`, buf)
+            FfiConverterOptionalDouble.write(value.`diameterMm`, buf)
+            FfiConverterOptionalTypeLesionFeatures.write(value.`features`, buf)
+            FfiConverterOptionalTypeClassification.write(value.`classification`, buf)
+            FfiConverterOptionalTypeRiskAssessment.write(value.`risk`, buf)
+            FfiConverterSequenceTypeModelInfo.write(value.`models`, buf)
+    }
+}
+
+
+
+/**
  * Whether the encoder sees a window around the lesion or the whole photo.
  */
 
@@ -5130,6 +7092,72 @@ sealed class DermscanException(message: String): kotlin.Exception(message) {
      */
         class Internal(message: String) : DermscanException(message)
         
+    /**
+     * The lesion history store is encrypted and no key was given: open it with its key.
+     */
+        class KeyRequired(message: String) : DermscanException(message)
+        
+    /**
+     * The key does not open this lesion history store. Nothing was read or changed; open it
+     * again with the right key.
+     */
+        class WrongKey(message: String) : DermscanException(message)
+        
+    /**
+     * A key was given for a lesion history store holding unencrypted data: open it without
+     * a key, then call `rotate_key` to encrypt it.
+     */
+        class NotEncrypted(message: String) : DermscanException(message)
+        
+    /**
+     * The history database or a stored file is damaged. The store left it untouched so it
+     * can be inspected or restored from a backup.
+     */
+        class StoreCorrupt(message: String) : DermscanException(message)
+        
+    /**
+     * The history store's directory (or a file in it) is read-only; nothing was changed.
+     */
+        class StoreReadOnly(message: String) : DermscanException(message)
+        
+    /**
+     * The disk, or the history store's size limit (`max_bytes`), is full; the call was
+     * rolled back and nothing was changed.
+     */
+        class StorageFull(message: String) : DermscanException(message)
+        
+    /**
+     * The history database was written by a newer SDK, which this one will not touch:
+     * update the SDK.
+     */
+        class NewerSchema(message: String) : DermscanException(message)
+        
+    /**
+     * Another process has the history store open (one process at a time).
+     */
+        class StoreLocked(message: String) : DermscanException(message)
+        
+    /**
+     * No lesion with this id or label in the history store.
+     */
+        class LesionNotFound(message: String) : DermscanException(message)
+        
+    /**
+     * No scan with this id in the history store.
+     */
+        class ScanNotFound(message: String) : DermscanException(message)
+        
+    /**
+     * A lesion with this label exists already in the history store.
+     */
+        class DuplicateLabel(message: String) : DermscanException(message)
+        
+    /**
+     * Reading or writing the history store failed otherwise (an I/O or database error);
+     * nothing stored was lost.
+     */
+        class Storage(message: String) : DermscanException(message)
+        
 
     companion object ErrorHandler : UniffiRustCallStatusErrorHandler<DermscanException> {
         override fun lift(error_buf: RustBuffer.ByValue): DermscanException = FfiConverterTypeDermscanError.lift(error_buf)
@@ -5151,6 +7179,18 @@ public object FfiConverterTypeDermscanError : FfiConverterRustBuffer<DermscanExc
             6 -> DermscanException.Cancelled(FfiConverterString.read(buf))
             7 -> DermscanException.InvalidArgument(FfiConverterString.read(buf))
             8 -> DermscanException.Internal(FfiConverterString.read(buf))
+            9 -> DermscanException.KeyRequired(FfiConverterString.read(buf))
+            10 -> DermscanException.WrongKey(FfiConverterString.read(buf))
+            11 -> DermscanException.NotEncrypted(FfiConverterString.read(buf))
+            12 -> DermscanException.StoreCorrupt(FfiConverterString.read(buf))
+            13 -> DermscanException.StoreReadOnly(FfiConverterString.read(buf))
+            14 -> DermscanException.StorageFull(FfiConverterString.read(buf))
+            15 -> DermscanException.NewerSchema(FfiConverterString.read(buf))
+            16 -> DermscanException.StoreLocked(FfiConverterString.read(buf))
+            17 -> DermscanException.LesionNotFound(FfiConverterString.read(buf))
+            18 -> DermscanException.ScanNotFound(FfiConverterString.read(buf))
+            19 -> DermscanException.DuplicateLabel(FfiConverterString.read(buf))
+            20 -> DermscanException.Storage(FfiConverterString.read(buf))
             else -> throw RuntimeException("invalid error enum value, something is very wrong!!")
         }
         
@@ -5192,6 +7232,54 @@ public object FfiConverterTypeDermscanError : FfiConverterRustBuffer<DermscanExc
             }
             is DermscanException.Internal -> {
                 buf.putInt(8)
+                Unit
+            }
+            is DermscanException.KeyRequired -> {
+                buf.putInt(9)
+                Unit
+            }
+            is DermscanException.WrongKey -> {
+                buf.putInt(10)
+                Unit
+            }
+            is DermscanException.NotEncrypted -> {
+                buf.putInt(11)
+                Unit
+            }
+            is DermscanException.StoreCorrupt -> {
+                buf.putInt(12)
+                Unit
+            }
+            is DermscanException.StoreReadOnly -> {
+                buf.putInt(13)
+                Unit
+            }
+            is DermscanException.StorageFull -> {
+                buf.putInt(14)
+                Unit
+            }
+            is DermscanException.NewerSchema -> {
+                buf.putInt(15)
+                Unit
+            }
+            is DermscanException.StoreLocked -> {
+                buf.putInt(16)
+                Unit
+            }
+            is DermscanException.LesionNotFound -> {
+                buf.putInt(17)
+                Unit
+            }
+            is DermscanException.ScanNotFound -> {
+                buf.putInt(18)
+                Unit
+            }
+            is DermscanException.DuplicateLabel -> {
+                buf.putInt(19)
+                Unit
+            }
+            is DermscanException.Storage -> {
+                buf.putInt(20)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -5894,6 +7982,38 @@ public object FfiConverterTypeTdsBand: FfiConverterRustBuffer<TdsBand> {
 /**
  * @suppress
  */
+public object FfiConverterOptionalInt: FfiConverterRustBuffer<kotlin.Int?> {
+    override fun read(buf: ByteBuffer): kotlin.Int? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterInt.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.Int?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterInt.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.Int?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterInt.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalULong: FfiConverterRustBuffer<kotlin.ULong?> {
     override fun read(buf: ByteBuffer): kotlin.ULong? {
         if (buf.get().toInt() == 0) {
@@ -6054,6 +8174,38 @@ public object FfiConverterOptionalString: FfiConverterRustBuffer<kotlin.String?>
 /**
  * @suppress
  */
+public object FfiConverterOptionalByteArray: FfiConverterRustBuffer<kotlin.ByteArray?> {
+    override fun read(buf: ByteBuffer): kotlin.ByteArray? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterByteArray.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.ByteArray?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterByteArray.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.ByteArray?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterByteArray.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeCancellation: FfiConverterRustBuffer<Cancellation?> {
     override fun read(buf: ByteBuffer): Cancellation? {
         if (buf.get().toInt() == 0) {
@@ -6182,6 +8334,38 @@ public object FfiConverterOptionalTypeBoundingBox: FfiConverterRustBuffer<Boundi
 /**
  * @suppress
  */
+public object FfiConverterOptionalTypeChange: FfiConverterRustBuffer<Change?> {
+    override fun read(buf: ByteBuffer): Change? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeChange.read(buf)
+    }
+
+    override fun allocationSize(value: Change?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeChange.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Change?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeChange.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterOptionalTypeClassification: FfiConverterRustBuffer<Classification?> {
     override fun read(buf: ByteBuffer): Classification? {
         if (buf.get().toInt() == 0) {
@@ -6268,6 +8452,38 @@ public object FfiConverterOptionalTypePixelRegion: FfiConverterRustBuffer<PixelR
         } else {
             buf.put(1)
             FfiConverterTypePixelRegion.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeRiskAssessment: FfiConverterRustBuffer<RiskAssessment?> {
+    override fun read(buf: ByteBuffer): RiskAssessment? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeRiskAssessment.read(buf)
+    }
+
+    override fun allocationSize(value: RiskAssessment?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeRiskAssessment.allocationSize(value)
+        }
+    }
+
+    override fun write(value: RiskAssessment?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeRiskAssessment.write(value, buf)
         }
     }
 }
@@ -6374,6 +8590,62 @@ public object FfiConverterOptionalTypeSex: FfiConverterRustBuffer<Sex?> {
 /**
  * @suppress
  */
+public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
+    override fun read(buf: ByteBuffer): List<kotlin.String> {
+        val len = buf.getInt()
+        return List<kotlin.String>(len) {
+            FfiConverterString.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.String>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterString.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.String>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterString.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeChangeReason: FfiConverterRustBuffer<List<ChangeReason>> {
+    override fun read(buf: ByteBuffer): List<ChangeReason> {
+        val len = buf.getInt()
+        return List<ChangeReason>(len) {
+            FfiConverterTypeChangeReason.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ChangeReason>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeChangeReason.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ChangeReason>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeChangeReason.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeClassProbability: FfiConverterRustBuffer<List<ClassProbability>> {
     override fun read(buf: ByteBuffer): List<ClassProbability> {
         val len = buf.getInt()
@@ -6402,6 +8674,34 @@ public object FfiConverterSequenceTypeClassProbability: FfiConverterRustBuffer<L
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeLesion: FfiConverterRustBuffer<List<Lesion>> {
+    override fun read(buf: ByteBuffer): List<Lesion> {
+        val len = buf.getInt()
+        return List<Lesion>(len) {
+            FfiConverterTypeLesion.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Lesion>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeLesion.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Lesion>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeLesion.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeLesionCandidate: FfiConverterRustBuffer<List<LesionCandidate>> {
     override fun read(buf: ByteBuffer): List<LesionCandidate> {
         val len = buf.getInt()
@@ -6420,6 +8720,34 @@ public object FfiConverterSequenceTypeLesionCandidate: FfiConverterRustBuffer<Li
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeLesionCandidate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeModelInfo: FfiConverterRustBuffer<List<ModelInfo>> {
+    override fun read(buf: ByteBuffer): List<ModelInfo> {
+        val len = buf.getInt()
+        return List<ModelInfo>(len) {
+            FfiConverterTypeModelInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ModelInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeModelInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ModelInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeModelInfo.write(it, buf)
         }
     }
 }
@@ -6560,6 +8888,34 @@ public object FfiConverterSequenceTypeRiskReason: FfiConverterRustBuffer<List<Ri
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeRiskReason.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeStoredScan: FfiConverterRustBuffer<List<StoredScan>> {
+    override fun read(buf: ByteBuffer): List<StoredScan> {
+        val len = buf.getInt()
+        return List<StoredScan>(len) {
+            FfiConverterTypeStoredScan.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<StoredScan>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeStoredScan.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<StoredScan>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeStoredScan.write(it, buf)
         }
     }
 }
