@@ -13,12 +13,13 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 use support::synth::{SynthSpec, render, standard_set};
 
-/// The example binary, built by `cargo test --all-targets` next to this test's binary.
+/// The example program, built by `cargo build --examples` (scripts/test does) next to this
+/// test's binary.
 fn track_bin() -> PathBuf {
     let exe = std::env::current_exe().expect("test binary");
     let debug = exe.parent().and_then(Path::parent).expect("target profile dir");
     let bin = debug.join("examples").join("track");
-    assert!(bin.exists(), "{} is missing: run `cargo test --all-targets` (it builds the examples)", bin.display());
+    assert!(bin.exists(), "{} is missing: run `cargo build --examples` first (scripts/test does)", bin.display());
     bin
 }
 
