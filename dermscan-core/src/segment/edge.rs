@@ -34,13 +34,13 @@ fn band_for(area_px: u64) -> f64 {
 /// ```
 /// use dermscan_core::segment::{Mask, snap_to_edge};
 /// use dermscan_core::Image;
-/// // A dark 20x20 square on light skin; the "model" mask is 3 px too big on every side.
+/// // A dark 20x20 square on light skin; the "model" mask is 2 px too big on every side.
 /// let (w, h) = (48u32, 48u32);
 /// let inside = |x: u32, y: u32, pad: u32| (14 - pad..34 + pad).contains(&x) && (14 - pad..34 + pad).contains(&y);
 /// let rgb = (0..w * h).flat_map(|i| if inside(i % w, i / w, 0) { [90u8, 60, 40] } else { [220, 190, 170] }).collect();
 /// let image = Image::from_rgb(w, h, rgb)?;
-/// let loose = Mask::from_pixels(w, h, (0..w * h).map(|i| u8::from(inside(i % w, i / w, 3))).collect()).expect("mask");
-/// assert_eq!(loose.area_px(), 26 * 26);
+/// let loose = Mask::from_pixels(w, h, (0..w * h).map(|i| u8::from(inside(i % w, i / w, 2))).collect()).expect("mask");
+/// assert_eq!(loose.area_px(), 24 * 24);
 /// assert_eq!(snap_to_edge(&image, &loose).area_px(), 20 * 20);
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
