@@ -130,7 +130,7 @@ impl FeatureConfig {
 }
 
 /// The scale as `f64` when it is finite and above 0; [`FeatureError::InvalidScale`] otherwise.
-fn checked_scale(mm_per_px: Option<f32>) -> Result<Option<f64>, FeatureError> {
+pub(crate) fn checked_scale(mm_per_px: Option<f32>) -> Result<Option<f64>, FeatureError> {
     match mm_per_px {
         Some(s) if !(s.is_finite() && s > 0.0) => Err(FeatureError::InvalidScale(s)),
         s => Ok(s.map(f64::from)),

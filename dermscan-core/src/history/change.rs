@@ -380,10 +380,7 @@ pub fn scale_between(before: &ScanRecord, after: &ScanRecord) -> Result<Option<f
 
 /// Both scales (before, after) in mm per pixel when both are known.
 fn scale_pair(before: &ScanRecord, after: &ScanRecord) -> Result<Option<(f64, f64)>, HistoryError> {
-    let check = |r: &ScanRecord| match r.mm_per_px {
-        Some(s) if !(s.is_finite() && s > 0.0) => Err(HistoryError::InvalidArgument(format!("scan {} has scale mm_per_px = {s}; it must be finite and above 0", r.id))),
-        s => Ok(s.map(f64::from)),
-    };
+    let check = |r: &ScanRecord| crate::features::checked_scale(r.mm_per_px).map_err(|e| HistoryError::InvalidArgument(format!("scan {}: {e}", r.id)));
     Ok(check(before)?.zip(check(after)?))
 }
 

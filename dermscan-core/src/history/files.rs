@@ -45,21 +45,28 @@ pub(crate) fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<bool,
     if target.exists() {
         return Ok(false);
     }
+    replace_atomic(&target, bytes)?;
+    Ok(true)
+}
+
+/// Writes `bytes` to `path` through a temporary file beside it (flushed, renamed over
+/// `path`, directory flushed), so `path` holds either its old content or the new one.
+pub(crate) fn replace_atomic(path: &Path, bytes: &[u8]) -> Result<(), HistoryError> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let temp = dir.join(format!("{TEMP_PREFIX}{}-{}", std::process::id(), COUNTER.fetch_add(1, Ordering::Relaxed)));
     let result = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&temp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
         drop(file);
-        fs::rename(&temp, &target)?;
+        fs::rename(&temp, path)?;
         sync_dir(dir)
     })();
-    if let Err(e) = result {
+    result.map_err(|e| {
         let _ = fs::remove_file(&temp);
-        return Err(io_error(&target, e));
-    }
-    Ok(true)
+        io_error(path, e)
+    })
 }
 
 /// Flushes a directory entry change (rename, unlink) to disk.

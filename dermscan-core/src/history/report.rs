@@ -167,21 +167,10 @@ impl super::HistoryStore {
     /// temporary file beside it is flushed and renamed over it.
     pub fn write_report(&self, lesion_id: i64, path: impl AsRef<std::path::Path>) -> Result<(), HistoryError> {
         let path = path.as_ref();
-        let html = self.report_html(lesion_id)?;
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-        let name = path.file_name().and_then(|n| n.to_str()).ok_or_else(|| HistoryError::InvalidArgument(format!("{} is not a file path", path.display())))?;
-        let temp = dir.join(format!("{}{name}", super::files::TEMP_PREFIX));
-        let result = (|| {
-            use std::io::Write as _;
-            let mut file = std::fs::File::create(&temp)?;
-            file.write_all(html.as_bytes())?;
-            file.sync_all()?;
-            std::fs::rename(&temp, path)
-        })();
-        result.map_err(|e| {
-            let _ = std::fs::remove_file(&temp);
-            super::files::io_error(path, e)
-        })
+        if path.file_name().is_none() {
+            return Err(HistoryError::InvalidArgument(format!("{} is not a file path", path.display())));
+        }
+        super::files::replace_atomic(path, self.report_html(lesion_id)?.as_bytes())
     }
 }
 

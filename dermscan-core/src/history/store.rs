@@ -213,6 +213,19 @@ pub(crate) fn db_error(e: rusqlite::Error) -> HistoryError {
     }
 }
 
+/// A stored file's name: the SHA-256 of its stored bytes, with `.sealed` when encrypted,
+/// else `.jpg` for JPEG content and `.png` for the rest (masks are PNG).
+fn file_name(codec: &Codec, plain: &[u8], stored: &[u8]) -> String {
+    let ext = if codec.is_sealed() {
+        "sealed"
+    } else if plain.starts_with(&[0xFF, 0xD8]) {
+        "jpg"
+    } else {
+        "png"
+    };
+    format!("{}.{ext}", files::sha256_hex(stored))
+}
+
 fn now_unix() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
@@ -383,11 +396,7 @@ impl HistoryStore {
                 photo_size.0, photo_size.1
             )));
         }
-        if let Some(s) = scan.mm_per_px
-            && !(s.is_finite() && s > 0.0)
-        {
-            return Err(HistoryError::InvalidArgument(format!("scale mm_per_px = {s} must be a finite number above 0")));
-        }
+        crate::features::checked_scale(scan.mm_per_px).map_err(|e| HistoryError::InvalidArgument(e.to_string()))?;
         let area_px = scan.mask.area_px();
         if area_px == 0 {
             return Err(HistoryError::InvalidArgument("the mask is empty: there is no lesion to track".into()));
@@ -442,16 +451,8 @@ impl HistoryStore {
             &json(&Health { area_px, features: record.features.clone(), classification: record.classification.clone(), risk: record.risk.clone() })?,
         )?;
         self.check_quota(photo.len() + mask.len() + health.len())?;
-        let photo_ext = if inner.codec.is_sealed() {
-            "sealed"
-        } else if scan.photo.starts_with(&[0xFF, 0xD8]) {
-            "jpg"
-        } else {
-            "png"
-        };
-        let mask_ext = if inner.codec.is_sealed() { "sealed" } else { "png" };
-        record.photo_file = format!("{}.{photo_ext}", files::sha256_hex(&photo));
-        record.mask_file = format!("{}.{mask_ext}", files::sha256_hex(&mask));
+        record.photo_file = file_name(&inner.codec, &scan.photo, &photo);
+        record.mask_file = file_name(&inner.codec, b"", &mask);
 
         let mut created = Vec::new();
         let result = (|| {
@@ -710,14 +711,7 @@ impl HistoryStore {
                 for (purpose, old_name) in [("photo", photo_file), ("mask", mask_file)] {
                     let plain = inner.codec.decode(purpose, &files::read_verified(&self.files_dir, old_name)?, &self.files_dir.join(old_name))?;
                     let bytes = new.encode(purpose, &plain)?;
-                    let ext = if new.is_sealed() {
-                        "sealed"
-                    } else if purpose == "photo" && plain.starts_with(&[0xFF, 0xD8]) {
-                        "jpg"
-                    } else {
-                        "png"
-                    };
-                    let name = format!("{}.{ext}", files::sha256_hex(&bytes));
+                    let name = file_name(&new, &plain, &bytes);
                     if files::write_atomic(&self.files_dir, &name, &bytes)? {
                         created.push(name.clone());
                     }
