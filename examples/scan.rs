@@ -133,6 +133,9 @@ fn scan_file(engine: &Engine, path: &Path, options: &ScanOptions, out: &Path) ->
     let result = engine.scan(&image, options)?;
     std::fs::create_dir_all(out)?;
     std::fs::write(out.join("mask.png"), result.mask.to_png())?;
+    for (i, lesion) in result.lesions.iter().enumerate() {
+        std::fs::write(out.join(lesion_mask_file(i)), lesion.mask.to_png())?;
+    }
     colours_picture(&image, &result)?.save(out.join("colours.png"))?;
     overlay(image, &result).save(out.join("overlay.png"))?;
     std::fs::write(out.join("result.json"), serde_json::to_string_pretty(&result_json(path, &result, options, decode_ms))?)?;
@@ -162,34 +165,23 @@ fn result_json(path: &Path, r: &ScanResult, options: &ScanOptions, decode_ms: f6
             "contour": r.mask.contour(),
         },
         "model": r.model,
-        "features": r.features.as_ref().map(|f| {
-            let m = &f.measurements;
-            serde_json::json!({
-                "abcd": {
-                    "a": f.abcd.a, "b": f.abcd.b, "c": f.abcd.c, "d_proxy": f.abcd.d_proxy,
-                    "tds": f.abcd.tds, "tds_is_proxy": true, "band": f.abcd.band, "colours": f.abcd.colours,
-                },
-                "diameter_px": m.diameter_px,
-                "diameter_mm": m.diameter_mm,
-                "area_px": m.area_px,
-                "area_mm2": m.area_mm2,
-                "perimeter_px": m.perimeter_px,
-                "perimeter_mm": m.perimeter_mm,
-                "major_axis_px": m.major_axis_px,
-                "minor_axis_px": m.minor_axis_px,
-                "major_axis_mm": m.major_axis_mm,
-                "minor_axis_mm": m.minor_axis_mm,
-                "orientation_deg": m.orientation_deg,
-                "mm_per_px": options.mm_per_px,
-                "detail": f,
-            })
-        }),
-        "classification": r.classification.as_ref().map(|c| c.probabilities.iter().map(|p| (p.label.clone(), serde_json::json!(p.probability))).collect::<serde_json::Map<_, _>>()),
+        "features": r.features.as_ref().map(|f| features_json(f, options)),
+        "classification": r.classification.as_ref().map(probabilities_json),
         "classifier": r.classification.as_ref().map(|c| serde_json::json!({
             "top": c.top, "malignant_probability": c.malignant_probability, "crop": c.crop,
             "probabilities": c.probabilities, "model": c.model, "metadata": options.metadata,
         })),
         "risk": r.risk,
+        "lesions": r.lesions.iter().enumerate().map(|(i, l)| serde_json::json!({
+            "box": l.bbox.to_array(),
+            "area_px": l.mask.area_px(),
+            "mask_file": lesion_mask_file(i),
+            "evidence": l.evidence,
+            "features": l.features.as_ref().map(|f| features_json(f, options)),
+            "classification": l.classification.as_ref().map(probabilities_json),
+            "top_class": l.classification.as_ref().map(|c| c.top.clone()),
+            "risk": l.risk,
+        })).collect::<Vec<_>>(),
         "quality": r.quality,
         "timings_ms": {
             "decode_image": decode_ms,
@@ -206,11 +198,51 @@ fn result_json(path: &Path, r: &ScanResult, options: &ScanOptions, decode_ms: f6
     })
 }
 
+/// File name of the `i`-th lesion's mask (0 is the primary lesion).
+fn lesion_mask_file(i: usize) -> String {
+    format!("lesion_{i}.png")
+}
+
+/// The classifier's probabilities as a label-to-probability map.
+fn probabilities_json(c: &dermscan::Classification) -> serde_json::Map<String, serde_json::Value> {
+    c.probabilities.iter().map(|p| (p.label.clone(), serde_json::json!(p.probability))).collect()
+}
+
+/// Measurements and ABCD scores of one lesion.
+fn features_json(f: &dermscan::Features, options: &ScanOptions) -> serde_json::Value {
+    let m = &f.measurements;
+    serde_json::json!({
+        "abcd": {
+            "a": f.abcd.a, "b": f.abcd.b, "c": f.abcd.c, "d_proxy": f.abcd.d_proxy,
+            "tds": f.abcd.tds, "tds_is_proxy": true, "band": f.abcd.band, "colours": f.abcd.colours,
+        },
+        "diameter_px": m.diameter_px,
+        "diameter_mm": m.diameter_mm,
+        "area_px": m.area_px,
+        "area_mm2": m.area_mm2,
+        "perimeter_px": m.perimeter_px,
+        "perimeter_mm": m.perimeter_mm,
+        "major_axis_px": m.major_axis_px,
+        "minor_axis_px": m.minor_axis_px,
+        "major_axis_mm": m.major_axis_mm,
+        "minor_axis_mm": m.minor_axis_mm,
+        "orientation_deg": m.orientation_deg,
+        "mm_per_px": options.mm_per_px,
+        "detail": f,
+    })
+}
+
 /// The photo with the mask outline (yellow), the prompt box (cyan), the principal axes
 /// (magenta), and a caption with the ABCD summary and the risk level.
 fn overlay(image: Image, r: &ScanResult) -> RgbImage {
     let mut canvas = image.into_rgb_image();
     let thickness = (canvas.width().max(canvas.height()) / 500).max(1) as i32;
+    // Secondary lesions in orange, the primary in yellow.
+    for lesion in r.lesions.iter().skip(1) {
+        for [x, y] in lesion.mask.contour() {
+            draw_filled_circle_mut(&mut canvas, (x as i32, y as i32), thickness, Rgb([255, 140, 0]));
+        }
+    }
     for [x, y] in r.mask.contour() {
         draw_filled_circle_mut(&mut canvas, (x as i32, y as i32), thickness, Rgb([255, 230, 0]));
     }
@@ -242,6 +274,7 @@ fn overlay(image: Image, r: &ScanResult) -> RgbImage {
     lines.push(format!("RISK {}", r.risk.level.as_str().to_uppercase()));
     lines.push("*PROXY. SCREENING AID, NOT A DIAGNOSIS".into());
     let risk_colour = match r.risk.level {
+        RiskLevel::Unknown => Rgb([200, 200, 200]),
         RiskLevel::Low => Rgb([120, 230, 120]),
         RiskLevel::Medium => Rgb([255, 200, 0]),
         RiskLevel::High => Rgb([255, 80, 80]),

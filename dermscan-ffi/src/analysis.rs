@@ -205,6 +205,8 @@ impl From<&core::classify::Classification> for Classification {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, uniffi::Enum)]
 #[serde(rename_all = "lowercase")]
 pub enum RiskLevel {
+    /// Nothing to assess: no lesion was found (reason code `no_lesion`).
+    Unknown,
     /// No signal above its threshold.
     Low,
     /// Worth showing to a doctor.
@@ -216,6 +218,7 @@ pub enum RiskLevel {
 impl From<core::RiskLevel> for RiskLevel {
     fn from(l: core::RiskLevel) -> Self {
         match l {
+            core::RiskLevel::Unknown => Self::Unknown,
             core::RiskLevel::Low => Self::Low,
             core::RiskLevel::Medium => Self::Medium,
             core::RiskLevel::High => Self::High,
@@ -226,7 +229,7 @@ impl From<core::RiskLevel> for RiskLevel {
 /// One reason behind the level, tied to a measured value.
 #[derive(Debug, Clone, PartialEq, Serialize, uniffi::Record)]
 pub struct RiskReason {
-    /// `classifier`, `tds_proxy`, `diameter` or `evolution`.
+    /// `classifier`, `tds_proxy`, `diameter`, `evolution` or `no_lesion`.
     pub code: String,
     /// The level this signal alone gives.
     pub level: RiskLevel,

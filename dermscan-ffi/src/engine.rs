@@ -126,6 +126,9 @@ pub struct ScanResult {
     pub roi_source: RoiSource,
     /// The lesion finder's candidates, best first (empty when the caller gave a box).
     pub candidates: Vec<LesionCandidate>,
+    /// Every lesion found, the primary one first (empty when none was found, and then
+    /// `roi_source` is `None`, the mask is empty and the risk level `Unknown`).
+    pub lesions: Vec<FoundLesion>,
     /// The lesion mask at the photo's resolution.
     pub mask: Arc<Mask>,
     /// The encoder output, kept for re-prompting with `Engine.decode`.
@@ -155,6 +158,7 @@ impl From<core::ScanResult> for ScanResult {
             roi: r.roi.bbox.into(),
             roi_source: r.roi.source.into(),
             candidates: r.candidates.iter().map(Into::into).collect(),
+            lesions: r.lesions.iter().map(FoundLesion::from).collect(),
             mask: Arc::new(Mask { inner: r.mask }),
             embedding: Arc::new(Embedding { inner: r.embedding }),
             model: (&r.model).into(),
@@ -164,6 +168,36 @@ impl From<core::ScanResult> for ScanResult {
             quality: (&r.quality).into(),
             timings: r.timings.into(),
             analysis,
+        }
+    }
+}
+
+/// One lesion a scan found, with its own measurements, classification and risk.
+#[derive(Debug, Clone, uniffi::Record)]
+pub struct FoundLesion {
+    /// The prompt box its mask was decoded with.
+    pub bbox: BoundingBox,
+    /// Its mask at the photo's resolution (re-prompt it with `Engine.decode`).
+    pub mask: Arc<Mask>,
+    /// Mask area in pixels.
+    pub area_px: u64,
+    /// Measurements and ABCD scores.
+    pub features: Option<LesionFeatures>,
+    /// The classifier's probabilities (none without a classifier bundle).
+    pub classification: Option<Classification>,
+    /// Its risk level and reasons.
+    pub risk: RiskAssessment,
+}
+
+impl From<&core::LesionFinding> for FoundLesion {
+    fn from(l: &core::LesionFinding) -> Self {
+        Self {
+            bbox: l.bbox.into(),
+            mask: Arc::new(Mask { inner: l.mask.clone() }),
+            area_px: l.mask.area_px(),
+            features: l.features.as_ref().map(Into::into),
+            classification: l.classification.as_ref().map(Into::into),
+            risk: (&l.risk).into(),
         }
     }
 }

@@ -182,6 +182,9 @@ pub struct ScanOptions {
     /// on for photos whose sizes the history store compares over time.
     #[uniffi(default = None)]
     pub snap_edges: Option<bool>,
+    /// Most lesions an automatic scan reports (1: the primary lesion only); none means 5.
+    #[uniffi(default = None)]
+    pub max_lesions: Option<u32>,
 }
 
 impl ScanOptions {
@@ -203,6 +206,7 @@ impl ScanOptions {
             mm_per_px: o.mm_per_px,
             metadata: core::classify::PatientMetadata { age_years: o.age_years, sex: o.sex.map(Into::into), site },
             snap_edges: o.snap_edges.unwrap_or(false),
+            max_lesions: o.max_lesions.unwrap_or(core::DEFAULT_MAX_LESIONS),
             ..core::ScanOptions::default()
         })
     }
@@ -281,6 +285,8 @@ pub enum RoiSource {
     Auto,
     /// The caller's box.
     User,
+    /// No lesion was found: the mask is empty, nothing was measured or classified.
+    None,
 }
 
 impl From<core::RoiSource> for RoiSource {
@@ -288,6 +294,7 @@ impl From<core::RoiSource> for RoiSource {
         match s {
             core::RoiSource::Auto => Self::Auto,
             core::RoiSource::User => Self::User,
+            core::RoiSource::None => Self::None,
         }
     }
 }

@@ -417,7 +417,7 @@ void ds_scan_free(struct DsScan *scan);
  * Boxes are `{"x0","y0","x1","y1"}` in pixels of the upright photo (`x1`, `y1` exclusive):
  *
  * ```json
- * {"roi": {"box": {...}, "source": "auto" | "user",
+ * {"roi": {"box": {...}, "source": "auto" | "user" | "none",
  *          "candidates": [{"bbox": {...}, "score", "contrast", "area_px", "touches_border"}]},
  *  "mask": {"width", "height", "area_px", "iou_score", "bbox": {...} | null,
  *           "contour": [{"x", "y"}, ...]},
@@ -428,8 +428,9 @@ void ds_scan_free(struct DsScan *scan);
  *               "centroid", "major_axis", "minor_axis"} | null,
  *  "classification": {"probabilities": [{"label", "name", "probability"}], "top",
  *                     "malignant_probability", "crop", "model"} | null,
- *  "risk": {"level": "low" | "medium" | "high",
+ *  "risk": {"level": "unknown" | "low" | "medium" | "high",
  *           "reasons": [{"code", "level", "value", "threshold", "text"}], "disclaimer"},
+ *  "lesions": [{"box": {...}, "area_px", "features", "classification", "risk"}, ...],
  *  "quality": {"acceptable", "warnings": [{"issue", "measured", "threshold", "message", "advice"}],
  *              "blur_sigma_px", "brightness", "glare_fraction"},
  *  "timings_ms": {"roi_ms", "preprocess_ms", "encoder_ms", "decoder_ms", "postprocess_ms",

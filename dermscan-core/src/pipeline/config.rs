@@ -11,6 +11,7 @@ use crate::preprocess::HairRemoval;
 use crate::model::ExecutionProvider;
 use crate::roi::{CropPolicy, RoiConfig};
 use crate::segment::{BoxPrompt, MaskMode};
+use crate::verify::VerifyConfig;
 
 /// How to build an [`super::Engine`].
 ///
@@ -33,6 +34,8 @@ pub struct EngineConfig {
     pub classifier_dir: Option<PathBuf>,
     /// Lesion finder settings.
     pub roi: RoiConfig,
+    /// When the segmentation model accepts a finder's candidate as a lesion.
+    pub verify: VerifyConfig,
     /// Measurement settings (the scale comes with each scan, [`ScanOptions::mm_per_px`]).
     pub features: FeatureConfig,
     /// Photo quality gate thresholds.
@@ -53,6 +56,7 @@ impl EngineConfig {
             execution_providers: Vec::new(),
             classifier_dir: None,
             roi: RoiConfig::default(),
+            verify: VerifyConfig::default(),
             features: FeatureConfig::default(),
             quality: QualityConfig::default(),
             risk: RiskThresholds::default(),
@@ -92,7 +96,7 @@ impl EngineConfig {
 /// let opts = ScanOptions::default().with_box(BoxPrompt::new(10.0, 10.0, 60.0, 60.0)).with_crop(CropPolicy::None);
 /// assert!(opts.bbox.is_some());
 /// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub struct ScanOptions {
     /// The lesion's box; `None` lets the lesion finder choose.
     pub bbox: Option<BoxPrompt>,
@@ -115,10 +119,39 @@ pub struct ScanOptions {
     pub mm_per_px: Option<f32>,
     /// Optional age, sex and body site for the classifier.
     pub metadata: PatientMetadata,
+    /// Most lesions an automatic scan reports (default [`DEFAULT_MAX_LESIONS`]; 1: the
+    /// primary lesion only). Each further lesion costs two decoder runs and, with a
+    /// classifier, one classifier run; the encoder runs the same number of times.
+    pub max_lesions: u32,
+}
+
+/// Default of [`ScanOptions::max_lesions`].
+pub const DEFAULT_MAX_LESIONS: u32 = 5;
+
+impl Default for ScanOptions {
+    fn default() -> Self {
+        Self {
+            bbox: None,
+            crop: CropPolicy::default(),
+            mask_mode: MaskMode::default(),
+            hair_removal: HairRemoval::default(),
+            refine: false,
+            snap_edges: false,
+            mm_per_px: None,
+            metadata: PatientMetadata::default(),
+            max_lesions: DEFAULT_MAX_LESIONS,
+        }
+    }
 }
 
 
 impl ScanOptions {
+    /// Reports at most `n` lesions (1: the primary lesion only).
+    pub fn with_max_lesions(mut self, n: u32) -> Self {
+        self.max_lesions = n;
+        self
+    }
+
     /// Uses the caller's box instead of the lesion finder.
     pub fn with_box(mut self, bbox: BoxPrompt) -> Self {
         self.bbox = Some(bbox);

@@ -18,7 +18,7 @@ mod control;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use self::config::{EngineConfig, ScanOptions};
+pub use self::config::{DEFAULT_MAX_LESIONS, EngineConfig, ScanOptions};
 pub use self::control::{CancelToken, Control, Progress, Stage};
 use crate::error::Result;
 use crate::image::Image;
@@ -29,6 +29,7 @@ use crate::features::{self, FeatureConfig, Features};
 use crate::quality::{self, QualityReport};
 use crate::risk::{self, RiskAssessment, RiskInputs};
 use crate::segment::{BoxPrompt, EncodeOptions, ImageEmbedding, Mask, Prompt, Segmenter};
+use crate::verify::{self, Evidence, Verified};
 
 /// Who chose the region of interest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -38,6 +39,8 @@ pub enum RoiSource {
     Auto,
     /// The caller's box.
     User,
+    /// No lesion was found: the mask is empty and nothing was measured or classified.
+    None,
 }
 
 /// The region of interest a scan used.
@@ -77,16 +80,40 @@ impl StageTimings {
     }
 }
 
-/// Everything one scan produced.
+/// One lesion a scan found, with its own measurements, classification and risk.
+#[derive(Debug, Clone)]
+pub struct LesionFinding {
+    /// The prompt box its mask was decoded with (from the verified mask for automatic
+    /// scans, the caller's box otherwise).
+    pub bbox: BoxPrompt,
+    /// Its mask at the photo's size.
+    pub mask: Mask,
+    /// What the model and the colours said when it was verified (`None` for a caller's box).
+    pub evidence: Option<Evidence>,
+    /// Measurements and ABCD scores.
+    pub features: Option<Features>,
+    /// The classifier's opinion (`None` without a classifier bundle).
+    pub classification: Option<Classification>,
+    /// Its risk level and reasons.
+    pub risk: RiskAssessment,
+}
+
+/// Everything one scan produced. The single-lesion fields (`roi`, `mask`, `features`,
+/// `classification`, `risk`) describe the primary lesion, which is also `lesions[0]`.
 #[derive(Debug, Clone)]
 pub struct ScanResult {
-    /// Region of interest used as the prompt.
+    /// Region of interest used as the prompt (source [`RoiSource::None`] when no lesion was
+    /// found).
     pub roi: Roi,
-    /// Other lesion candidates the finder saw, best first (empty for a user box).
+    /// Every lesion found, the primary one first (empty when none was found).
+    pub lesions: Vec<LesionFinding>,
+    /// Lesion candidates the finder proposed, best first (empty for a user box); the model
+    /// verified some of them into `lesions`.
     pub candidates: Vec<LesionCandidate>,
-    /// The segmentation.
+    /// The primary lesion's mask (empty when no lesion was found).
     pub mask: Mask,
-    /// The encoder output, kept for re-prompting with [`Segmenter::decode`].
+    /// The encoder output, kept for re-prompting with [`Segmenter::decode`] (the primary
+    /// lesion's context window, or the whole photo).
     pub embedding: ImageEmbedding,
     /// The segmentation model used.
     pub model: ModelInfo,
@@ -178,103 +205,212 @@ impl Engine {
         options.metadata.validate()?;
         let feature_config = FeatureConfig { mm_per_px: options.mm_per_px, ..self.config.features.clone() };
         feature_config.validate()?;
-        let (roi, candidates) = match options.bbox {
+        let found = match options.bbox {
             Some(bbox) => {
                 bbox.validate(image.width(), image.height())?;
-                (Roi { bbox, source: RoiSource::User }, Vec::new())
+                self.segment_user_box(image, bbox, options, control, &mut timings)?
             }
-            None => {
-                control.enter(Stage::FindLesion)?;
-                let t = Instant::now();
-                let candidates = self.find_lesions(image);
-                timings.roi = t.elapsed().as_secs_f64() * 1e3;
-                // No lesion stands out: segment the central region, as a user would frame it.
-                let bbox = candidates.first().map_or_else(|| central_box(image), |c| c.bbox);
-                (Roi { bbox, source: RoiSource::Auto }, candidates)
-            }
+            None => self.find_and_verify(image, options, control, &mut timings)?,
         };
-        let window = context_window(options.crop, roi.bbox, image.width(), image.height(), self.segmenter.recipe().input.size);
-        let encode = EncodeOptions { window, hair_removal: options.hair_removal };
-        let embedding = self.segmenter.encode_with(image, &encode, control)?;
+        timings.preprocess = found.embedding.preprocess_ms();
+        timings.encoder = found.embedding.encoder_ms() + found.extra_encoder_ms;
+
+        control.enter(Stage::Analyse)?;
+        let t = Instant::now();
+        let primary_mask = found.lesions.first().map(|l| &l.1);
+        let quality = quality::assess(image, primary_mask, &self.config.quality);
+        let mut analysis_ms = t.elapsed().as_secs_f64() * 1e3;
+        let mut lesions = Vec::with_capacity(found.lesions.len());
+        for (bbox, mask, evidence) in found.lesions {
+            let (features, classification, risk) = self.analyse(image, bbox, &mask, &feature_config, options, &mut timings, &mut analysis_ms)?;
+            lesions.push(LesionFinding { bbox, mask, evidence, features, classification, risk });
+        }
+        timings.analysis = analysis_ms;
+        let (roi, mask, features, classification, risk) = match lesions.first() {
+            Some(p) => (
+                Roi { bbox: p.bbox, source: found.source },
+                p.mask.clone(),
+                p.features.clone(),
+                p.classification.clone(),
+                p.risk.clone(),
+            ),
+            None => (
+                Roi { bbox: BoxPrompt::new(0.0, 0.0, 0.0, 0.0), source: RoiSource::None },
+                empty_mask(image),
+                None,
+                None,
+                risk::no_lesion(),
+            ),
+        };
+        timings.total = start.elapsed().as_secs_f64() * 1e3;
+        tracing::info!(?timings, area = mask.area_px(), lesions = lesions.len(), risk = risk.level.as_str(), "scan done");
+        control.report(Stage::Done);
+        Ok(ScanResult {
+            roi,
+            lesions,
+            candidates: found.candidates,
+            mask,
+            embedding: found.embedding,
+            model: self.segmenter.info().clone(),
+            features,
+            classification,
+            risk,
+            quality,
+            timings,
+        })
+    }
+
+    /// The caller's box: encoder on the context window the crop policy chooses, decoder on
+    /// the box.
+    fn segment_user_box(&self, image: &Image, bbox: BoxPrompt, options: &ScanOptions, control: &Control, timings: &mut StageTimings) -> Result<Found> {
+        let window = context_window(options.crop, bbox, image.width(), image.height(), self.segmenter.recipe().input.size);
+        let embedding = self.segmenter.encode_with(image, &EncodeOptions { window, hair_removal: options.hair_removal }, control)?;
         control.enter(Stage::Decode)?;
-        let mut mask = self.segmenter.decode_with(&embedding, &Prompt::from_box(roi.bbox), options.mask_mode)?;
+        let mut mask = self.segmenter.decode_with(&embedding, &Prompt::from_box(bbox), options.mask_mode)?;
         timings.decoder = mask.decoder_ms();
         timings.postprocess = mask.postprocess_ms();
-        if options.refine
-            && roi.source == RoiSource::Auto
-            && let Some(refined) = self.refine(&embedding, &roi.bbox, &mask, options)?
-        {
-            mask = refined;
-            timings.decoder += mask.decoder_ms();
-            timings.postprocess += mask.postprocess_ms();
-        }
         if options.snap_edges {
             let t = Instant::now();
             mask = crate::segment::snap_to_edge(image, &mask);
             timings.postprocess += t.elapsed().as_secs_f64() * 1e3;
         }
-        timings.preprocess = embedding.preprocess_ms();
-        timings.encoder = embedding.encoder_ms();
-        control.enter(Stage::Analyse)?;
-        let analysis = self.analyse(image, &roi, &mask, &feature_config, options, &mut timings)?;
-        timings.total = start.elapsed().as_secs_f64() * 1e3;
-        tracing::info!(?timings, area = mask.area_px(), risk = analysis.risk.level.as_str(), "scan done");
-        control.report(Stage::Done);
-        Ok(ScanResult {
-            roi,
-            candidates,
-            mask,
-            embedding,
-            model: self.segmenter.info().clone(),
-            features: analysis.features,
-            classification: analysis.classification,
-            risk: analysis.risk,
-            quality: analysis.quality,
-            timings,
-        })
+        Ok(Found { source: RoiSource::User, candidates: Vec::new(), lesions: vec![(bbox, mask, None)], embedding, extra_encoder_ms: 0.0 })
+    }
+
+    /// The automatic path: the finder proposes candidates, the model verifies them on one
+    /// embedding of the whole photo, and the primary lesion is segmented again in its own
+    /// context window when it is small in the frame.
+    fn find_and_verify(&self, image: &Image, options: &ScanOptions, control: &Control, timings: &mut StageTimings) -> Result<Found> {
+        control.enter(Stage::FindLesion)?;
+        let t = Instant::now();
+        // Nothing measurable fits in a photo this small.
+        let candidates = if image.width().min(image.height()) < MIN_PHOTO_SIDE { Vec::new() } else { self.find_lesions(image) };
+        timings.roi = t.elapsed().as_secs_f64() * 1e3;
+
+        // One embedding of the whole photo: verification, secondary lesions and re-prompting
+        // (a tap on a lesion the finder missed) all decode on it.
+        let whole = self.segmenter.encode_with(image, &EncodeOptions { window: None, hair_removal: options.hair_removal }, control)?;
+        control.enter(Stage::Decode)?;
+        let verify_config = &self.config.verify;
+        let limit = options.max_lesions.max(1) as usize;
+        let mut kept: Vec<Verified> = Vec::new();
+        for candidate in &candidates {
+            let v = verify::verify(&self.segmenter, image, &whole, candidate, options.mask_mode, verify_config)?;
+            timings.decoder += v.mask.decoder_ms() * 2.0;
+            timings.postprocess += v.mask.postprocess_ms() * 2.0;
+            tracing::debug!(bbox = ?candidate.bbox.to_array(), evidence = ?v.evidence, passes = v.evidence.passes(verify_config), "candidate");
+            if !v.evidence.passes(verify_config) || kept.iter().any(|k| overlaps(&k.mask, &v.mask)) {
+                continue;
+            }
+            kept.push(v);
+            if kept.len() >= limit {
+                break;
+            }
+        }
+        // A lesion running off the frame is less likely the one the user aimed at.
+        kept.sort_by_key(|v| v.evidence.touches_frame);
+        let Some(primary) = kept.first() else {
+            return Ok(Found { source: RoiSource::None, candidates, lesions: Vec::new(), embedding: whole, extra_encoder_ms: 0.0 });
+        };
+        // A lesion small in the frame comes back as a coarse blob from the model's 256 px
+        // input: segment it again inside its own context window.
+        let window = context_window(options.crop, primary.bbox, image.width(), image.height(), self.segmenter.recipe().input.size);
+        let (embedding, primary_box, mut mask, extra_encoder_ms) = match window {
+            Some(window) => {
+                let crop = self.segmenter.encode_with(image, &EncodeOptions { window: Some(window), hair_removal: options.hair_removal }, control)?;
+                let (bbox, mask) = verify::resegment(&self.segmenter, &crop, primary, options.mask_mode, verify_config)?;
+                timings.decoder += 2.0 * mask.decoder_ms();
+                let extra = whole.encoder_ms();
+                timings.preprocess += whole.preprocess_ms();
+                (crop, bbox, mask, extra)
+            }
+            None => (whole, primary.bbox, primary.mask.clone(), 0.0),
+        };
+        if options.refine
+            && let Some(refined) = self.refine(&embedding, &primary_box, &mask, options)?
+        {
+            timings.decoder += refined.decoder_ms();
+            mask = refined;
+        }
+        let mut lesions: Vec<(BoxPrompt, Mask, Option<Evidence>)> = Vec::with_capacity(kept.len());
+        for (i, v) in kept.into_iter().enumerate() {
+            let (b, m) = if i == 0 { (primary_box, mask.clone()) } else { (v.bbox, v.mask) };
+            let m = if options.snap_edges { crate::segment::snap_to_edge(image, &m) } else { m };
+            lesions.push((b, m, Some(v.evidence)));
+        }
+        Ok(Found { source: RoiSource::Auto, candidates, lesions, embedding, extra_encoder_ms })
     }
 }
 
-/// What [`Engine::analyse`] adds to a mask.
-struct Analysis {
-    features: Option<Features>,
-    classification: Option<Classification>,
-    risk: RiskAssessment,
-    quality: QualityReport,
+/// What the segmentation half of a scan found.
+struct Found {
+    source: RoiSource,
+    candidates: Vec<LesionCandidate>,
+    lesions: Vec<(BoxPrompt, Mask, Option<Evidence>)>,
+    embedding: ImageEmbedding,
+    /// Encoder time spent on an embedding that was not kept (the whole photo, when the
+    /// primary lesion was encoded again in its context window).
+    extra_encoder_ms: f64,
+}
+
+/// Photos with a shorter side below this hold no measurable lesion.
+const MIN_PHOTO_SIDE: u32 = 32;
+
+/// Whether two masks are one lesion (either covers most of the other).
+fn overlaps(a: &Mask, b: &Mask) -> bool {
+    let (mut both, mut na, mut nb) = (0u64, 0u64, 0u64);
+    for (p, q) in a.pixels().iter().zip(b.pixels()) {
+        both += u64::from(*p > 0 && *q > 0);
+        na += u64::from(*p > 0);
+        nb += u64::from(*q > 0);
+    }
+    both * 2 > na.min(nb)
+}
+
+fn empty_mask(image: &Image) -> Mask {
+    Mask::empty(image.width(), image.height())
 }
 
 impl Engine {
-    /// Measurements, classifier, photo quality and risk for a segmented lesion.
-    fn analyse(&self, image: &Image, roi: &Roi, mask: &Mask, feature_config: &FeatureConfig, options: &ScanOptions, timings: &mut StageTimings) -> Result<Analysis> {
+    /// Measurements, classifier and risk for one segmented lesion.
+    #[allow(clippy::too_many_arguments)]
+    fn analyse(
+        &self,
+        image: &Image,
+        bbox: BoxPrompt,
+        mask: &Mask,
+        feature_config: &FeatureConfig,
+        options: &ScanOptions,
+        timings: &mut StageTimings,
+        analysis_ms: &mut f64,
+    ) -> Result<(Option<Features>, Option<Classification>, RiskAssessment)> {
         let _span = tracing::info_span!("analyse").entered();
         let t = Instant::now();
         let lesion = (mask.area_px() > 0).then_some(mask);
         let features = lesion.map(|m| features::analyse(image, m, feature_config)).transpose()?;
-        let quality = quality::assess(image, lesion, &self.config.quality);
-        let mut analysis_ms = t.elapsed().as_secs_f64() * 1e3;
+        *analysis_ms += t.elapsed().as_secs_f64() * 1e3;
 
         let t = Instant::now();
         let classification = match &self.classifier {
             Some(classifier) => {
                 // The crop follows the mask; the prompt box when there is no mask.
-                let lesion_box = mask.bbox().map_or(roi.bbox, |[x0, y0, x1, y1]| BoxPrompt::new(x0 as f32, y0 as f32, x1 as f32, y1 as f32));
+                let lesion_box = mask.bbox().map_or(bbox, |[x0, y0, x1, y1]| BoxPrompt::new(x0 as f32, y0 as f32, x1 as f32, y1 as f32));
                 Some(classifier.classify(image, lesion_box, &options.metadata)?)
             }
             None => None,
         };
-        timings.classifier = t.elapsed().as_secs_f64() * 1e3;
+        timings.classifier += t.elapsed().as_secs_f64() * 1e3;
 
         let t = Instant::now();
         let inputs = RiskInputs::from_analysis(features.as_ref(), classification.as_ref());
         let risk = risk::assess(&inputs, &self.config.risk);
-        analysis_ms += t.elapsed().as_secs_f64() * 1e3;
-        timings.analysis = analysis_ms;
-        Ok(Analysis { features, classification, risk, quality })
+        *analysis_ms += t.elapsed().as_secs_f64() * 1e3;
+        Ok((features, classification, risk))
     }
 
     /// The refinement pass: decodes again with the first mask's own box (plus a small
-    /// margin), which is tighter than the lesion finder's. Kept only when the first mask is
-    /// a plausible lesion inside the finder's box; otherwise `None`.
+    /// margin). Kept only when the first mask is a plausible lesion inside the box;
+    /// otherwise `None`.
     fn refine(&self, embedding: &ImageEmbedding, bbox: &BoxPrompt, first: &Mask, options: &ScanOptions) -> Result<Option<Mask>> {
         let Some([x0, y0, x1, y1]) = first.bbox() else { return Ok(None) };
         let (w, h) = ((x1 - x0) as f32, (y1 - y0) as f32);
@@ -299,9 +435,3 @@ impl Engine {
 
 /// Margin around the first mask's box for the refinement pass, as a fraction of its longest side.
 const REFINE_MARGIN: f32 = 0.03;
-
-fn central_box(image: &Image) -> BoxPrompt {
-    let (w, h) = (image.width() as f32, image.height() as f32);
-    BoxPrompt::new(w * 0.25, h * 0.25, w * 0.75, h * 0.75)
-}
-

@@ -24,6 +24,8 @@ use crate::features::Features;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RiskLevel {
+    /// Nothing to assess: no lesion was found in the photo (reason code `no_lesion`).
+    Unknown,
     /// No signal above its threshold.
     Low,
     /// Worth showing to a doctor.
@@ -33,9 +35,10 @@ pub enum RiskLevel {
 }
 
 impl RiskLevel {
-    /// Lower-case name (`"low"`, `"medium"`, `"high"`).
+    /// Lower-case name (`"unknown"`, `"low"`, `"medium"`, `"high"`).
     pub fn as_str(self) -> &'static str {
         match self {
+            Self::Unknown => "unknown",
             Self::Low => "low",
             Self::Medium => "medium",
             Self::High => "high",
@@ -140,6 +143,29 @@ pub struct RiskAssessment {
     pub reasons: Vec<RiskReason>,
     /// Always [`crate::NOT_A_DIAGNOSIS`].
     pub disclaimer: String,
+}
+
+/// The assessment when no lesion was found: level [`RiskLevel::Unknown`] with one reason
+/// coded `no_lesion`, never a level computed from a phantom.
+///
+/// ```
+/// use dermscan_core::risk::{no_lesion, RiskLevel};
+/// let r = no_lesion();
+/// assert_eq!(r.level, RiskLevel::Unknown);
+/// assert_eq!(r.reasons[0].code, "no_lesion");
+/// ```
+pub fn no_lesion() -> RiskAssessment {
+    RiskAssessment {
+        level: RiskLevel::Unknown,
+        reasons: vec![RiskReason {
+            code: "no_lesion".into(),
+            level: RiskLevel::Unknown,
+            value: 0.0,
+            threshold: 0.0,
+            text: "No lesion was found in this photo, so no risk was assessed. Centre the lesion, move closer, or tap it.".into(),
+        }],
+        disclaimer: crate::NOT_A_DIAGNOSIS.into(),
+    }
 }
 
 /// Combines the signals into an assessment.

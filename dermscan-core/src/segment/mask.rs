@@ -45,6 +45,11 @@ impl Mask {
         Some(Self { width, height, pixels, iou_score: 0.0, low_res_logits: Vec::new(), decoder_ms: 0.0, postprocess_ms: 0.0 })
     }
 
+    /// An empty mask (no lesion) of `width` x `height`.
+    pub fn empty(width: u32, height: u32) -> Self {
+        Self { width, height, pixels: vec![0; width as usize * height as usize], iou_score: 0.0, low_res_logits: Vec::new(), decoder_ms: 0.0, postprocess_ms: 0.0 }
+    }
+
     /// This mask's pixels with `other`'s model score and timings (for masks derived from a
     /// decoded one).
     pub(crate) fn with_scores_of(mut self, other: &Mask) -> Self {

@@ -134,6 +134,7 @@ struct ScanJson<'a> {
     features: Option<&'a LesionFeatures>,
     classification: Option<&'a Classification>,
     risk: &'a RiskAssessment,
+    lesions: Vec<LesionJson<'a>>,
     quality: &'a QualityReport,
     timings_ms: &'a StageTimings,
     disclaimer: &'static str,
@@ -145,6 +146,17 @@ struct RoiJson<'a> {
     bbox: BoundingBox,
     source: &'static str,
     candidates: &'a [LesionCandidate],
+}
+
+/// One lesion of the scan (the primary first).
+#[derive(Serialize)]
+struct LesionJson<'a> {
+    #[serde(rename = "box")]
+    bbox: BoundingBox,
+    area_px: u64,
+    features: Option<&'a LesionFeatures>,
+    classification: Option<&'a Classification>,
+    risk: &'a RiskAssessment,
 }
 
 #[derive(Serialize)]
@@ -167,6 +179,7 @@ impl DsScan {
                 source: match r.roi_source {
                     RoiSource::Auto => "auto",
                     RoiSource::User => "user",
+                    RoiSource::None => "none",
                 },
                 candidates: &r.candidates,
             },
@@ -182,6 +195,11 @@ impl DsScan {
             features: r.features.as_ref(),
             classification: r.classification.as_ref(),
             risk: &r.risk,
+            lesions: r
+                .lesions
+                .iter()
+                .map(|l| LesionJson { bbox: l.bbox, area_px: l.area_px, features: l.features.as_ref(), classification: l.classification.as_ref(), risk: &l.risk })
+                .collect(),
             quality: &r.quality,
             timings_ms: &r.timings,
             disclaimer: dermscan_core::NOT_A_DIAGNOSIS,
@@ -194,7 +212,7 @@ impl DsScan {
 /// Boxes are `{"x0","y0","x1","y1"}` in pixels of the upright photo (`x1`, `y1` exclusive):
 ///
 /// ```json
-/// {"roi": {"box": {...}, "source": "auto" | "user",
+/// {"roi": {"box": {...}, "source": "auto" | "user" | "none",
 ///          "candidates": [{"bbox": {...}, "score", "contrast", "area_px", "touches_border"}]},
 ///  "mask": {"width", "height", "area_px", "iou_score", "bbox": {...} | null,
 ///           "contour": [{"x", "y"}, ...]},
@@ -205,8 +223,9 @@ impl DsScan {
 ///               "centroid", "major_axis", "minor_axis"} | null,
 ///  "classification": {"probabilities": [{"label", "name", "probability"}], "top",
 ///                     "malignant_probability", "crop", "model"} | null,
-///  "risk": {"level": "low" | "medium" | "high",
+///  "risk": {"level": "unknown" | "low" | "medium" | "high",
 ///           "reasons": [{"code", "level", "value", "threshold", "text"}], "disclaimer"},
+///  "lesions": [{"box": {...}, "area_px", "features", "classification", "risk"}, ...],
 ///  "quality": {"acceptable", "warnings": [{"issue", "measured", "threshold", "message", "advice"}],
 ///              "blur_sigma_px", "brightness", "glare_fraction"},
 ///  "timings_ms": {"roi_ms", "preprocess_ms", "encoder_ms", "decoder_ms", "postprocess_ms",

@@ -2394,17 +2394,22 @@ class RiskLevel(enum.Enum):
     Overall risk level.
 """
     
-    LOW = 0
+    UNKNOWN = 0
+    """
+    Nothing to assess: no lesion was found (reason code `no_lesion`).
+"""
+    
+    LOW = 1
     """
     No signal above its threshold.
 """
     
-    MEDIUM = 1
+    MEDIUM = 2
     """
     Worth showing to a doctor.
 """
     
-    HIGH = 2
+    HIGH = 3
     """
     See a doctor soon.
 """
@@ -2416,15 +2421,19 @@ class _UniffiFfiConverterTypeRiskLevel(_UniffiConverterRustBuffer):
     def read(buf):
         variant = buf.read_i32()
         if variant == 1:
-            return RiskLevel.LOW
+            return RiskLevel.UNKNOWN
         if variant == 2:
-            return RiskLevel.MEDIUM
+            return RiskLevel.LOW
         if variant == 3:
+            return RiskLevel.MEDIUM
+        if variant == 4:
             return RiskLevel.HIGH
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
     def check_lower(value):
+        if value == RiskLevel.UNKNOWN:
+            return
         if value == RiskLevel.LOW:
             return
         if value == RiskLevel.MEDIUM:
@@ -2435,12 +2444,14 @@ class _UniffiFfiConverterTypeRiskLevel(_UniffiConverterRustBuffer):
 
     @staticmethod
     def write(value, buf):
-        if value == RiskLevel.LOW:
+        if value == RiskLevel.UNKNOWN:
             buf.write_i32(1)
-        if value == RiskLevel.MEDIUM:
+        if value == RiskLevel.LOW:
             buf.write_i32(2)
-        if value == RiskLevel.HIGH:
+        if value == RiskLevel.MEDIUM:
             buf.write_i32(3)
+        if value == RiskLevel.HIGH:
+            buf.write_i32(4)
 
 
 
@@ -3441,152 +3452,30 @@ class _UniffiFfiConverterTypeEngineConfig(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalUInt64.write(value.max_pixels, buf)
         _UniffiFfiConverterOptionalString.write(value.classifier_dir, buf)
 
-@dataclass
-class Lesion:
-    """
-    One lesion the user follows over time.
-"""
-    def __init__(self, *, id:int, label:str, body_site:typing.Optional[str], created_at:int):
-        self.id = id
-        self.label = label
-        self.body_site = body_site
-        self.created_at = created_at
-        
-        
+class _UniffiFfiConverterOptionalTypeBoundingBox(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeBoundingBox.check_lower(value)
 
-    
-    def __str__(self):
-        return "Lesion(id={}, label={}, body_site={}, created_at={})".format(self.id, self.label, self.body_site, self.created_at)
-    def __eq__(self, other):
-        if self.id != other.id:
-            return False
-        if self.label != other.label:
-            return False
-        if self.body_site != other.body_site:
-            return False
-        if self.created_at != other.created_at:
-            return False
-        return True
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
 
-class _UniffiFfiConverterTypeLesion(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return Lesion(
-            id=_UniffiFfiConverterInt64.read(buf),
-            label=_UniffiFfiConverterString.read(buf),
-            body_site=_UniffiFfiConverterOptionalString.read(buf),
-            created_at=_UniffiFfiConverterInt64.read(buf),
-        )
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeBoundingBox.write(value, buf)
 
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterInt64.check_lower(value.id)
-        _UniffiFfiConverterString.check_lower(value.label)
-        _UniffiFfiConverterOptionalString.check_lower(value.body_site)
-        _UniffiFfiConverterInt64.check_lower(value.created_at)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterInt64.write(value.id, buf)
-        _UniffiFfiConverterString.write(value.label, buf)
-        _UniffiFfiConverterOptionalString.write(value.body_site, buf)
-        _UniffiFfiConverterInt64.write(value.created_at, buf)
-
-@dataclass
-class LesionCandidate:
-    """
-    A place in the photo that looks like a lesion, ranked by score.
-"""
-    def __init__(self, *, bbox:BoundingBox, score:float, contrast:float, area_px:float, touches_border:bool):
-        self.bbox = bbox
-        self.score = score
-        self.contrast = contrast
-        self.area_px = area_px
-        self.touches_border = touches_border
-        
-        
-
-    
-    def __str__(self):
-        return "LesionCandidate(bbox={}, score={}, contrast={}, area_px={}, touches_border={})".format(self.bbox, self.score, self.contrast, self.area_px, self.touches_border)
-    def __eq__(self, other):
-        if self.bbox != other.bbox:
-            return False
-        if self.score != other.score:
-            return False
-        if self.contrast != other.contrast:
-            return False
-        if self.area_px != other.area_px:
-            return False
-        if self.touches_border != other.touches_border:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeLesionCandidate(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return LesionCandidate(
-            bbox=_UniffiFfiConverterTypeBoundingBox.read(buf),
-            score=_UniffiFfiConverterFloat32.read(buf),
-            contrast=_UniffiFfiConverterFloat32.read(buf),
-            area_px=_UniffiFfiConverterFloat32.read(buf),
-            touches_border=_UniffiFfiConverterBoolean.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterTypeBoundingBox.check_lower(value.bbox)
-        _UniffiFfiConverterFloat32.check_lower(value.score)
-        _UniffiFfiConverterFloat32.check_lower(value.contrast)
-        _UniffiFfiConverterFloat32.check_lower(value.area_px)
-        _UniffiFfiConverterBoolean.check_lower(value.touches_border)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterTypeBoundingBox.write(value.bbox, buf)
-        _UniffiFfiConverterFloat32.write(value.score, buf)
-        _UniffiFfiConverterFloat32.write(value.contrast, buf)
-        _UniffiFfiConverterFloat32.write(value.area_px, buf)
-        _UniffiFfiConverterBoolean.write(value.touches_border, buf)
-
-@dataclass
-class ModelRuns:
-    """
-    How many times the engine's models have run.
-"""
-    def __init__(self, *, encoder_runs:int, decoder_runs:int):
-        self.encoder_runs = encoder_runs
-        self.decoder_runs = decoder_runs
-        
-        
-
-    
-    def __str__(self):
-        return "ModelRuns(encoder_runs={}, decoder_runs={})".format(self.encoder_runs, self.decoder_runs)
-    def __eq__(self, other):
-        if self.encoder_runs != other.encoder_runs:
-            return False
-        if self.decoder_runs != other.decoder_runs:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeModelRuns(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return ModelRuns(
-            encoder_runs=_UniffiFfiConverterUInt64.read(buf),
-            decoder_runs=_UniffiFfiConverterUInt64.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterUInt64.check_lower(value.encoder_runs)
-        _UniffiFfiConverterUInt64.check_lower(value.decoder_runs)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterUInt64.write(value.encoder_runs, buf)
-        _UniffiFfiConverterUInt64.write(value.decoder_runs, buf)
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeBoundingBox.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
 
 @dataclass
 class Point:
@@ -3626,148 +3515,6 @@ class _UniffiFfiConverterTypePoint(_UniffiConverterRustBuffer):
     def write(value, buf):
         _UniffiFfiConverterUInt32.write(value.x, buf)
         _UniffiFfiConverterUInt32.write(value.y, buf)
-
-
-
-
-
-
-class PointLabel(enum.Enum):
-    """
-    Whether a clicked point marks the lesion or the skin around it.
-"""
-    
-    POSITIVE = 0
-    """
-    On the lesion.
-"""
-    
-    NEGATIVE = 1
-    """
-    Off the lesion.
-"""
-    
-
-
-class _UniffiFfiConverterTypePointLabel(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return PointLabel.POSITIVE
-        if variant == 2:
-            return PointLabel.NEGATIVE
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == PointLabel.POSITIVE:
-            return
-        if value == PointLabel.NEGATIVE:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == PointLabel.POSITIVE:
-            buf.write_i32(1)
-        if value == PointLabel.NEGATIVE:
-            buf.write_i32(2)
-
-
-
-@dataclass
-class PointPrompt:
-    """
-    A clicked point in original-image pixels.
-"""
-    def __init__(self, *, x:float, y:float, label:PointLabel):
-        self.x = x
-        self.y = y
-        self.label = label
-        
-        
-
-    
-    def __str__(self):
-        return "PointPrompt(x={}, y={}, label={})".format(self.x, self.y, self.label)
-    def __eq__(self, other):
-        if self.x != other.x:
-            return False
-        if self.y != other.y:
-            return False
-        if self.label != other.label:
-            return False
-        return True
-
-class _UniffiFfiConverterTypePointPrompt(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return PointPrompt(
-            x=_UniffiFfiConverterFloat32.read(buf),
-            y=_UniffiFfiConverterFloat32.read(buf),
-            label=_UniffiFfiConverterTypePointLabel.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterFloat32.check_lower(value.x)
-        _UniffiFfiConverterFloat32.check_lower(value.y)
-        _UniffiFfiConverterTypePointLabel.check_lower(value.label)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterFloat32.write(value.x, buf)
-        _UniffiFfiConverterFloat32.write(value.y, buf)
-        _UniffiFfiConverterTypePointLabel.write(value.label, buf)
-
-class _UniffiFfiConverterOptionalTypeBoundingBox(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        if value is not None:
-            _UniffiFfiConverterTypeBoundingBox.check_lower(value)
-
-    @classmethod
-    def write(cls, value, buf):
-        if value is None:
-            buf.write_u8(0)
-            return
-
-        buf.write_u8(1)
-        _UniffiFfiConverterTypeBoundingBox.write(value, buf)
-
-    @classmethod
-    def read(cls, buf):
-        flag = buf.read_u8()
-        if flag == 0:
-            return None
-        elif flag == 1:
-            return _UniffiFfiConverterTypeBoundingBox.read(buf)
-        else:
-            raise InternalError("Unexpected flag byte for optional type")
-
-class _UniffiFfiConverterSequenceTypePointPrompt(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterTypePointPrompt.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterTypePointPrompt.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterTypePointPrompt.read(buf) for i in range(count)
-        ]
 
 class _UniffiFfiConverterSequenceTypePoint(_UniffiConverterRustBuffer):
     @classmethod
@@ -4058,6 +3805,333 @@ class _UniffiFfiConverterTypeMask:
     @classmethod
     def write(cls, value: Mask, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
+
+@dataclass
+class FoundLesion:
+    """
+    One lesion a scan found, with its own measurements, classification and risk.
+"""
+    def __init__(self, *, bbox:BoundingBox, mask:Mask, area_px:int, features:typing.Optional[LesionFeatures], classification:typing.Optional[Classification], risk:RiskAssessment):
+        self.bbox = bbox
+        self.mask = mask
+        self.area_px = area_px
+        self.features = features
+        self.classification = classification
+        self.risk = risk
+        
+        
+
+    
+    def __str__(self):
+        return "FoundLesion(bbox={}, mask={}, area_px={}, features={}, classification={}, risk={})".format(self.bbox, self.mask, self.area_px, self.features, self.classification, self.risk)
+    def __eq__(self, other):
+        if self.bbox != other.bbox:
+            return False
+        if self.mask != other.mask:
+            return False
+        if self.area_px != other.area_px:
+            return False
+        if self.features != other.features:
+            return False
+        if self.classification != other.classification:
+            return False
+        if self.risk != other.risk:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeFoundLesion(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return FoundLesion(
+            bbox=_UniffiFfiConverterTypeBoundingBox.read(buf),
+            mask=_UniffiFfiConverterTypeMask.read(buf),
+            area_px=_UniffiFfiConverterUInt64.read(buf),
+            features=_UniffiFfiConverterOptionalTypeLesionFeatures.read(buf),
+            classification=_UniffiFfiConverterOptionalTypeClassification.read(buf),
+            risk=_UniffiFfiConverterTypeRiskAssessment.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeBoundingBox.check_lower(value.bbox)
+        _UniffiFfiConverterTypeMask.check_lower(value.mask)
+        _UniffiFfiConverterUInt64.check_lower(value.area_px)
+        _UniffiFfiConverterOptionalTypeLesionFeatures.check_lower(value.features)
+        _UniffiFfiConverterOptionalTypeClassification.check_lower(value.classification)
+        _UniffiFfiConverterTypeRiskAssessment.check_lower(value.risk)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeBoundingBox.write(value.bbox, buf)
+        _UniffiFfiConverterTypeMask.write(value.mask, buf)
+        _UniffiFfiConverterUInt64.write(value.area_px, buf)
+        _UniffiFfiConverterOptionalTypeLesionFeatures.write(value.features, buf)
+        _UniffiFfiConverterOptionalTypeClassification.write(value.classification, buf)
+        _UniffiFfiConverterTypeRiskAssessment.write(value.risk, buf)
+
+@dataclass
+class Lesion:
+    """
+    One lesion the user follows over time.
+"""
+    def __init__(self, *, id:int, label:str, body_site:typing.Optional[str], created_at:int):
+        self.id = id
+        self.label = label
+        self.body_site = body_site
+        self.created_at = created_at
+        
+        
+
+    
+    def __str__(self):
+        return "Lesion(id={}, label={}, body_site={}, created_at={})".format(self.id, self.label, self.body_site, self.created_at)
+    def __eq__(self, other):
+        if self.id != other.id:
+            return False
+        if self.label != other.label:
+            return False
+        if self.body_site != other.body_site:
+            return False
+        if self.created_at != other.created_at:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeLesion(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Lesion(
+            id=_UniffiFfiConverterInt64.read(buf),
+            label=_UniffiFfiConverterString.read(buf),
+            body_site=_UniffiFfiConverterOptionalString.read(buf),
+            created_at=_UniffiFfiConverterInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterInt64.check_lower(value.id)
+        _UniffiFfiConverterString.check_lower(value.label)
+        _UniffiFfiConverterOptionalString.check_lower(value.body_site)
+        _UniffiFfiConverterInt64.check_lower(value.created_at)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterInt64.write(value.id, buf)
+        _UniffiFfiConverterString.write(value.label, buf)
+        _UniffiFfiConverterOptionalString.write(value.body_site, buf)
+        _UniffiFfiConverterInt64.write(value.created_at, buf)
+
+@dataclass
+class LesionCandidate:
+    """
+    A place in the photo that looks like a lesion, ranked by score.
+"""
+    def __init__(self, *, bbox:BoundingBox, score:float, contrast:float, area_px:float, touches_border:bool):
+        self.bbox = bbox
+        self.score = score
+        self.contrast = contrast
+        self.area_px = area_px
+        self.touches_border = touches_border
+        
+        
+
+    
+    def __str__(self):
+        return "LesionCandidate(bbox={}, score={}, contrast={}, area_px={}, touches_border={})".format(self.bbox, self.score, self.contrast, self.area_px, self.touches_border)
+    def __eq__(self, other):
+        if self.bbox != other.bbox:
+            return False
+        if self.score != other.score:
+            return False
+        if self.contrast != other.contrast:
+            return False
+        if self.area_px != other.area_px:
+            return False
+        if self.touches_border != other.touches_border:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeLesionCandidate(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return LesionCandidate(
+            bbox=_UniffiFfiConverterTypeBoundingBox.read(buf),
+            score=_UniffiFfiConverterFloat32.read(buf),
+            contrast=_UniffiFfiConverterFloat32.read(buf),
+            area_px=_UniffiFfiConverterFloat32.read(buf),
+            touches_border=_UniffiFfiConverterBoolean.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterTypeBoundingBox.check_lower(value.bbox)
+        _UniffiFfiConverterFloat32.check_lower(value.score)
+        _UniffiFfiConverterFloat32.check_lower(value.contrast)
+        _UniffiFfiConverterFloat32.check_lower(value.area_px)
+        _UniffiFfiConverterBoolean.check_lower(value.touches_border)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterTypeBoundingBox.write(value.bbox, buf)
+        _UniffiFfiConverterFloat32.write(value.score, buf)
+        _UniffiFfiConverterFloat32.write(value.contrast, buf)
+        _UniffiFfiConverterFloat32.write(value.area_px, buf)
+        _UniffiFfiConverterBoolean.write(value.touches_border, buf)
+
+@dataclass
+class ModelRuns:
+    """
+    How many times the engine's models have run.
+"""
+    def __init__(self, *, encoder_runs:int, decoder_runs:int):
+        self.encoder_runs = encoder_runs
+        self.decoder_runs = decoder_runs
+        
+        
+
+    
+    def __str__(self):
+        return "ModelRuns(encoder_runs={}, decoder_runs={})".format(self.encoder_runs, self.decoder_runs)
+    def __eq__(self, other):
+        if self.encoder_runs != other.encoder_runs:
+            return False
+        if self.decoder_runs != other.decoder_runs:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeModelRuns(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return ModelRuns(
+            encoder_runs=_UniffiFfiConverterUInt64.read(buf),
+            decoder_runs=_UniffiFfiConverterUInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt64.check_lower(value.encoder_runs)
+        _UniffiFfiConverterUInt64.check_lower(value.decoder_runs)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt64.write(value.encoder_runs, buf)
+        _UniffiFfiConverterUInt64.write(value.decoder_runs, buf)
+
+
+
+
+
+
+class PointLabel(enum.Enum):
+    """
+    Whether a clicked point marks the lesion or the skin around it.
+"""
+    
+    POSITIVE = 0
+    """
+    On the lesion.
+"""
+    
+    NEGATIVE = 1
+    """
+    Off the lesion.
+"""
+    
+
+
+class _UniffiFfiConverterTypePointLabel(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return PointLabel.POSITIVE
+        if variant == 2:
+            return PointLabel.NEGATIVE
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == PointLabel.POSITIVE:
+            return
+        if value == PointLabel.NEGATIVE:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == PointLabel.POSITIVE:
+            buf.write_i32(1)
+        if value == PointLabel.NEGATIVE:
+            buf.write_i32(2)
+
+
+
+@dataclass
+class PointPrompt:
+    """
+    A clicked point in original-image pixels.
+"""
+    def __init__(self, *, x:float, y:float, label:PointLabel):
+        self.x = x
+        self.y = y
+        self.label = label
+        
+        
+
+    
+    def __str__(self):
+        return "PointPrompt(x={}, y={}, label={})".format(self.x, self.y, self.label)
+    def __eq__(self, other):
+        if self.x != other.x:
+            return False
+        if self.y != other.y:
+            return False
+        if self.label != other.label:
+            return False
+        return True
+
+class _UniffiFfiConverterTypePointPrompt(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return PointPrompt(
+            x=_UniffiFfiConverterFloat32.read(buf),
+            y=_UniffiFfiConverterFloat32.read(buf),
+            label=_UniffiFfiConverterTypePointLabel.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterFloat32.check_lower(value.x)
+        _UniffiFfiConverterFloat32.check_lower(value.y)
+        _UniffiFfiConverterTypePointLabel.check_lower(value.label)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterFloat32.write(value.x, buf)
+        _UniffiFfiConverterFloat32.write(value.y, buf)
+        _UniffiFfiConverterTypePointLabel.write(value.label, buf)
+
+class _UniffiFfiConverterSequenceTypePointPrompt(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypePointPrompt.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypePointPrompt.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypePointPrompt.read(buf) for i in range(count)
+        ]
 
 class _UniffiFfiConverterOptionalTypeMask(_UniffiConverterRustBuffer):
     @classmethod
@@ -4755,13 +4829,38 @@ class _UniffiFfiConverterOptionalTypeSex(_UniffiConverterRustBuffer):
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
+class _UniffiFfiConverterOptionalUInt32(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterUInt32.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterUInt32.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterUInt32.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
 @dataclass
 class ScanOptions:
     """
     Options for one scan. Every field is optional: `ScanOptions()` scans with the lesion
     finder, the automatic crop and the whole-lesion mask.
 """
-    def __init__(self, *, bbox:typing.Optional[BoundingBox] = _DEFAULT, crop:typing.Optional[CropPolicy] = _DEFAULT, mask_mode:typing.Optional[MaskMode] = _DEFAULT, remove_hair:typing.Optional[bool] = _DEFAULT, mm_per_px:typing.Optional[float] = _DEFAULT, age_years:typing.Optional[float] = _DEFAULT, sex:typing.Optional[Sex] = _DEFAULT, body_site:typing.Optional[str] = _DEFAULT, snap_edges:typing.Optional[bool] = _DEFAULT):
+    def __init__(self, *, bbox:typing.Optional[BoundingBox] = _DEFAULT, crop:typing.Optional[CropPolicy] = _DEFAULT, mask_mode:typing.Optional[MaskMode] = _DEFAULT, remove_hair:typing.Optional[bool] = _DEFAULT, mm_per_px:typing.Optional[float] = _DEFAULT, age_years:typing.Optional[float] = _DEFAULT, sex:typing.Optional[Sex] = _DEFAULT, body_site:typing.Optional[str] = _DEFAULT, snap_edges:typing.Optional[bool] = _DEFAULT, max_lesions:typing.Optional[int] = _DEFAULT):
         if bbox is _DEFAULT:
             self.bbox = None
         else:
@@ -4798,12 +4897,16 @@ class ScanOptions:
             self.snap_edges = None
         else:
             self.snap_edges = snap_edges
+        if max_lesions is _DEFAULT:
+            self.max_lesions = None
+        else:
+            self.max_lesions = max_lesions
         
         
 
     
     def __str__(self):
-        return "ScanOptions(bbox={}, crop={}, mask_mode={}, remove_hair={}, mm_per_px={}, age_years={}, sex={}, body_site={}, snap_edges={})".format(self.bbox, self.crop, self.mask_mode, self.remove_hair, self.mm_per_px, self.age_years, self.sex, self.body_site, self.snap_edges)
+        return "ScanOptions(bbox={}, crop={}, mask_mode={}, remove_hair={}, mm_per_px={}, age_years={}, sex={}, body_site={}, snap_edges={}, max_lesions={})".format(self.bbox, self.crop, self.mask_mode, self.remove_hair, self.mm_per_px, self.age_years, self.sex, self.body_site, self.snap_edges, self.max_lesions)
     def __eq__(self, other):
         if self.bbox != other.bbox:
             return False
@@ -4823,6 +4926,8 @@ class ScanOptions:
             return False
         if self.snap_edges != other.snap_edges:
             return False
+        if self.max_lesions != other.max_lesions:
+            return False
         return True
 
 class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
@@ -4838,6 +4943,7 @@ class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
             sex=_UniffiFfiConverterOptionalTypeSex.read(buf),
             body_site=_UniffiFfiConverterOptionalString.read(buf),
             snap_edges=_UniffiFfiConverterOptionalBoolean.read(buf),
+            max_lesions=_UniffiFfiConverterOptionalUInt32.read(buf),
         )
 
     @staticmethod
@@ -4851,6 +4957,7 @@ class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalTypeSex.check_lower(value.sex)
         _UniffiFfiConverterOptionalString.check_lower(value.body_site)
         _UniffiFfiConverterOptionalBoolean.check_lower(value.snap_edges)
+        _UniffiFfiConverterOptionalUInt32.check_lower(value.max_lesions)
 
     @staticmethod
     def write(value, buf):
@@ -4863,6 +4970,7 @@ class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalTypeSex.write(value.sex, buf)
         _UniffiFfiConverterOptionalString.write(value.body_site, buf)
         _UniffiFfiConverterOptionalBoolean.write(value.snap_edges, buf)
+        _UniffiFfiConverterOptionalUInt32.write(value.max_lesions, buf)
 
 
 
@@ -4884,6 +4992,11 @@ class RoiSource(enum.Enum):
     The caller's box.
 """
     
+    NONE = 2
+    """
+    No lesion was found: the mask is empty, nothing was measured or classified.
+"""
+    
 
 
 class _UniffiFfiConverterTypeRoiSource(_UniffiConverterRustBuffer):
@@ -4894,6 +5007,8 @@ class _UniffiFfiConverterTypeRoiSource(_UniffiConverterRustBuffer):
             return RoiSource.AUTO
         if variant == 2:
             return RoiSource.USER
+        if variant == 3:
+            return RoiSource.NONE
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -4901,6 +5016,8 @@ class _UniffiFfiConverterTypeRoiSource(_UniffiConverterRustBuffer):
         if value == RoiSource.AUTO:
             return
         if value == RoiSource.USER:
+            return
+        if value == RoiSource.NONE:
             return
         raise ValueError(value)
 
@@ -4910,6 +5027,8 @@ class _UniffiFfiConverterTypeRoiSource(_UniffiConverterRustBuffer):
             buf.write_i32(1)
         if value == RoiSource.USER:
             buf.write_i32(2)
+        if value == RoiSource.NONE:
+            buf.write_i32(3)
 
 
 
@@ -4934,6 +5053,29 @@ class _UniffiFfiConverterSequenceTypeLesionCandidate(_UniffiConverterRustBuffer)
 
         return [
             _UniffiFfiConverterTypeLesionCandidate.read(buf) for i in range(count)
+        ]
+
+class _UniffiFfiConverterSequenceTypeFoundLesion(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterTypeFoundLesion.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterTypeFoundLesion.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterTypeFoundLesion.read(buf) for i in range(count)
         ]
 
 
@@ -5211,10 +5353,11 @@ class ScanResult:
     """
     The outcome of one scan.
 """
-    def __init__(self, *, roi:BoundingBox, roi_source:RoiSource, candidates:typing.List[LesionCandidate], mask:Mask, embedding:Embedding, model:ModelInfo, features:typing.Optional[LesionFeatures], classification:typing.Optional[Classification], risk:RiskAssessment, quality:QualityReport, timings:StageTimings, analysis:ScanAnalysis):
+    def __init__(self, *, roi:BoundingBox, roi_source:RoiSource, candidates:typing.List[LesionCandidate], lesions:typing.List[FoundLesion], mask:Mask, embedding:Embedding, model:ModelInfo, features:typing.Optional[LesionFeatures], classification:typing.Optional[Classification], risk:RiskAssessment, quality:QualityReport, timings:StageTimings, analysis:ScanAnalysis):
         self.roi = roi
         self.roi_source = roi_source
         self.candidates = candidates
+        self.lesions = lesions
         self.mask = mask
         self.embedding = embedding
         self.model = model
@@ -5229,13 +5372,15 @@ class ScanResult:
 
     
     def __str__(self):
-        return "ScanResult(roi={}, roi_source={}, candidates={}, mask={}, embedding={}, model={}, features={}, classification={}, risk={}, quality={}, timings={}, analysis={})".format(self.roi, self.roi_source, self.candidates, self.mask, self.embedding, self.model, self.features, self.classification, self.risk, self.quality, self.timings, self.analysis)
+        return "ScanResult(roi={}, roi_source={}, candidates={}, lesions={}, mask={}, embedding={}, model={}, features={}, classification={}, risk={}, quality={}, timings={}, analysis={})".format(self.roi, self.roi_source, self.candidates, self.lesions, self.mask, self.embedding, self.model, self.features, self.classification, self.risk, self.quality, self.timings, self.analysis)
     def __eq__(self, other):
         if self.roi != other.roi:
             return False
         if self.roi_source != other.roi_source:
             return False
         if self.candidates != other.candidates:
+            return False
+        if self.lesions != other.lesions:
             return False
         if self.mask != other.mask:
             return False
@@ -5264,6 +5409,7 @@ class _UniffiFfiConverterTypeScanResult(_UniffiConverterRustBuffer):
             roi=_UniffiFfiConverterTypeBoundingBox.read(buf),
             roi_source=_UniffiFfiConverterTypeRoiSource.read(buf),
             candidates=_UniffiFfiConverterSequenceTypeLesionCandidate.read(buf),
+            lesions=_UniffiFfiConverterSequenceTypeFoundLesion.read(buf),
             mask=_UniffiFfiConverterTypeMask.read(buf),
             embedding=_UniffiFfiConverterTypeEmbedding.read(buf),
             model=_UniffiFfiConverterTypeModelInfo.read(buf),
@@ -5280,6 +5426,7 @@ class _UniffiFfiConverterTypeScanResult(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeBoundingBox.check_lower(value.roi)
         _UniffiFfiConverterTypeRoiSource.check_lower(value.roi_source)
         _UniffiFfiConverterSequenceTypeLesionCandidate.check_lower(value.candidates)
+        _UniffiFfiConverterSequenceTypeFoundLesion.check_lower(value.lesions)
         _UniffiFfiConverterTypeMask.check_lower(value.mask)
         _UniffiFfiConverterTypeEmbedding.check_lower(value.embedding)
         _UniffiFfiConverterTypeModelInfo.check_lower(value.model)
@@ -5295,6 +5442,7 @@ class _UniffiFfiConverterTypeScanResult(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeBoundingBox.write(value.roi, buf)
         _UniffiFfiConverterTypeRoiSource.write(value.roi_source, buf)
         _UniffiFfiConverterSequenceTypeLesionCandidate.write(value.candidates, buf)
+        _UniffiFfiConverterSequenceTypeFoundLesion.write(value.lesions, buf)
         _UniffiFfiConverterTypeMask.write(value.mask, buf)
         _UniffiFfiConverterTypeEmbedding.write(value.embedding, buf)
         _UniffiFfiConverterTypeModelInfo.write(value.model, buf)
@@ -7462,10 +7610,11 @@ __all__ = [
     "AddedScan",
     "BoundingBox",
     "EngineConfig",
+    "Point",
+    "FoundLesion",
     "Lesion",
     "LesionCandidate",
     "ModelRuns",
-    "Point",
     "PointPrompt",
     "Prompt",
     "QualityWarning",

@@ -3485,6 +3485,115 @@ public func FfiConverterTypeEngineConfig_lower(_ value: EngineConfig) -> RustBuf
 
 
 /**
+ * One lesion a scan found, with its own measurements, classification and risk.
+ */
+public struct FoundLesion {
+    /**
+     * The prompt box its mask was decoded with.
+     */
+    public let bbox: BoundingBox
+    /**
+     * Its mask at the photo's resolution (re-prompt it with `Engine.decode`).
+     */
+    public let mask: Mask
+    /**
+     * Mask area in pixels.
+     */
+    public let areaPx: UInt64
+    /**
+     * Measurements and ABCD scores.
+     */
+    public let features: LesionFeatures?
+    /**
+     * The classifier's probabilities (none without a classifier bundle).
+     */
+    public let classification: Classification?
+    /**
+     * Its risk level and reasons.
+     */
+    public let risk: RiskAssessment
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The prompt box its mask was decoded with.
+         */bbox: BoundingBox, 
+        /**
+         * Its mask at the photo's resolution (re-prompt it with `Engine.decode`).
+         */mask: Mask, 
+        /**
+         * Mask area in pixels.
+         */areaPx: UInt64, 
+        /**
+         * Measurements and ABCD scores.
+         */features: LesionFeatures?, 
+        /**
+         * The classifier's probabilities (none without a classifier bundle).
+         */classification: Classification?, 
+        /**
+         * Its risk level and reasons.
+         */risk: RiskAssessment) {
+        self.bbox = bbox
+        self.mask = mask
+        self.areaPx = areaPx
+        self.features = features
+        self.classification = classification
+        self.risk = risk
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension FoundLesion: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeFoundLesion: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FoundLesion {
+        return
+            try FoundLesion(
+                bbox: FfiConverterTypeBoundingBox.read(from: &buf), 
+                mask: FfiConverterTypeMask.read(from: &buf), 
+                areaPx: FfiConverterUInt64.read(from: &buf), 
+                features: FfiConverterOptionTypeLesionFeatures.read(from: &buf), 
+                classification: FfiConverterOptionTypeClassification.read(from: &buf), 
+                risk: FfiConverterTypeRiskAssessment.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: FoundLesion, into buf: inout [UInt8]) {
+        FfiConverterTypeBoundingBox.write(value.bbox, into: &buf)
+        FfiConverterTypeMask.write(value.mask, into: &buf)
+        FfiConverterUInt64.write(value.areaPx, into: &buf)
+        FfiConverterOptionTypeLesionFeatures.write(value.features, into: &buf)
+        FfiConverterOptionTypeClassification.write(value.classification, into: &buf)
+        FfiConverterTypeRiskAssessment.write(value.risk, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFoundLesion_lift(_ buf: RustBuffer) throws -> FoundLesion {
+    return try FfiConverterTypeFoundLesion.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeFoundLesion_lower(_ value: FoundLesion) -> RustBuffer {
+    return FfiConverterTypeFoundLesion.lower(value)
+}
+
+
+/**
  * One lesion the user follows over time.
  */
 public struct Lesion: Equatable, Hashable {
@@ -4867,7 +4976,7 @@ public func FfiConverterTypeRiskAssessment_lower(_ value: RiskAssessment) -> Rus
  */
 public struct RiskReason: Equatable, Hashable {
     /**
-     * `classifier`, `tds_proxy`, `diameter` or `evolution`.
+     * `classifier`, `tds_proxy`, `diameter`, `evolution` or `no_lesion`.
      */
     public let code: String
     /**
@@ -4891,7 +5000,7 @@ public struct RiskReason: Equatable, Hashable {
     // declare one manually.
     public init(
         /**
-         * `classifier`, `tds_proxy`, `diameter` or `evolution`.
+         * `classifier`, `tds_proxy`, `diameter`, `evolution` or `no_lesion`.
          */code: String, 
         /**
          * The level this signal alone gives.
@@ -5004,6 +5113,10 @@ public struct ScanOptions: Equatable, Hashable {
      * on for photos whose sizes the history store compares over time.
      */
     public let snapEdges: Bool?
+    /**
+     * Most lesions an automatic scan reports (1: the primary lesion only); none means 5.
+     */
+    public let maxLesions: UInt32?
 
     // Default memberwise initializers are never public by default, so we
     // declare one manually.
@@ -5036,7 +5149,10 @@ public struct ScanOptions: Equatable, Hashable {
         /**
          * Snap the outline to the colour edge between lesion and skin; none means no. Turn it
          * on for photos whose sizes the history store compares over time.
-         */snapEdges: Bool? = nil) {
+         */snapEdges: Bool? = nil, 
+        /**
+         * Most lesions an automatic scan reports (1: the primary lesion only); none means 5.
+         */maxLesions: UInt32? = nil) {
         self.bbox = bbox
         self.crop = crop
         self.maskMode = maskMode
@@ -5046,6 +5162,7 @@ public struct ScanOptions: Equatable, Hashable {
         self.sex = sex
         self.bodySite = bodySite
         self.snapEdges = snapEdges
+        self.maxLesions = maxLesions
     }
 
     
@@ -5072,7 +5189,8 @@ public struct FfiConverterTypeScanOptions: FfiConverterRustBuffer {
                 ageYears: FfiConverterOptionFloat.read(from: &buf), 
                 sex: FfiConverterOptionTypeSex.read(from: &buf), 
                 bodySite: FfiConverterOptionString.read(from: &buf), 
-                snapEdges: FfiConverterOptionBool.read(from: &buf)
+                snapEdges: FfiConverterOptionBool.read(from: &buf), 
+                maxLesions: FfiConverterOptionUInt32.read(from: &buf)
         )
     }
 
@@ -5086,6 +5204,7 @@ public struct FfiConverterTypeScanOptions: FfiConverterRustBuffer {
         FfiConverterOptionTypeSex.write(value.sex, into: &buf)
         FfiConverterOptionString.write(value.bodySite, into: &buf)
         FfiConverterOptionBool.write(value.snapEdges, into: &buf)
+        FfiConverterOptionUInt32.write(value.maxLesions, into: &buf)
     }
 }
 
@@ -5121,6 +5240,11 @@ public struct ScanResult {
      * The lesion finder's candidates, best first (empty when the caller gave a box).
      */
     public let candidates: [LesionCandidate]
+    /**
+     * Every lesion found, the primary one first (empty when none was found, and then
+     * `roi_source` is `None`, the mask is empty and the risk level `Unknown`).
+     */
+    public let lesions: [FoundLesion]
     /**
      * The lesion mask at the photo's resolution.
      */
@@ -5173,6 +5297,10 @@ public struct ScanResult {
          * The lesion finder's candidates, best first (empty when the caller gave a box).
          */candidates: [LesionCandidate], 
         /**
+         * Every lesion found, the primary one first (empty when none was found, and then
+         * `roi_source` is `None`, the mask is empty and the risk level `Unknown`).
+         */lesions: [FoundLesion], 
+        /**
          * The lesion mask at the photo's resolution.
          */mask: Mask, 
         /**
@@ -5204,6 +5332,7 @@ public struct ScanResult {
         self.roi = roi
         self.roiSource = roiSource
         self.candidates = candidates
+        self.lesions = lesions
         self.mask = mask
         self.embedding = embedding
         self.model = model
@@ -5234,6 +5363,7 @@ public struct FfiConverterTypeScanResult: FfiConverterRustBuffer {
                 roi: FfiConverterTypeBoundingBox.read(from: &buf), 
                 roiSource: FfiConverterTypeRoiSource.read(from: &buf), 
                 candidates: FfiConverterSequenceTypeLesionCandidate.read(from: &buf), 
+                lesions: FfiConverterSequenceTypeFoundLesion.read(from: &buf), 
                 mask: FfiConverterTypeMask.read(from: &buf), 
                 embedding: FfiConverterTypeEmbedding.read(from: &buf), 
                 model: FfiConverterTypeModelInfo.read(from: &buf), 
@@ -5250,6 +5380,7 @@ public struct FfiConverterTypeScanResult: FfiConverterRustBuffer {
         FfiConverterTypeBoundingBox.write(value.roi, into: &buf)
         FfiConverterTypeRoiSource.write(value.roiSource, into: &buf)
         FfiConverterSequenceTypeLesionCandidate.write(value.candidates, into: &buf)
+        FfiConverterSequenceTypeFoundLesion.write(value.lesions, into: &buf)
         FfiConverterTypeMask.write(value.mask, into: &buf)
         FfiConverterTypeEmbedding.write(value.embedding, into: &buf)
         FfiConverterTypeModelInfo.write(value.model, into: &buf)
@@ -6781,6 +6912,10 @@ public func FfiConverterTypeQualityIssue_lower(_ value: QualityIssue) -> RustBuf
 public enum RiskLevel: Equatable, Hashable {
     
     /**
+     * Nothing to assess: no lesion was found (reason code `no_lesion`).
+     */
+    case unknown
+    /**
      * No signal above its threshold.
      */
     case low
@@ -6813,11 +6948,13 @@ public struct FfiConverterTypeRiskLevel: FfiConverterRustBuffer {
         let variant: Int32 = try readInt(&buf)
         switch variant {
         
-        case 1: return .low
+        case 1: return .unknown
         
-        case 2: return .medium
+        case 2: return .low
         
-        case 3: return .high
+        case 3: return .medium
+        
+        case 4: return .high
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -6827,16 +6964,20 @@ public struct FfiConverterTypeRiskLevel: FfiConverterRustBuffer {
         switch value {
         
         
-        case .low:
+        case .unknown:
             writeInt(&buf, Int32(1))
         
         
-        case .medium:
+        case .low:
             writeInt(&buf, Int32(2))
         
         
-        case .high:
+        case .medium:
             writeInt(&buf, Int32(3))
+        
+        
+        case .high:
+            writeInt(&buf, Int32(4))
         
         }
     }
@@ -6873,6 +7014,10 @@ public enum RoiSource: Equatable, Hashable {
      * The caller's box.
      */
     case user
+    /**
+     * No lesion was found: the mask is empty, nothing was measured or classified.
+     */
+    case none
 
 
 
@@ -6898,6 +7043,8 @@ public struct FfiConverterTypeRoiSource: FfiConverterRustBuffer {
         
         case 2: return .user
         
+        case 3: return .none
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -6912,6 +7059,10 @@ public struct FfiConverterTypeRoiSource: FfiConverterRustBuffer {
         
         case .user:
             writeInt(&buf, Int32(2))
+        
+        
+        case .none:
+            writeInt(&buf, Int32(3))
         
         }
     }
@@ -7217,6 +7368,30 @@ public func FfiConverterTypeTdsBand_lower(_ value: TdsBand) -> RustBuffer {
     return FfiConverterTypeTdsBand.lower(value)
 }
 
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionUInt32: FfiConverterRustBuffer {
+    typealias SwiftType = UInt32?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterUInt32.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterUInt32.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
 
 #if swift(>=5.8)
 @_documentation(visibility: private)
@@ -7744,6 +7919,31 @@ fileprivate struct FfiConverterSequenceTypeClassProbability: FfiConverterRustBuf
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeClassProbability.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeFoundLesion: FfiConverterRustBuffer {
+    typealias SwiftType = [FoundLesion]
+
+    public static func write(_ value: [FoundLesion], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeFoundLesion.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [FoundLesion] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [FoundLesion]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeFoundLesion.read(from: &buf))
         }
         return seq
     }

@@ -5376,6 +5376,98 @@ public object FfiConverterTypeEngineConfig: FfiConverterRustBuffer<EngineConfig>
 
 
 /**
+ * One lesion a scan found, with its own measurements, classification and risk.
+ */
+data class FoundLesion (
+    /**
+     * The prompt box its mask was decoded with.
+     */
+    var `bbox`: BoundingBox
+    , 
+    /**
+     * Its mask at the photo's resolution (re-prompt it with `Engine.decode`).
+     */
+    var `mask`: Mask
+    , 
+    /**
+     * Mask area in pixels.
+     */
+    var `areaPx`: kotlin.ULong
+    , 
+    /**
+     * Measurements and ABCD scores.
+     */
+    var `features`: LesionFeatures?
+    , 
+    /**
+     * The classifier's probabilities (none without a classifier bundle).
+     */
+    var `classification`: Classification?
+    , 
+    /**
+     * Its risk level and reasons.
+     */
+    var `risk`: RiskAssessment
+    
+): Disposable{
+    
+
+    
+
+    
+    @Suppress("UNNECESSARY_SAFE_CALL") // codegen is much simpler if we unconditionally emit safe calls here
+    override fun destroy() {
+        
+    Disposable.destroy(
+        this.`bbox`,
+        this.`mask`,
+        this.`areaPx`,
+        this.`features`,
+        this.`classification`,
+        this.`risk`
+    )
+    }
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeFoundLesion: FfiConverterRustBuffer<FoundLesion> {
+    override fun read(buf: ByteBuffer): FoundLesion {
+        return FoundLesion(
+            FfiConverterTypeBoundingBox.read(buf),
+            FfiConverterTypeMask.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterOptionalTypeLesionFeatures.read(buf),
+            FfiConverterOptionalTypeClassification.read(buf),
+            FfiConverterTypeRiskAssessment.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: FoundLesion) = (
+            FfiConverterTypeBoundingBox.allocationSize(value.`bbox`) +
+            FfiConverterTypeMask.allocationSize(value.`mask`) +
+            FfiConverterULong.allocationSize(value.`areaPx`) +
+            FfiConverterOptionalTypeLesionFeatures.allocationSize(value.`features`) +
+            FfiConverterOptionalTypeClassification.allocationSize(value.`classification`) +
+            FfiConverterTypeRiskAssessment.allocationSize(value.`risk`)
+    )
+
+    override fun write(value: FoundLesion, buf: ByteBuffer) {
+            FfiConverterTypeBoundingBox.write(value.`bbox`, buf)
+            FfiConverterTypeMask.write(value.`mask`, buf)
+            FfiConverterULong.write(value.`areaPx`, buf)
+            FfiConverterOptionalTypeLesionFeatures.write(value.`features`, buf)
+            FfiConverterOptionalTypeClassification.write(value.`classification`, buf)
+            FfiConverterTypeRiskAssessment.write(value.`risk`, buf)
+    }
+}
+
+
+
+/**
  * One lesion the user follows over time.
  */
 data class Lesion (
@@ -6369,7 +6461,7 @@ public object FfiConverterTypeRiskAssessment: FfiConverterRustBuffer<RiskAssessm
  */
 data class RiskReason (
     /**
-     * `classifier`, `tds_proxy`, `diameter` or `evolution`.
+     * `classifier`, `tds_proxy`, `diameter`, `evolution` or `no_lesion`.
      */
     var `code`: kotlin.String
     , 
@@ -6486,6 +6578,11 @@ data class ScanOptions (
      * on for photos whose sizes the history store compares over time.
      */
     var `snapEdges`: kotlin.Boolean? = null 
+    , 
+    /**
+     * Most lesions an automatic scan reports (1: the primary lesion only); none means 5.
+     */
+    var `maxLesions`: kotlin.UInt? = null 
     
 ){
     
@@ -6511,6 +6608,7 @@ public object FfiConverterTypeScanOptions: FfiConverterRustBuffer<ScanOptions> {
             FfiConverterOptionalTypeSex.read(buf),
             FfiConverterOptionalString.read(buf),
             FfiConverterOptionalBoolean.read(buf),
+            FfiConverterOptionalUInt.read(buf),
         )
     }
 
@@ -6523,7 +6621,8 @@ public object FfiConverterTypeScanOptions: FfiConverterRustBuffer<ScanOptions> {
             FfiConverterOptionalFloat.allocationSize(value.`ageYears`) +
             FfiConverterOptionalTypeSex.allocationSize(value.`sex`) +
             FfiConverterOptionalString.allocationSize(value.`bodySite`) +
-            FfiConverterOptionalBoolean.allocationSize(value.`snapEdges`)
+            FfiConverterOptionalBoolean.allocationSize(value.`snapEdges`) +
+            FfiConverterOptionalUInt.allocationSize(value.`maxLesions`)
     )
 
     override fun write(value: ScanOptions, buf: ByteBuffer) {
@@ -6536,6 +6635,7 @@ public object FfiConverterTypeScanOptions: FfiConverterRustBuffer<ScanOptions> {
             FfiConverterOptionalTypeSex.write(value.`sex`, buf)
             FfiConverterOptionalString.write(value.`bodySite`, buf)
             FfiConverterOptionalBoolean.write(value.`snapEdges`, buf)
+            FfiConverterOptionalUInt.write(value.`maxLesions`, buf)
     }
 }
 
@@ -6559,6 +6659,12 @@ data class ScanResult (
      * The lesion finder's candidates, best first (empty when the caller gave a box).
      */
     var `candidates`: List<LesionCandidate>
+    , 
+    /**
+     * Every lesion found, the primary one first (empty when none was found, and then
+     * `roi_source` is `None`, the mask is empty and the risk level `Unknown`).
+     */
+    var `lesions`: List<FoundLesion>
     , 
     /**
      * The lesion mask at the photo's resolution.
@@ -6620,6 +6726,7 @@ data class ScanResult (
         this.`roi`,
         this.`roiSource`,
         this.`candidates`,
+        this.`lesions`,
         this.`mask`,
         this.`embedding`,
         this.`model`,
@@ -6644,6 +6751,7 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterTypeBoundingBox.read(buf),
             FfiConverterTypeRoiSource.read(buf),
             FfiConverterSequenceTypeLesionCandidate.read(buf),
+            FfiConverterSequenceTypeFoundLesion.read(buf),
             FfiConverterTypeMask.read(buf),
             FfiConverterTypeEmbedding.read(buf),
             FfiConverterTypeModelInfo.read(buf),
@@ -6660,6 +6768,7 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterTypeBoundingBox.allocationSize(value.`roi`) +
             FfiConverterTypeRoiSource.allocationSize(value.`roiSource`) +
             FfiConverterSequenceTypeLesionCandidate.allocationSize(value.`candidates`) +
+            FfiConverterSequenceTypeFoundLesion.allocationSize(value.`lesions`) +
             FfiConverterTypeMask.allocationSize(value.`mask`) +
             FfiConverterTypeEmbedding.allocationSize(value.`embedding`) +
             FfiConverterTypeModelInfo.allocationSize(value.`model`) +
@@ -6675,6 +6784,7 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterTypeBoundingBox.write(value.`roi`, buf)
             FfiConverterTypeRoiSource.write(value.`roiSource`, buf)
             FfiConverterSequenceTypeLesionCandidate.write(value.`candidates`, buf)
+            FfiConverterSequenceTypeFoundLesion.write(value.`lesions`, buf)
             FfiConverterTypeMask.write(value.`mask`, buf)
             FfiConverterTypeEmbedding.write(value.`embedding`, buf)
             FfiConverterTypeModelInfo.write(value.`model`, buf)
@@ -7742,6 +7852,10 @@ public object FfiConverterTypeQualityIssue: FfiConverterRustBuffer<QualityIssue>
 enum class RiskLevel {
     
     /**
+     * Nothing to assess: no lesion was found (reason code `no_lesion`).
+     */
+    UNKNOWN,
+    /**
      * No signal above its threshold.
      */
     LOW,
@@ -7795,7 +7909,11 @@ enum class RoiSource {
     /**
      * The caller's box.
      */
-    USER;
+    USER,
+    /**
+     * No lesion was found: the mask is empty, nothing was measured or classified.
+     */
+    NONE;
 
     
 
@@ -7975,6 +8093,38 @@ public object FfiConverterTypeTdsBand: FfiConverterRustBuffer<TdsBand> {
 }
 
 
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalUInt: FfiConverterRustBuffer<kotlin.UInt?> {
+    override fun read(buf: ByteBuffer): kotlin.UInt? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterUInt.read(buf)
+    }
+
+    override fun allocationSize(value: kotlin.UInt?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterUInt.allocationSize(value)
+        }
+    }
+
+    override fun write(value: kotlin.UInt?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterUInt.write(value, buf)
+        }
+    }
+}
 
 
 
@@ -8664,6 +8814,34 @@ public object FfiConverterSequenceTypeClassProbability: FfiConverterRustBuffer<L
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeClassProbability.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeFoundLesion: FfiConverterRustBuffer<List<FoundLesion>> {
+    override fun read(buf: ByteBuffer): List<FoundLesion> {
+        val len = buf.getInt()
+        return List<FoundLesion>(len) {
+            FfiConverterTypeFoundLesion.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<FoundLesion>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeFoundLesion.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<FoundLesion>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeFoundLesion.write(it, buf)
         }
     }
 }

@@ -1,0 +1,172 @@
+//! The measurements that tell a lesion from a phantom: what the model says about its mask and
+//! how the masked colour stands out from the skin around it.
+
+use crate::image::Image;
+use crate::lab::srgb_to_lab;
+use crate::segment::{BoxPrompt, Mask};
+
+use super::VerifyConfig;
+
+/// Evidence for one candidate.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct Evidence {
+    /// The decoder's predicted IoU for the final mask.
+    pub iou_pred: f32,
+    /// IoU between the masks from the finder's box and from the mask's own box.
+    pub stability: f32,
+    /// CIELAB ΔE between the mask's mean colour and a ring of skin around it.
+    pub contrast: f32,
+    /// Fraction of the finder's box the first mask covers.
+    pub box_fill: f32,
+    /// Whether the first mask touches all four sides of the finder's box.
+    pub touches_box: bool,
+    /// Whether the final mask touches the image's edge.
+    pub touches_frame: bool,
+    /// Whether the final mask sits in a corner of the photo, touching just the two edges
+    /// that meet there and away from the centre: a dermoscope's vignetted corner.
+    pub in_corner: bool,
+    /// Final mask area in pixels.
+    pub area_px: u64,
+}
+
+impl Evidence {
+    pub(crate) fn empty() -> Self {
+        Self { iou_pred: 0.0, stability: 0.0, contrast: 0.0, box_fill: 0.0, touches_box: false, touches_frame: false, in_corner: false, area_px: 0 }
+    }
+
+    pub(crate) fn measure(image: &Image, first: &Mask, second: &Mask, prompt: BoxPrompt, config: &VerifyConfig) -> Self {
+        let (box_fill, touches_box) = fill_of(first, prompt);
+        let _ = config;
+        let (w, h) = (second.width(), second.height());
+        let edges = second.bbox().map(|[x0, y0, x1, y1]| [x0 == 0, y0 == 0, x1 >= w, y1 >= h]).unwrap_or_default();
+        let touches_frame = edges.iter().any(|e| *e);
+        let two_adjacent = edges.iter().filter(|e| **e).count() == 2 && (edges[0] != edges[2]) && (edges[1] != edges[3]);
+        let off_centre = second.bbox().is_some_and(|[x0, y0, x1, y1]| !(x0 < w / 2 && x1 > w / 2 && y0 < h / 2 && y1 > h / 2));
+        let in_corner = two_adjacent && off_centre;
+        Self {
+            iou_pred: second.iou_score(),
+            stability: iou(first, second),
+            contrast: mask_contrast(image, second),
+            box_fill,
+            touches_box,
+            touches_frame,
+            in_corner,
+            area_px: second.area_px(),
+        }
+    }
+
+    /// Whether this is a lesion under `config`.
+    pub fn passes(&self, config: &VerifyConfig) -> bool {
+        !self.in_corner
+            && self.area_px >= config.min_area_px
+            && self.iou_pred >= config.min_iou
+            && self.stability >= config.min_stability
+            && self.contrast >= config.min_contrast
+            // Confined to the box it was given: the model filled the box. (A mask running
+            // beyond its box is a coarse mask of a lesion small in the model's input.)
+            && !(self.touches_box && (config.max_box_fill..=OVERFLOW).contains(&self.box_fill))
+    }
+
+    /// A single number to rank verified lesions by (higher is more certain).
+    pub fn score(&self) -> f32 {
+        self.iou_pred * self.stability * self.contrast.min(40.0) * (self.area_px as f32).sqrt().ln_1p() * if self.touches_frame { 0.5 } else { 1.0 }
+    }
+}
+
+/// IoU of two masks of one size (0 when either is empty).
+fn iou(a: &Mask, b: &Mask) -> f32 {
+    let (mut both, mut either) = (0u64, 0u64);
+    for (p, q) in a.pixels().iter().zip(b.pixels()) {
+        both += u64::from(*p > 0 && *q > 0);
+        either += u64::from(*p > 0 || *q > 0);
+    }
+    if either == 0 { 0.0 } else { both as f32 / either as f32 }
+}
+
+/// A mask covering more than this share of its box has run beyond it.
+const OVERFLOW: f32 = 1.05;
+
+/// Whether the mask merely fills `bbox`: it covers at least `max_fill` of it and reaches all
+/// four sides.
+pub(crate) fn fills_box(mask: &Mask, bbox: BoxPrompt, max_fill: f32) -> bool {
+    let (fill, touches) = fill_of(mask, bbox);
+    touches && fill >= max_fill
+}
+
+/// Fraction of `bbox` the mask covers, and whether it reaches all four of its sides (within
+/// 2% of the box's size).
+fn fill_of(mask: &Mask, bbox: BoxPrompt) -> (f32, bool) {
+    let (bw, bh) = bbox.size();
+    let area = (bw * bh).max(1.0);
+    let Some([x0, y0, x1, y1]) = mask.bbox() else { return (0.0, false) };
+    let (tx, ty) = (bw * 0.02 + 1.0, bh * 0.02 + 1.0);
+    let touches = x0 as f32 <= bbox.x0 + tx && y0 as f32 <= bbox.y0 + ty && x1 as f32 >= bbox.x1 - tx && y1 as f32 >= bbox.y1 - ty;
+    (mask.area_px() as f32 / area, touches)
+}
+
+/// Most pixels sampled on each side of the mask's edge for [`mask_contrast`].
+const CONTRAST_SAMPLES: u32 = 160;
+
+/// CIELAB ΔE between the mask's mean colour and the mean colour of a ring around it (the
+/// mask's box grown by half its size on each side, less a band of 10% of its size next to the
+/// mask, where the outline may be uncertain). Sampled on a grid of at most
+/// [`CONTRAST_SAMPLES`] points a side; 0 for an empty mask.
+///
+/// ```
+/// use dermscan_core::{Image, Mask};
+/// use dermscan_core::verify::mask_contrast;
+/// let (w, h) = (100u32, 100u32);
+/// let inside = |x: u32, y: u32| (40..60).contains(&x) && (40..60).contains(&y);
+/// let rgb: Vec<u8> = (0..w * h).flat_map(|i| if inside(i % w, i / w) { [90, 60, 40] } else { [220, 180, 160] }).collect();
+/// let mask = Mask::from_pixels(w, h, (0..w * h).map(|i| u8::from(inside(i % w, i / w))).collect()).unwrap();
+/// assert!(mask_contrast(&Image::from_rgb(w, h, rgb).unwrap(), &mask) > 30.0);
+/// ```
+pub fn mask_contrast(image: &Image, mask: &Mask) -> f32 {
+    let Some([x0, y0, x1, y1]) = mask.bbox() else { return 0.0 };
+    let (w, h) = (mask.width(), mask.height());
+    if image.width() != w || image.height() != h {
+        return 0.0;
+    }
+    let side = (x1 - x0).max(y1 - y0);
+    let grow = side / 2 + 2;
+    let (rx0, ry0, rx1, ry1) = (x0.saturating_sub(grow), y0.saturating_sub(grow), (x1 + grow).min(w), (y1 + grow).min(h));
+    let step = ((rx1 - rx0).max(ry1 - ry0) / CONTRAST_SAMPLES).max(1);
+    let gap = (side / 10).max(1) as i64;
+    let rgb = image.as_rgb();
+    let px = mask.pixels();
+    let (mut inner, mut outer) = ([0f64; 3], [0f64; 3]);
+    let (mut ni, mut no) = (0u32, 0u32);
+    let mut y = ry0;
+    while y < ry1 {
+        let mut x = rx0;
+        while x < rx1 {
+            let i = (y * w + x) as usize;
+            let lab = srgb_to_lab([rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2]]);
+            if px[i] > 0 {
+                inner.iter_mut().zip(lab).for_each(|(a, v)| *a += f64::from(v));
+                ni += 1;
+            } else if !near_mask(px, w, h, x, y, gap) {
+                outer.iter_mut().zip(lab).for_each(|(a, v)| *a += f64::from(v));
+                no += 1;
+            }
+            x += step;
+        }
+        y += step;
+    }
+    if ni == 0 || no == 0 {
+        return 0.0;
+    }
+    let d: f64 = (0..3).map(|c| (inner[c] / f64::from(ni) - outer[c] / f64::from(no)).powi(2)).sum();
+    d.sqrt() as f32
+}
+
+/// Whether any mask pixel lies within `gap` (on the four axis directions) of `(x, y)`.
+fn near_mask(px: &[u8], w: u32, h: u32, x: u32, y: u32, gap: i64) -> bool {
+    let (x, y, w, h) = (i64::from(x), i64::from(y), i64::from(w), i64::from(h));
+    [(gap, 0), (-gap, 0), (0, gap), (0, -gap), (gap / 2, gap / 2), (-gap / 2, -gap / 2), (gap / 2, -gap / 2), (-gap / 2, gap / 2)]
+        .iter()
+        .any(|(dx, dy)| {
+            let (sx, sy) = ((x + dx).clamp(0, w - 1), (y + dy).clamp(0, h - 1));
+            px[(sy * w + sx) as usize] > 0
+        })
+}

@@ -1,0 +1,109 @@
+//! Model-verified lesion candidates: the finder proposes, the segmentation model decides.
+//!
+//! Each candidate box is decoded on an image embedding; the mask's own box (plus a small
+//! margin) is then decoded again, so the final prompt follows the lesion and not the finder's
+//! loose margin. A candidate is kept as a lesion when the model is confident
+//! ([`VerifyConfig::min_iou`]), its mask is stable when the box tightens
+//! ([`VerifyConfig::min_stability`]), the mask does not merely fill the box it was given, and
+//! its colour stands out from a ring of skin around it ([`VerifyConfig::min_contrast`]).
+//! Decoder calls on a kept embedding are cheap next to the encoder, so verifying five
+//! candidates costs about one encoder run.
+
+mod evidence;
+
+use crate::error::Result;
+use crate::image::Image;
+use crate::roi::LesionCandidate;
+use crate::segment::{BoxPrompt, ImageEmbedding, Mask, MaskMode, Prompt, Segmenter};
+
+pub use self::evidence::{Evidence, mask_contrast};
+
+/// Thresholds for accepting a candidate as a lesion.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct VerifyConfig {
+    /// Smallest predicted IoU of the decoder.
+    pub min_iou: f32,
+    /// Smallest overlap (IoU) between the mask from the finder's box and the mask from the
+    /// mask's own box.
+    pub min_stability: f32,
+    /// Smallest CIELAB ΔE between the mask's mean colour and the skin ring around it.
+    pub min_contrast: f32,
+    /// A mask covering more than this fraction of its prompt box, touching all four sides,
+    /// is the model filling the box rather than finding a lesion.
+    pub max_box_fill: f32,
+    /// Margin around the mask's box for the second decoder call, as a fraction of its
+    /// longest side.
+    pub refit_margin: f32,
+    /// Smallest mask, in pixels of the original image (nothing measurable is smaller).
+    pub min_area_px: u64,
+}
+
+impl Default for VerifyConfig {
+    fn default() -> Self {
+        Self { min_iou: 0.5, min_stability: 0.6, min_contrast: 3.5, max_box_fill: 0.9, refit_margin: 0.05, min_area_px: 36 }
+    }
+}
+
+/// A candidate the model confirmed: its final box and mask, and the evidence for it.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    /// The finder's box the model was first prompted with (its core or its region box).
+    pub prompt: BoxPrompt,
+    /// The prompt box derived from the mask (what the final mask was decoded with).
+    pub bbox: BoxPrompt,
+    /// The mask decoded with `bbox`.
+    pub mask: Mask,
+    /// What the model and the colours said.
+    pub evidence: Evidence,
+}
+
+/// Verifies one finder candidate: decodes its region box on `embedding`; when the mask
+/// merely fills that box (the region spread into the skin around the lesion), decodes its
+/// core box instead. Then refits the box to the mask and decodes again. Returns the result
+/// with its evidence whether or not it passes (see [`Evidence::passes`]).
+pub fn verify(segmenter: &Segmenter, image: &Image, embedding: &ImageEmbedding, candidate: &LesionCandidate, mode: MaskMode, config: &VerifyConfig) -> Result<Verified> {
+    let _span = tracing::debug_span!("verify").entered();
+    // The core box first: the region often spreads into reddish or freckled skin around the
+    // lesion, and the model fills whatever box it is given. When the mask fills the core box
+    // too, the lesion is larger than its core: take the region's box. A region running off
+    // the frame is a lesion that fills a close-up: its own box is the one to take.
+    let (tight, loose) = if candidate.touches_border { (candidate.bbox, candidate.core) } else { (candidate.core, candidate.bbox) };
+    let mut prompt = tight;
+    let mut first = segmenter.decode_with(embedding, &Prompt::from_box(prompt), mode)?;
+    if !candidate.touches_border && evidence::fills_box(&first, prompt, config.max_box_fill) && tight != loose {
+        prompt = loose;
+        first = segmenter.decode_with(embedding, &Prompt::from_box(prompt), mode)?;
+    }
+    let Some(refit) = refit_box(&first, config.refit_margin) else {
+        return Ok(Verified { prompt, bbox: prompt, evidence: Evidence::empty(), mask: first });
+    };
+    let second = segmenter.decode_with(embedding, &Prompt::from_box(refit), mode)?;
+    let evidence = Evidence::measure(image, &first, &second, prompt, config);
+    Ok(Verified { prompt, bbox: refit, mask: second, evidence })
+}
+
+/// Segments a verified lesion again on another embedding (its own context window): decodes
+/// the finder's box there, refits the box to that mask and decodes again, so the outline comes
+/// from the sharper embedding and not from the coarse one it was verified on. Returns the
+/// final box and mask.
+pub fn resegment(segmenter: &Segmenter, embedding: &ImageEmbedding, verified: &Verified, mode: MaskMode, config: &VerifyConfig) -> Result<(BoxPrompt, Mask)> {
+    let _span = tracing::debug_span!("resegment").entered();
+    let first = segmenter.decode_with(embedding, &Prompt::from_box(verified.prompt), mode)?;
+    let Some(refit) = refit_box(&first, config.refit_margin) else { return Ok((verified.prompt, first)) };
+    Ok((refit, segmenter.decode_with(embedding, &Prompt::from_box(refit), mode)?))
+}
+
+/// The mask's box with `margin` (a fraction of its longest side, at least 2 px), inside the
+/// image; `None` for an empty mask.
+pub fn refit_box(mask: &Mask, margin: f32) -> Option<BoxPrompt> {
+    let [x0, y0, x1, y1] = mask.bbox()?;
+    let side = (x1 - x0).max(y1 - y0) as f32;
+    let m = (side * margin).max(2.0);
+    Some(BoxPrompt::new(
+        (x0 as f32 - m).max(0.0),
+        (y0 as f32 - m).max(0.0),
+        (x1 as f32 + m).min(mask.width() as f32),
+        (y1 as f32 + m).min(mask.height() as f32),
+    ))
+}
