@@ -62,7 +62,24 @@ fun main() {
         expect(scan.mask.contour().size > 20) { "contour ${scan.mask.contour().size}" }
         val b = scan.mask.bbox()!!
         expect(b.x0 >= scan.roi.x0 - 40 && b.x1 <= scan.roi.x1 + 40) { "mask box $b outside roi ${scan.roi}" }
-        println("    litemedsam: roi ${scan.roi}, area $area px, encoder ${"%.0f".format(scan.timings.encoderMs)} ms")
+        expect(scan.lesions.isNotEmpty() && scan.lesions[0].bbox == scan.roi && scan.lesions[0].areaPx == area) { "lesions ${scan.lesions.map { it.bbox }}" }
+        expect(scan.lesions.all { it.risk.level != RiskLevel.UNKNOWN }) { "a found lesion has an unknown risk" }
+        println("    litemedsam: roi ${scan.roi}, area $area px, ${scan.lesions.size} lesion(s), encoder ${"%.0f".format(scan.timings.encoderMs)} ms")
+    }
+    check("a photo of plain skin is no lesion") {
+        // Even skin with a soft lighting gradient and a little noise, as an RGB8 buffer.
+        val (w, h) = 400 to 300
+        val rng = java.util.Random(5)
+        val data = ByteArray(w * h * 3)
+        for (y in 0 until h) for (x in 0 until w) {
+            val light = 1.0 - 0.15 * x / w
+            intArrayOf(205, 160, 140).forEachIndexed { c, v -> data[(y * w + x) * 3 + c] = ((v * light).toInt() + rng.nextInt(7) - 3).coerceIn(0, 255).toByte() }
+        }
+        val scan = lite.scan(ImageSource.Raw(RawImage(w.toUInt(), h.toUInt(), (w * 3).toUInt(), PixelFormat.RGB8, data)), ScanOptions())
+        expect(scan.roiSource == RoiSource.NONE && scan.lesions.isEmpty() && scan.mask.areaPx() == 0uL) { "roi ${scan.roiSource}, ${scan.lesions.size} lesions" }
+        expect(scan.features == null && scan.classification == null) { "measured a phantom" }
+        expect(scan.risk.level == RiskLevel.UNKNOWN && scan.risk.reasons.map { it.code } == listOf("no_lesion")) { "risk ${scan.risk}" }
+        expect(scan.quality.warnings.any { it.issue == QualityIssue.NO_LESION_FOUND }) { "warnings ${scan.quality.warnings}" }
     }
     check("scan the sample photo with MobileSAM") {
         val scan = mobile.scan(encoded(sample), ScanOptions())

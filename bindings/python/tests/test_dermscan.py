@@ -52,11 +52,34 @@ def test_scan_sample_litemedsam(lite, sample_bytes):
     box = result.mask.bbox()
     assert box.x0 >= result.roi.x0 - 40 and box.x1 <= result.roi.x1 + 40
     assert result.timings.encoder_ms > 0 and result.timings.total_ms >= result.timings.encoder_ms
-    assert result.candidates and result.candidates[0].bbox == result.roi
+    # The primary lesion is lesions[0]; its box (refitted to the verified mask) is the roi.
+    assert result.candidates and result.lesions and result.lesions[0].bbox == result.roi
+    assert result.lesions[0].area_px == result.mask.area_px()
+    assert all(l.risk.level != dermscan.RiskLevel.UNKNOWN for l in result.lesions)
     # The mask PNG decodes to the photo's size with the same lesion pixels.
     png = Image.open(io.BytesIO(result.mask.to_png()))
     assert png.size == (result.mask.width(), result.mask.height())
     assert sum(1 for p in png.convert("L").tobytes() if p) == result.mask.area_px()
+
+
+def test_plain_skin_is_no_lesion(lite):
+    # A lesion-free photo: even skin with sensor noise and a soft lighting gradient.
+    width, height = 400, 300
+    rng = __import__("random").Random(5)
+    pixels = bytearray()
+    for y in range(height):
+        for x in range(width):
+            light = 1.0 - 0.15 * x / width
+            pixels += bytes(max(0, min(255, int(c * light) + rng.randint(-3, 3))) for c in (205, 160, 140))
+    buf = io.BytesIO()
+    Image.frombytes("RGB", (width, height), bytes(pixels)).save(buf, "PNG")
+    result = scan(lite, buf.getvalue())
+    assert result.roi_source == dermscan.RoiSource.NONE
+    assert result.lesions == [] and result.mask.area_px() == 0
+    assert result.features is None and result.classification is None
+    assert result.risk.level == dermscan.RiskLevel.UNKNOWN
+    assert [r.code for r in result.risk.reasons] == ["no_lesion"]
+    assert any(w.issue == dermscan.QualityIssue.NO_LESION_FOUND for w in result.quality.warnings)
 
 
 def test_scan_sample_mobilesam(mobile, lite, sample_bytes):
