@@ -158,7 +158,8 @@ pub fn find_lesions(image: &Image, config: &RoiConfig) -> Vec<LesionCandidate> {
             let bw = (s.x1 - s.x0 + 1) as f32;
             let bh = (s.y1 - s.y0 + 1) as f32;
             let fill = s.area as f32 / (bw * bh);
-            let mut score = contrast * (s.area as f32).sqrt() * (1.0 - off_centre) * (0.5 + fill);
+            // People centre the lesion they photograph: the centre weighs twice (squared).
+            let mut score = contrast * (s.area as f32).sqrt() * (1.0 - off_centre).powi(2) * (0.5 + fill);
             if touches {
                 score *= 0.25;
             }

@@ -27,11 +27,14 @@ pub struct Evidence {
     pub in_corner: bool,
     /// Final mask area in pixels.
     pub area_px: u64,
+    /// Whether the lesion is only a few pixels wide in the model's input, so its mask is a
+    /// coarse blob (the box-filling test is then skipped).
+    pub coarse: bool,
 }
 
 impl Evidence {
     pub(crate) fn empty() -> Self {
-        Self { iou_pred: 0.0, stability: 0.0, contrast: 0.0, box_fill: 0.0, touches_box: false, touches_frame: false, in_corner: false, area_px: 0 }
+        Self { iou_pred: 0.0, stability: 0.0, contrast: 0.0, box_fill: 0.0, touches_box: false, touches_frame: false, in_corner: false, area_px: 0, coarse: false }
     }
 
     pub(crate) fn measure(image: &Image, first: &Mask, second: &Mask, prompt: BoxPrompt, config: &VerifyConfig) -> Self {
@@ -52,6 +55,7 @@ impl Evidence {
             touches_frame,
             in_corner,
             area_px: second.area_px(),
+            coarse: false,
         }
     }
 
@@ -64,7 +68,7 @@ impl Evidence {
             && self.contrast >= config.min_contrast
             // Confined to the box it was given: the model filled the box. (A mask running
             // beyond its box is a coarse mask of a lesion small in the model's input.)
-            && !(self.touches_box && (config.max_box_fill..=OVERFLOW).contains(&self.box_fill))
+            && (self.coarse || !(self.touches_box && (config.max_box_fill..=OVERFLOW).contains(&self.box_fill)))
     }
 
     /// A single number to rank verified lesions by (higher is more certain).
@@ -107,9 +111,12 @@ fn fill_of(mask: &Mask, bbox: BoxPrompt) -> (f32, bool) {
 /// Most pixels sampled on each side of the mask's edge for [`mask_contrast`].
 const CONTRAST_SAMPLES: u32 = 160;
 
-/// CIELAB ΔE between the mask's mean colour and the mean colour of a ring around it (the
-/// mask's box grown by half its size on each side, less a band of 10% of its size next to the
-/// mask, where the outline may be uncertain). Sampled on a grid of at most
+/// How far the mask's colours stand out from the skin around it: the larger of the CIELAB ΔE
+/// between the mask's mean colour and the ring's, and the mean ΔE of the mask's pixels from the
+/// ring's median colour less the ring's own mean ΔE from it (skin texture, hair). The second
+/// keeps a multi-coloured lesion whose darker and paler parts average out to the skin.
+/// The ring is the mask's box grown by half its size on each side, less a band of 10% of its
+/// size next to the mask, where the outline may be uncertain. Sampled on a grid of at most
 /// [`CONTRAST_SAMPLES`] points a side; 0 for an empty mask.
 ///
 /// ```
@@ -134,30 +141,40 @@ pub fn mask_contrast(image: &Image, mask: &Mask) -> f32 {
     let gap = (side / 10).max(1) as i64;
     let rgb = image.as_rgb();
     let px = mask.pixels();
-    let (mut inner, mut outer) = ([0f64; 3], [0f64; 3]);
-    let (mut ni, mut no) = (0u32, 0u32);
-    let mut y = ry0;
-    while y < ry1 {
-        let mut x = rx0;
-        while x < rx1 {
+    let (mut inner, mut ring): (Vec<[f32; 3]>, Vec<[f32; 3]>) = (Vec::new(), Vec::new());
+    for y in (ry0..ry1).step_by(step as usize) {
+        for x in (rx0..rx1).step_by(step as usize) {
             let i = (y * w + x) as usize;
             let lab = srgb_to_lab([rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2]]);
             if px[i] > 0 {
-                inner.iter_mut().zip(lab).for_each(|(a, v)| *a += f64::from(v));
-                ni += 1;
+                inner.push(lab);
             } else if !near_mask(px, w, h, x, y, gap) {
-                outer.iter_mut().zip(lab).for_each(|(a, v)| *a += f64::from(v));
-                no += 1;
+                ring.push(lab);
             }
-            x += step;
         }
-        y += step;
     }
-    if ni == 0 || no == 0 {
+    if inner.is_empty() || ring.is_empty() {
         return 0.0;
     }
-    let d: f64 = (0..3).map(|c| (inner[c] / f64::from(ni) - outer[c] / f64::from(no)).powi(2)).sum();
-    d.sqrt() as f32
+    let median = |c: usize| {
+        let mut v: Vec<f32> = ring.iter().map(|p| p[c]).collect();
+        let mid = v.len() / 2;
+        *v.select_nth_unstable_by(mid, f32::total_cmp).1
+    };
+    let skin = [median(0), median(1), median(2)];
+    let mean_distance = |v: &[[f32; 3]]| v.iter().map(|p| delta_e(*p, skin)).sum::<f32>() / v.len() as f32;
+    let spread = mean_distance(&inner) - mean_distance(&ring);
+    // A lesion of one colour, or one that fills most of a close-up (its ring is partly lesion):
+    // the distance between the mean colours tells it better.
+    let mean = |v: &[[f32; 3]]| {
+        let n = v.len() as f32;
+        [0, 1, 2].map(|c| v.iter().map(|p| p[c]).sum::<f32>() / n)
+    };
+    spread.max(delta_e(mean(&inner), mean(&ring)))
+}
+
+fn delta_e(a: [f32; 3], b: [f32; 3]) -> f32 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
 }
 
 /// Whether any mask pixel lies within `gap` (on the four axis directions) of `(x, y)`.

@@ -18,6 +18,9 @@ use crate::segment::{BoxPrompt, ImageEmbedding, Mask, MaskMode, Prompt, Segmente
 
 pub use self::evidence::{Evidence, mask_contrast};
 
+/// A prompt box shorter than this in the model's input pixels gives a coarse mask.
+const COARSE_SIDE: f32 = 32.0;
+
 /// Thresholds for accepting a candidate as a lesion.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]
@@ -79,7 +82,13 @@ pub fn verify(segmenter: &Segmenter, image: &Image, embedding: &ImageEmbedding, 
         return Ok(Verified { prompt, bbox: prompt, evidence: Evidence::empty(), mask: first });
     };
     let second = segmenter.decode_with(embedding, &Prompt::from_box(refit), mode)?;
-    let evidence = Evidence::measure(image, &first, &second, prompt, config);
+    let mut evidence = Evidence::measure(image, &first, &second, prompt, config);
+    // A lesion a few model pixels wide comes back as a blob that covers its box whatever it
+    // is: the box-filling test says nothing about it.
+    let g = embedding.geometry();
+    let (bw, bh) = prompt.size();
+    let model_side = bw.max(bh) * g.resized_width as f32 / g.window.width.max(1) as f32;
+    evidence.coarse = model_side < COARSE_SIDE;
     Ok(Verified { prompt, bbox: refit, mask: second, evidence })
 }
 
