@@ -6,7 +6,7 @@ mod support;
 use dermscan::model::{SessionConfig, runtime};
 use dermscan::preprocess::HairRemoval;
 use dermscan::segment::SegmenterStats;
-use dermscan::{BoxPrompt, CropPolicy, Image, ModelBundle, PointLabel, Prompt, ScanOptions, Segmenter};
+use dermscan::{BoxPrompt, CropPolicy, Image, ModelBundle, PointLabel, Prompt, RoiSource, ScanOptions, Segmenter};
 use support::synth::{self, SynthCase};
 use support::{engine, mean, report};
 
@@ -169,5 +169,96 @@ fn one_engine_serves_several_threads() {
     });
     for m in masks {
         assert_eq!(m, alone.mask.pixels(), "same input, same mask, whatever the thread");
+    }
+}
+
+/// Centroid of a 0/255 grey image's lesion pixels.
+fn centroid(mask: &image::GrayImage) -> (f64, f64) {
+    let (mut sx, mut sy, mut n) = (0.0f64, 0.0f64, 0.0f64);
+    for (x, y, p) in mask.enumerate_pixels() {
+        if p[0] > 0 {
+            sx += f64::from(x);
+            sy += f64::from(y);
+            n += 1.0;
+        }
+    }
+    (sx / n.max(1.0), sy / n.max(1.0))
+}
+
+#[test]
+fn the_sample_mole_is_found_alike_in_all_eight_poses() {
+    use image::imageops::{flip_horizontal, rotate90, rotate270};
+    let engine = engine("litemedsam");
+    let upright = Image::open(support::sample_photo(), &Default::default()).expect("sample").into_rgb_image();
+    let (mut areas, mut centres, mut lines) = (Vec::new(), Vec::new(), Vec::new());
+    for turns in 0..4 {
+        for mirrored in [false, true] {
+            let mut pose = upright.clone();
+            for _ in 0..turns {
+                pose = rotate90(&pose);
+            }
+            if mirrored {
+                pose = flip_horizontal(&pose);
+            }
+            let photo = Image::from_rgb(pose.width(), pose.height(), pose.into_raw()).expect("rgb");
+            let scan = engine.scan(&photo, &ScanOptions::default().with_max_lesions(1)).expect("scan");
+            assert_eq!(scan.roi.source, RoiSource::Auto, "{turns} turns, mirrored {mirrored}: a lesion is found");
+            // The mask turned back upright: the same mole every time.
+            let mut back = image::GrayImage::from_raw(scan.mask.width(), scan.mask.height(), scan.mask.pixels().to_vec()).expect("mask");
+            if mirrored {
+                back = flip_horizontal(&back);
+            }
+            for _ in 0..turns {
+                back = rotate270(&back);
+            }
+            let c = centroid(&back);
+            lines.push(format!("{turns} turns, mirrored {mirrored:5}: area {:5} px, centre ({:.0}, {:.0})", scan.mask.area_px(), c.0, c.1));
+            areas.push(scan.mask.area_px() as f64);
+            centres.push(c);
+        }
+    }
+    let m = mean(&areas);
+    let cv = (areas.iter().map(|a| (a - m).powi(2)).sum::<f64>() / areas.len() as f64).sqrt() / m;
+    lines.push(format!("mask area over the 8 poses: mean {m:.0} px, coefficient of variation {:.1}%", cv * 100.0));
+    report("rotation_sample", &lines.join("\n"));
+    for c in &centres {
+        let d = ((c.0 - centres[0].0).powi(2) + (c.1 - centres[0].1).powi(2)).sqrt();
+        assert!(d < 30.0, "a different lesion in one pose: centre {c:?} vs {:?}\n{}", centres[0], lines.join("\n"));
+    }
+    // Measured 5.6% (31% before the verified finder); the goal is 5% (issue 13).
+    assert!(cv <= 0.08, "area varies with the pose by {:.1}%\n{}", cv * 100.0, lines.join("\n"));
+}
+
+#[test]
+fn plain_skin_and_tiny_photos_are_no_lesion() {
+    let engine = engine("litemedsam");
+    // Even skin of three types with a soft lighting gradient and sensor noise.
+    let mut rng_state = 5u32;
+    let mut noise = move || {
+        rng_state = rng_state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        (rng_state >> 24) as i32 % 7 - 3
+    };
+    let mut photos = Vec::new();
+    for tone in [[232u8, 196, 176], [198, 150, 118], [112, 76, 58]] {
+        let (w, h) = (480u32, 360u32);
+        let rgb: Vec<u8> = (0..w * h)
+            .flat_map(|i| {
+                let light = 1.0 - 0.15 * (i % w) as f32 / w as f32;
+                tone.map(|c| (f32::from(c) * light) as i32)
+            })
+            .map(|v| (v + noise()).clamp(0, 255) as u8)
+            .collect();
+        photos.push(("plain skin", Image::from_rgb(w, h, rgb).expect("rgb")));
+    }
+    photos.push(("1x1", Image::from_rgb(1, 1, vec![90, 60, 40]).expect("rgb")));
+    photos.push(("8x8", Image::from_rgb(8, 8, (0..64).flat_map(|i| if i % 9 == 0 { [60, 40, 30] } else { [220, 180, 160] }).collect()).expect("rgb")));
+    for (what, photo) in photos {
+        let scan = engine.scan(&photo, &ScanOptions::default()).expect("scan");
+        assert_eq!(scan.roi.source, RoiSource::None, "{what}: no lesion");
+        assert!(scan.lesions.is_empty() && scan.mask.area_px() == 0, "{what}: no mask");
+        assert!(scan.features.is_none() && scan.classification.is_none(), "{what}: nothing measured");
+        assert_eq!(scan.risk.level, dermscan::RiskLevel::Unknown, "{what}");
+        assert_eq!(scan.risk.reasons[0].code, "no_lesion", "{what}");
+        assert!(scan.quality.warnings.iter().any(|w| w.issue == dermscan::QualityIssue::NoLesionFound), "{what}: warning");
     }
 }

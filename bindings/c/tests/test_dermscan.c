@@ -371,6 +371,7 @@ static DsScan *test_scan(const DsEngine *engine, const char *name, const unsigne
         check(strstr(text, line) != NULL, "JSON roi source");
         check(strstr(text, "\"contour\":[{") != NULL && strstr(text, "\"timings_ms\"") != NULL && strstr(text, "\"iou_score\"") != NULL,
               "JSON has contour, iou_score and timings");
+        check(strstr(text, "\"lesions\":[{\"box\":") != NULL, "JSON lists the lesions found, the primary first");
         free(text);
     }
     ds_buffer_free(&json);
@@ -460,6 +461,42 @@ static void test_raw(const DsEngine *engine, unsigned size, int with_box, const 
     check(ds_mask_width(mask) == size && ds_mask_height(mask) == size && mask_pixel(mask, size / 2, size / 2) == 255,
           "raw scan: the dark disc's centre pixel is 255");
     check(mask_pixel(mask, 2, 2) == 0, "raw scan: the corner is skin (0)");
+    ds_mask_free(mask);
+    ds_scan_free(scan);
+    free(px);
+}
+
+/* A photo of plain skin (the disc of radius 0 is one dark pixel, a speck): the scan answers
+ * "no lesion found" instead of segmenting a phantom. */
+static void test_no_lesion(const DsEngine *engine) {
+    const unsigned size = 256;
+    unsigned char *px = skin_with_disc(size, size, 0);
+    DsScan *scan = NULL;
+    DsMask *mask = NULL;
+    DsBuffer json = {0};
+    if (!px) return;
+    check(ds_scan_raw(engine, px, (size_t)size * size * 4, size, size, size * 4, DS_PIXEL_FORMAT_RGBA8, NULL, &scan) == DS_OK &&
+              ds_scan_mask(scan, &mask) == DS_OK,
+          "raw scan of plain skin");
+    check(mask != NULL && ds_mask_area(mask) == 0, "plain skin: empty mask");
+    if (scan && ds_scan_json(scan, &json) == DS_OK) {
+        char *text = malloc(json.len + 1);
+        if (text) {
+            memcpy(text, json.data, json.len);
+            text[json.len] = '\0';
+            check(strstr(text, "\"source\":\"none\"") != NULL, "plain skin: roi source none");
+            check(strstr(text, "\"lesions\":[]") != NULL, "plain skin: no lesions");
+            check(strstr(text, "\"features\":null") != NULL && strstr(text, "\"classification\":null") != NULL,
+                  "plain skin: nothing measured or classified");
+            check(strstr(text, "\"level\":\"unknown\"") != NULL && strstr(text, "\"code\":\"no_lesion\"") != NULL,
+                  "plain skin: risk unknown, reason no_lesion");
+            check(strstr(text, "\"no_lesion_found\"") != NULL, "plain skin: quality warning no_lesion_found");
+            free(text);
+        }
+    } else {
+        check(0, "plain skin: ds_scan_json");
+    }
+    ds_buffer_free(&json);
     ds_mask_free(mask);
     ds_scan_free(scan);
     free(px);
@@ -807,6 +844,7 @@ int main(int argc, char **argv) {
     test_bad_inputs(engine, disc_scan, jpeg, len);
     test_panic();
     test_raw(engine, 256, 1, "after the panic, a raw RGBA scan (256x256, box given) still works");
+    test_no_lesion(engine);
     test_history_errors(engine);
 
     if (!quick) {
