@@ -173,6 +173,12 @@ impl Control {
         self
     }
 
+    /// The same cancel switch without progress reports: for work that repeats a stage
+    /// already reported (progress only moves forward).
+    pub fn silent(&self) -> Control {
+        Control { cancel: self.cancel.clone(), progress: None }
+    }
+
     /// The cancel switch.
     pub fn cancel_token(&self) -> &CancelToken {
         &self.cancel

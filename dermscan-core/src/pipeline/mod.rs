@@ -317,7 +317,9 @@ impl Engine {
         let window = context_window(options.crop, primary.bbox, image.width(), image.height(), self.segmenter.recipe().input.size);
         let (embedding, primary_box, mut mask, extra_encoder_ms) = match window {
             Some(window) => {
-                let crop = self.segmenter.encode_with(image, &EncodeOptions { window: Some(window), hair_removal: options.hair_removal }, control)?;
+                // Progress already reported the encoder and decoder stages: stay quiet, but
+                // stay cancellable.
+                let crop = self.segmenter.encode_with(image, &EncodeOptions { window: Some(window), hair_removal: options.hair_removal }, &control.silent())?;
                 let (bbox, mask) = verify::resegment(&self.segmenter, &crop, primary, options.mask_mode, verify_config)?;
                 timings.decoder += 2.0 * mask.decoder_ms();
                 let extra = whole.encoder_ms();
