@@ -35,6 +35,16 @@ pub fn srgb_to_lab(rgb: [u8; 3]) -> [f32; 3] {
     linear_to_lab(srgb_to_linear(rgb[0]), srgb_to_linear(rgb[1]), srgb_to_linear(rgb[2]))
 }
 
+/// CIELAB ΔE (CIE 1976): the Euclidean distance between two CIELAB colours.
+///
+/// ```
+/// use dermscan_core::lab::delta_e;
+/// assert_eq!(delta_e([50.0, 0.0, 0.0], [53.0, 4.0, 0.0]), 5.0);
+/// ```
+pub fn delta_e(a: [f32; 3], b: [f32; 3]) -> f32 {
+    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
+}
+
 /// CIELAB of every pixel of a packed RGB8 buffer.
 pub fn image_to_lab(rgb: &[u8]) -> Vec<[f32; 3]> {
     let lut: Vec<f32> = (0..=255u8).map(srgb_to_linear).collect();

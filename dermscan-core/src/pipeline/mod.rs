@@ -236,7 +236,7 @@ impl Engine {
             ),
             None => (
                 Roi { bbox: BoxPrompt::new(0.0, 0.0, 0.0, 0.0), source: RoiSource::None },
-                empty_mask(image),
+                Mask::empty(image.width(), image.height()),
                 None,
                 None,
                 risk::no_lesion(),
@@ -367,10 +367,6 @@ fn overlaps(a: &Mask, b: &Mask) -> bool {
         nb += u64::from(*q > 0);
     }
     both * 2 > na.min(nb)
-}
-
-fn empty_mask(image: &Image) -> Mask {
-    Mask::empty(image.width(), image.height())
 }
 
 impl Engine {

@@ -8,6 +8,7 @@
 //! starts from the colour of the frame's outer band, where people do not centre a lesion, so a
 //! lesion that fills much of a close-up does not become the "skin".
 
+use crate::lab::delta_e;
 use crate::preprocess::resize_plane_f32;
 
 /// Side of the coarse grid on which the skin colour is estimated.
@@ -71,11 +72,6 @@ pub(crate) fn lesion_distance(pixel: [f32; 3], skin: [f32; 3]) -> f32 {
     let dl = pixel[0] - skin[0];
     let dl = if dl > 0.0 { dl * LIGHTER_WEIGHT } else { dl };
     (dl * dl + (pixel[1] - skin[1]).powi(2) + (pixel[2] - skin[2]).powi(2)).sqrt()
-}
-
-/// CIELAB ΔE (CIE 1976).
-pub(crate) fn delta_e(a: [f32; 3], b: [f32; 3]) -> f32 {
-    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
 }
 
 /// Per-channel median of the valid pixels in the frame's outer band (of all valid pixels when

@@ -2,7 +2,7 @@
 //! how the masked colour stands out from the skin around it.
 
 use crate::image::Image;
-use crate::lab::srgb_to_lab;
+use crate::lab::{delta_e, srgb_to_lab};
 use crate::segment::{BoxPrompt, Mask};
 
 use super::VerifyConfig;
@@ -37,9 +37,8 @@ impl Evidence {
         Self { iou_pred: 0.0, stability: 0.0, contrast: 0.0, box_fill: 0.0, touches_box: false, touches_frame: false, in_corner: false, area_px: 0, coarse: false }
     }
 
-    pub(crate) fn measure(image: &Image, first: &Mask, second: &Mask, prompt: BoxPrompt, config: &VerifyConfig) -> Self {
+    pub(crate) fn measure(image: &Image, first: &Mask, second: &Mask, prompt: BoxPrompt) -> Self {
         let (box_fill, touches_box) = fill_of(first, prompt);
-        let _ = config;
         let (w, h) = (second.width(), second.height());
         let edges = second.bbox().map(|[x0, y0, x1, y1]| [x0 == 0, y0 == 0, x1 >= w, y1 >= h]).unwrap_or_default();
         let touches_frame = edges.iter().any(|e| *e);
@@ -171,10 +170,6 @@ pub fn mask_contrast(image: &Image, mask: &Mask) -> f32 {
         [0, 1, 2].map(|c| v.iter().map(|p| p[c]).sum::<f32>() / n)
     };
     spread.max(delta_e(mean(&inner), mean(&ring)))
-}
-
-fn delta_e(a: [f32; 3], b: [f32; 3]) -> f32 {
-    ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
 }
 
 /// Whether any mask pixel lies within `gap` (on the four axis directions) of `(x, y)`.

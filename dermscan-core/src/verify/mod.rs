@@ -82,7 +82,7 @@ pub fn verify(segmenter: &Segmenter, image: &Image, embedding: &ImageEmbedding, 
         return Ok(Verified { prompt, bbox: prompt, evidence: Evidence::empty(), mask: first });
     };
     let second = segmenter.decode_with(embedding, &Prompt::from_box(refit), mode)?;
-    let mut evidence = Evidence::measure(image, &first, &second, prompt, config);
+    let mut evidence = Evidence::measure(image, &first, &second, prompt);
     // A lesion a few model pixels wide comes back as a blob that covers its box whatever it
     // is: the box-filling test says nothing about it.
     let g = embedding.geometry();
