@@ -12,9 +12,11 @@
 //! [`classify`] (a classifier bundle on a crop around the lesion, optional patient metadata)
 //! → [`risk`] (level and reasons) alongside [`quality`] (is the photo good enough) →
 //! [`pipeline`] (the whole scan, with per-stage timings). [`model`] loads and verifies model
-//! bundles and the runtime; [`error`] holds one error enum per concern.
+//! bundles and the runtime; [`control`] carries cancellation and progress through every stage;
+//! [`error`] holds one error enum per concern.
 
 pub mod classify;
+pub mod control;
 pub mod error;
 pub mod features;
 pub mod history;
@@ -34,7 +36,8 @@ pub use crate::error::{Error, FeatureError, HistoryError, MetadataError, Result}
 pub use crate::features::{Abcd, FeatureConfig, Features, Measurements, PrincipalAxes, StolzColour, TdsBand};
 pub use crate::image::{Image, ImageLimits, PixelFormat, PixelRect};
 pub use crate::model::{ExecutionProvider, ModelBundle, ModelInfo};
-pub use crate::pipeline::{CancelToken, Control, DEFAULT_MAX_LESIONS, Engine, EngineConfig, LesionFinding, Progress, Roi, RoiSource, ScanOptions, ScanResult, Stage, StageTimings};
+pub use crate::control::{CancelToken, Control, Progress, Stage};
+pub use crate::pipeline::{DEFAULT_MAX_LESIONS, Engine, EngineConfig, LesionFinding, Roi, RoiSource, ScanOptions, ScanResult, StageTimings};
 pub use crate::quality::{QualityConfig, QualityIssue, QualityReport, QualityWarning, Strictness, assess as assess_quality};
 pub use crate::risk::{RiskAssessment, RiskLevel, RiskThresholds};
 pub use crate::roi::CropPolicy;

@@ -345,24 +345,3 @@ impl From<&core::QualityReport> for QualityReport {
         }
     }
 }
-
-/// Sex, for the classifier's metadata.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, uniffi::Enum)]
-pub enum Sex {
-    /// Female.
-    Female,
-    /// Male.
-    Male,
-    /// Not known.
-    Unknown,
-}
-
-impl From<Sex> for core::classify::Sex {
-    fn from(s: Sex) -> Self {
-        match s {
-            Sex::Female => Self::Female,
-            Sex::Male => Self::Male,
-            Sex::Unknown => Self::Unknown,
-        }
-    }
-}

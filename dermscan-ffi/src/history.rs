@@ -2,7 +2,7 @@
 //! between them (the "E" of ABCDE), timeline pictures and a report for a doctor.
 //!
 //! Adapters only, over [`dermscan_core::history`]: the store object, its records, and
-//! [`ScanAnalysis`], the opaque part of a [`crate::ScanResult`] the store keeps.
+//! [`crate::scan_analysis::ScanAnalysis`], the opaque part of a [`crate::ScanResult`] the store keeps.
 
 use std::sync::Arc;
 
@@ -11,31 +11,10 @@ use dermscan_core::history as h;
 use serde::Serialize;
 
 use crate::analysis::{Classification, LesionFeatures, PointF, RiskAssessment, StolzColour};
-use crate::engine::{Mask, ScanResult};
+use crate::mask::Mask;
+use crate::scan::ScanResult;
 use crate::error::{DermscanError, guard};
 use crate::types::ModelInfo;
-
-/// What the core computed for one scan, kept as it is so that the history store can keep it
-/// without loss: measurements and ABCD scores, the classifier's output, the risk, and the
-/// identities of the models behind them. It is what `HistoryStore.add_scan` stores with the
-/// scan's mask and photo; read the same values from the `ScanResult`'s own fields.
-#[derive(Debug, uniffi::Object)]
-pub struct ScanAnalysis {
-    features: Option<core::Features>,
-    classification: Option<core::Classification>,
-    risk: core::RiskAssessment,
-    models: Vec<core::ModelInfo>,
-}
-
-impl ScanAnalysis {
-    /// The analysis of a core scan result (the models as `NewScan::from_result` lists them:
-    /// the segmenter, then the classifier when one ran).
-    pub(crate) fn from_result(r: &core::ScanResult) -> Self {
-        let mut models = vec![r.model.clone()];
-        models.extend(r.classification.as_ref().map(|c| c.model.clone()));
-        Self { features: r.features.clone(), classification: r.classification.clone(), risk: r.risk.clone(), models }
-    }
-}
 
 /// One lesion the user follows over time.
 #[derive(Debug, Clone, PartialEq, Serialize, uniffi::Record)]

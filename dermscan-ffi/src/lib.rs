@@ -9,7 +9,10 @@
 //! - [`error`]: the error enum every call returns, and the panic guard.
 //! - [`types`]: plain records and enums (boxes, points, options, timings, model info).
 //! - [`image`]: photos in (encoded bytes or a raw camera buffer).
-//! - [`engine`]: the engine, scans, the kept embedding, masks.
+//! - [`engine`]: the engine (load, scan, encode, decode).
+//! - [`scan`]: a scan's outcome and each lesion it found; [`scan_analysis`]: the part the
+//!   history keeps.
+//! - [`embedding`], [`mask`], [`prompt`]: the kept embedding, masks, and what to decode.
 //! - [`analysis`]: measurements and ABCD, classification, risk, photo quality.
 //! - [`history`]: the lesion history store (scans over time, their change, the report).
 //! - [`progress`]: progress callbacks, cancellation, and the worker that runs async calls.
@@ -25,14 +28,22 @@ uniffi::setup_scaffolding!("dermscan");
 
 pub mod analysis;
 pub mod c_api;
+pub mod embedding;
 pub mod engine;
 pub mod error;
 pub mod history;
 pub mod image;
+pub mod mask;
 pub mod progress;
+pub mod prompt;
+pub mod scan;
+pub mod scan_analysis;
 pub mod types;
 
-pub use crate::engine::{Embedding, Engine, Mask, ScanResult};
+pub use crate::embedding::Embedding;
+pub use crate::engine::Engine;
+pub use crate::mask::Mask;
+pub use crate::scan::ScanResult;
 pub use crate::error::DermscanError;
 pub use crate::history::HistoryStore;
 

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use dermscan_core::pipeline::{CancelToken, Control, Progress, Stage};
+use dermscan_core::control::{CancelToken, Control, Progress, Stage};
 use futures_channel::oneshot;
 
 use crate::error::{DermscanError, guard};

@@ -3,12 +3,9 @@
 //! Records are owned values (Kotlin data classes, Swift structs, Python dataclasses). Fields
 //! that have a sensible default carry it, so callers name only what they change.
 
-use std::sync::Arc;
-
 use dermscan_core as core;
 use serde::Serialize;
 
-use crate::engine::Mask;
 
 /// A box in original-image pixels: left, top, right, bottom (`x1`, `y1` exclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, uniffi::Record)]
@@ -90,38 +87,6 @@ pub struct PointPrompt {
     pub label: PointLabel,
 }
 
-/// What to segment on a kept embedding: a box, points, and optionally a previous mask to
-/// refine (its low-resolution logits are fed back to the decoder).
-#[derive(Debug, Clone, uniffi::Record)]
-pub struct Prompt {
-    /// The lesion's box.
-    #[uniffi(default = None)]
-    pub bbox: Option<BoundingBox>,
-    /// Clicked points.
-    #[uniffi(default = [])]
-    pub points: Vec<PointPrompt>,
-    /// A mask from an earlier decode of the same embedding, to refine.
-    #[uniffi(default = None)]
-    pub previous_mask: Option<Arc<Mask>>,
-}
-
-impl Prompt {
-    pub(crate) fn to_core(&self) -> core::Prompt {
-        let mut prompt = core::Prompt { bbox: self.bbox.map(Into::into), ..Default::default() };
-        for p in &self.points {
-            let label = match p.label {
-                PointLabel::Positive => core::PointLabel::Positive,
-                PointLabel::Negative => core::PointLabel::Negative,
-            };
-            prompt = prompt.with_point(p.x, p.y, label);
-        }
-        if let Some(mask) = &self.previous_mask {
-            prompt = prompt.with_mask(mask.inner().low_res_logits().to_vec());
-        }
-        prompt
-    }
-}
-
 /// Whether the encoder sees a window around the lesion or the whole photo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, uniffi::Enum)]
 pub enum CropPolicy {
@@ -173,7 +138,7 @@ pub struct ScanOptions {
     pub age_years: Option<f32>,
     /// Sex for the classifier.
     #[uniffi(default = None)]
-    pub sex: Option<crate::analysis::Sex>,
+    pub sex: Option<Sex>,
     /// Body site for the classifier: `arm`, `head-or-neck`, `leg-or-genital`, `trunk`,
     /// `unknown`, or a HAM10000 localisation such as `back` or `face`.
     #[uniffi(default = None)]
@@ -384,4 +349,25 @@ pub struct ModelRuns {
     pub encoder_runs: u64,
     /// Mask decoder runs.
     pub decoder_runs: u64,
+}
+
+/// Sex, for the classifier's metadata.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, uniffi::Enum)]
+pub enum Sex {
+    /// Female.
+    Female,
+    /// Male.
+    Male,
+    /// Not known.
+    Unknown,
+}
+
+impl From<Sex> for core::classify::Sex {
+    fn from(s: Sex) -> Self {
+        match s {
+            Sex::Female => Self::Female,
+            Sex::Male => Self::Male,
+            Sex::Unknown => Self::Unknown,
+        }
+    }
 }

@@ -8,6 +8,7 @@
 //! [`HistoryStore::report_html`], [`HistoryStore::write_report`]).
 
 pub mod change;
+mod db;
 mod files;
 mod report;
 mod schema;

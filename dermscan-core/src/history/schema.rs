@@ -17,6 +17,7 @@
 
 use rusqlite::Connection;
 
+use super::db::DbFile;
 use crate::error::HistoryError;
 
 /// Migrations in order; migration `i` takes the database from version `i` to `i + 1`.
@@ -51,16 +52,16 @@ pub(crate) fn version(conn: &Connection) -> rusqlite::Result<i64> {
 }
 
 /// Brings the database up to `target` (at most [`CURRENT`]), one transaction per step.
-pub(crate) fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), HistoryError> {
-    let found = version(conn).map_err(super::store::db_error)?;
+pub(crate) fn migrate_to(conn: &mut Connection, file: &DbFile, target: i64) -> Result<(), HistoryError> {
+    let found = version(conn).map_err(|e| file.error(e))?;
     if found > CURRENT {
         return Err(HistoryError::NewerSchema { found, supported: CURRENT });
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)).take(usize::try_from(target - found).unwrap_or(0)) {
-        let tx = conn.transaction().map_err(super::store::db_error)?;
-        tx.execute_batch(sql).map_err(super::store::db_error)?;
-        tx.pragma_update(None, "user_version", i as i64 + 1).map_err(super::store::db_error)?;
-        tx.commit().map_err(super::store::db_error)?;
+        let tx = conn.transaction().map_err(|e| file.error(e))?;
+        tx.execute_batch(sql).map_err(|e| file.error(e))?;
+        tx.pragma_update(None, "user_version", i as i64 + 1).map_err(|e| file.error(e))?;
+        tx.commit().map_err(|e| file.error(e))?;
         tracing::info!(version = i + 1, "history schema migrated");
     }
     Ok(())
@@ -70,29 +71,33 @@ pub(crate) fn migrate_to(conn: &mut Connection, target: i64) -> Result<(), Histo
 mod tests {
     use super::*;
 
+    fn file() -> DbFile {
+        DbFile::new(std::path::Path::new("history.sqlite3"))
+    }
+
     #[test]
     fn a_version_1_database_is_upgraded_without_loss() {
         let mut conn = Connection::open_in_memory().expect("sqlite");
-        migrate_to(&mut conn, 1).expect("v1");
+        migrate_to(&mut conn, &file(), 1).expect("v1");
         conn.execute("INSERT INTO lesions (created_at, info) VALUES (1, x'7b7d')", []).expect("lesion");
         conn.execute(
             "INSERT INTO scans (lesion_id, taken_at, width, height, models, health, photo_file, mask_file) VALUES (1, 5, 4, 4, '[]', x'7b7d', 'a', 'b')",
             [],
         )
         .expect("scan");
-        migrate_to(&mut conn, CURRENT).expect("upgrade");
+        migrate_to(&mut conn, &file(), CURRENT).expect("upgrade");
         assert_eq!(version(&conn).expect("version"), CURRENT);
         let index: i64 = conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'scans_by_lesion'", [], |r| r.get(0)).expect("index");
         assert_eq!(index, 1);
         let scans: i64 = conn.query_row("SELECT count(*) FROM scans", [], |r| r.get(0)).expect("count");
         assert_eq!(scans, 1);
-        migrate_to(&mut conn, CURRENT).expect("idempotent");
+        migrate_to(&mut conn, &file(), CURRENT).expect("idempotent");
     }
 
     #[test]
     fn a_newer_database_is_refused() {
         let mut conn = Connection::open_in_memory().expect("sqlite");
         conn.pragma_update(None, "user_version", CURRENT + 1).expect("bump");
-        assert!(matches!(migrate_to(&mut conn, CURRENT), Err(HistoryError::NewerSchema { .. })));
+        assert!(matches!(migrate_to(&mut conn, &file(), CURRENT), Err(HistoryError::NewerSchema { .. })));
     }
 }

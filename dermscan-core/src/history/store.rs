@@ -17,11 +17,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use rusqlite::{Connection, ErrorCode, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::change::{self, Change, ChangeThresholds};
 use super::files::{self, TEMP_PREFIX};
+use super::db::DbFile;
 use super::seal::{Codec, StoreKey};
 use super::{Lesion, ScanRecord, schema};
 use crate::classify::{BodySite, Classification};
@@ -158,6 +159,7 @@ struct LesionInfo {
 
 struct Inner {
     conn: Connection,
+    file: DbFile,
     codec: Codec,
 }
 
@@ -196,20 +198,6 @@ pub struct HistoryStore {
 impl std::fmt::Debug for HistoryStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("HistoryStore").field("dir", &self.dir).finish_non_exhaustive()
-    }
-}
-
-/// Maps a database error to the store's error.
-pub(crate) fn db_error(e: rusqlite::Error) -> HistoryError {
-    match &e {
-        rusqlite::Error::SqliteFailure(f, _) => match f.code {
-            ErrorCode::DiskFull => HistoryError::StorageFull { path: PathBuf::from(DB_FILE), detail: e.to_string() },
-            ErrorCode::ReadOnly | ErrorCode::PermissionDenied => HistoryError::ReadOnly { path: PathBuf::from(DB_FILE) },
-            ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => HistoryError::Corrupt { path: PathBuf::from(DB_FILE), detail: e.to_string() },
-            ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => HistoryError::Locked { path: PathBuf::from(DB_FILE) },
-            _ => HistoryError::Database(e.to_string()),
-        },
-        _ => HistoryError::Database(e.to_string()),
     }
 }
 
@@ -256,43 +244,38 @@ impl HistoryStore {
         fs::create_dir_all(&files_dir).map_err(|e| files::io_error(&files_dir, e))?;
 
         let db_path = dir.join(DB_FILE);
-        let with_path = |e: HistoryError| match e {
-            HistoryError::Corrupt { detail, .. } => HistoryError::Corrupt { path: db_path.clone(), detail },
-            HistoryError::ReadOnly { .. } => HistoryError::ReadOnly { path: db_path.clone() },
-            HistoryError::StorageFull { detail, .. } => HistoryError::StorageFull { path: db_path.clone(), detail },
-            other => other,
-        };
-        let mut conn = Connection::open(&db_path).map_err(db_error).map_err(with_path)?;
+        let file = DbFile::new(&db_path);
+                let mut conn = Connection::open(&db_path).map_err(|e| file.error(e))?;
         // Read before writing anything: a foreign or newer database is refused untouched.
-        let found = schema::version(&conn).map_err(db_error).map_err(with_path)?;
+        let found = schema::version(&conn).map_err(|e| file.error(e))?;
         if found > schema::CURRENT {
             return Err(HistoryError::NewerSchema { found, supported: schema::CURRENT });
         }
-        let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(db_error).map_err(with_path)?;
+        let check: String = conn.query_row("PRAGMA quick_check", [], |r| r.get(0)).map_err(|e| file.error(e))?;
         if check != "ok" {
             return Err(HistoryError::Corrupt { path: db_path, detail: check });
         }
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(db_error)?;
-        conn.pragma_update(None, "journal_mode", "WAL").map_err(db_error).map_err(with_path)?;
-        conn.pragma_update(None, "synchronous", "FULL").map_err(db_error)?;
-        conn.pragma_update(None, "foreign_keys", "ON").map_err(db_error)?;
-        schema::migrate_to(&mut conn, schema::CURRENT).map_err(with_path)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| file.error(e))?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| file.error(e))?;
+        conn.pragma_update(None, "synchronous", "FULL").map_err(|e| file.error(e))?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| file.error(e))?;
+        schema::migrate_to(&mut conn, &file, schema::CURRENT)?;
 
         let stored_check: Option<Vec<u8>> =
-            conn.query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| r.get(0)).optional().map_err(db_error)?.flatten();
+            conn.query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| r.get(0)).optional().map_err(|e| file.error(e))?.flatten();
         let codec = match (&config.key, stored_check) {
             (None, None) => Codec::Plain,
             (None, Some(_)) => return Err(HistoryError::KeyRequired),
             (Some(key), None) => {
                 // A new, empty store is encrypted from the start; one holding data is not
                 // encrypted behind the caller's back (that is `rotate_key`'s job).
-                let lesions: i64 = conn.query_row("SELECT count(*) FROM lesions", [], |r| r.get(0)).map_err(db_error)?;
+                let lesions: i64 = conn.query_row("SELECT count(*) FROM lesions", [], |r| r.get(0)).map_err(|e| file.error(e))?;
                 if lesions > 0 {
                     return Err(HistoryError::NotEncrypted);
                 }
                 let codec = Codec::from_key(Some(key));
                 conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('key_check', ?1)", params![codec.encode("key_check", KEY_CHECK)?])
-                    .map_err(db_error)?;
+                    .map_err(|e| file.error(e))?;
                 codec
             }
             (Some(key), Some(sealed)) => {
@@ -306,7 +289,7 @@ impl HistoryStore {
         let store = Self {
             dir,
             files_dir,
-            inner: Mutex::new(Inner { conn, codec }),
+            inner: Mutex::new(Inner { conn, file, codec }),
             max_bytes: config.max_bytes,
             change: config.change,
             risk: config.risk,
@@ -345,7 +328,7 @@ impl HistoryStore {
         }
         let info = inner.codec.encode("lesion", &json(&LesionInfo { label: label.to_owned(), body_site })?)?;
         let created_at = now_unix();
-        inner.conn.execute("INSERT INTO lesions (created_at, info) VALUES (?1, ?2)", params![created_at, info]).map_err(db_error)?;
+        inner.conn.execute("INSERT INTO lesions (created_at, info) VALUES (?1, ?2)", params![created_at, info]).map_err(|e| inner.file.error(e))?;
         Ok(Lesion { id: inner.conn.last_insert_rowid(), label: label.to_owned(), body_site, created_at })
     }
 
@@ -366,14 +349,14 @@ impl HistoryStore {
     }
 
     fn all_lesions(inner: &Inner) -> Result<Vec<Lesion>, HistoryError> {
-        let mut stmt = inner.conn.prepare_cached("SELECT id, created_at, info FROM lesions ORDER BY id").map_err(db_error)?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))).map_err(db_error)?;
+        let mut stmt = inner.conn.prepare_cached("SELECT id, created_at, info FROM lesions ORDER BY id").map_err(|e| inner.file.error(e))?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))).map_err(|e| inner.file.error(e))?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, created_at, info) = row.map_err(db_error)?;
-            let plain = inner.codec.decode("lesion", &info, Path::new(DB_FILE))?;
+            let (id, created_at, info) = row.map_err(|e| inner.file.error(e))?;
+            let plain = inner.codec.decode("lesion", &info, inner.file.path())?;
             let info: LesionInfo = serde_json::from_slice(&plain)
-                .map_err(|e| HistoryError::Corrupt { path: PathBuf::from(DB_FILE), detail: format!("lesion {id}: {e}") })?;
+                .map_err(|e| HistoryError::Corrupt { path: inner.file.path().to_path_buf(), detail: format!("lesion {id}: {e}") })?;
             out.push(Lesion { id, label: info.label, body_site: info.body_site, created_at });
         }
         Ok(out)
@@ -429,7 +412,7 @@ impl HistoryStore {
                 |r| r.get(0),
             )
             .optional()
-            .map_err(db_error)?;
+            .map_err(|e| inner.file.error(e))?;
         let change = match previous {
             Some(prev_id) => {
                 let before = self.record(&inner, prev_id)?;
@@ -478,7 +461,7 @@ impl HistoryStore {
                         record.mask_file
                     ],
                 )
-                .map_err(db_error)?;
+                .map_err(|e| inner.file.error(e))?;
             Ok(inner.conn.last_insert_rowid())
         })();
         match result {
@@ -501,7 +484,7 @@ impl HistoryStore {
 
     fn lesion_exists(inner: &Inner, lesion_id: i64) -> Result<(), HistoryError> {
         let found: Option<i64> =
-            inner.conn.query_row("SELECT id FROM lesions WHERE id = ?1", [lesion_id], |r| r.get(0)).optional().map_err(db_error)?;
+            inner.conn.query_row("SELECT id FROM lesions WHERE id = ?1", [lesion_id], |r| r.get(0)).optional().map_err(|e| inner.file.error(e))?;
         found.map(|_| ()).ok_or_else(|| HistoryError::LesionNotFound(lesion_id.to_string()))
     }
 
@@ -531,8 +514,8 @@ impl HistoryStore {
     }
 
     fn scan_ids(inner: &Inner, lesion_id: i64) -> Result<Vec<i64>, HistoryError> {
-        let mut stmt = inner.conn.prepare_cached("SELECT id FROM scans WHERE lesion_id = ?1 ORDER BY taken_at, id").map_err(db_error)?;
-        let ids = stmt.query_map([lesion_id], |r| r.get(0)).map_err(db_error)?.collect::<Result<Vec<i64>, _>>().map_err(db_error)?;
+        let mut stmt = inner.conn.prepare_cached("SELECT id FROM scans WHERE lesion_id = ?1 ORDER BY taken_at, id").map_err(|e| inner.file.error(e))?;
+        let ids = stmt.query_map([lesion_id], |r| r.get(0)).map_err(|e| inner.file.error(e))?.collect::<Result<Vec<i64>, _>>().map_err(|e| inner.file.error(e))?;
         Ok(ids)
     }
 
@@ -551,7 +534,7 @@ impl HistoryStore {
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?)),
             )
             .optional()
-            .map_err(db_error)?;
+            .map_err(|e| inner.file.error(e))?;
         let (lesion_id, taken_at, width, height, mm_per_px, models, health, photo_file, mask_file) = row.ok_or(HistoryError::ScanNotFound(id))?;
         let corrupt = |detail: String| HistoryError::Corrupt { path: self.dir.join(DB_FILE), detail: format!("scan {id}: {detail}") };
         let health: Health = serde_json::from_slice(&inner.codec.decode("health", &health, &self.dir.join(DB_FILE))?).map_err(|e| corrupt(e.to_string()))?;
@@ -596,7 +579,7 @@ impl HistoryStore {
     /// Deletes a scan and its files.
     pub fn delete_scan(&self, id: i64) -> Result<(), HistoryError> {
         let inner = self.lock()?;
-        let n = inner.conn.execute("DELETE FROM scans WHERE id = ?1", [id]).map_err(db_error)?;
+        let n = inner.conn.execute("DELETE FROM scans WHERE id = ?1", [id]).map_err(|e| inner.file.error(e))?;
         if n == 0 {
             return Err(HistoryError::ScanNotFound(id));
         }
@@ -606,7 +589,7 @@ impl HistoryStore {
     /// Deletes a lesion, all its scans and their files.
     pub fn delete_lesion(&self, id: i64) -> Result<(), HistoryError> {
         let inner = self.lock()?;
-        let n = inner.conn.execute("DELETE FROM lesions WHERE id = ?1", [id]).map_err(db_error)?;
+        let n = inner.conn.execute("DELETE FROM lesions WHERE id = ?1", [id]).map_err(|e| inner.file.error(e))?;
         if n == 0 {
             return Err(HistoryError::LesionNotFound(id.to_string()));
         }
@@ -630,11 +613,11 @@ impl HistoryStore {
     }
 
     fn referenced_files(inner: &Inner) -> Result<std::collections::HashSet<String>, HistoryError> {
-        let mut stmt = inner.conn.prepare_cached("SELECT photo_file, mask_file FROM scans").map_err(db_error)?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(db_error)?;
+        let mut stmt = inner.conn.prepare_cached("SELECT photo_file, mask_file FROM scans").map_err(|e| inner.file.error(e))?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))).map_err(|e| inner.file.error(e))?;
         let mut set = std::collections::HashSet::new();
         for row in rows {
-            let (photo, mask) = row.map_err(db_error)?;
+            let (photo, mask) = row.map_err(|e| inner.file.error(e))?;
             set.insert(photo);
             set.insert(mask);
         }
@@ -688,14 +671,14 @@ impl HistoryStore {
         let mut inner = self.lock()?;
         let new = Codec::from_key(new_key.as_ref());
         let lesions: Vec<(i64, Vec<u8>)> = {
-            let mut stmt = inner.conn.prepare("SELECT id, info FROM lesions").map_err(db_error)?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(db_error)?;
-            rows.collect::<Result<_, _>>().map_err(db_error)?
+            let mut stmt = inner.conn.prepare("SELECT id, info FROM lesions").map_err(|e| inner.file.error(e))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?))).map_err(|e| inner.file.error(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| inner.file.error(e))?
         };
         let scans: Vec<(i64, Vec<u8>, String, String)> = {
-            let mut stmt = inner.conn.prepare("SELECT id, health, photo_file, mask_file FROM scans").map_err(db_error)?;
-            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(db_error)?;
-            rows.collect::<Result<_, _>>().map_err(db_error)?
+            let mut stmt = inner.conn.prepare("SELECT id, health, photo_file, mask_file FROM scans").map_err(|e| inner.file.error(e))?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))).map_err(|e| inner.file.error(e))?;
+            rows.collect::<Result<_, _>>().map_err(|e| inner.file.error(e))?
         };
         let db_path = self.dir.join(DB_FILE);
         let mut created = Vec::new();
@@ -720,16 +703,17 @@ impl HistoryStore {
                 scan_rows.push((*id, health, names));
             }
             let key_check = if new.is_sealed() { Some(new.encode("key_check", KEY_CHECK)?) } else { None };
-            let tx = inner.conn.transaction().map_err(db_error)?;
+            let file = inner.file.clone();
+            let tx = inner.conn.transaction().map_err(|e| file.error(e))?;
             for (id, info) in &lesion_rows {
-                tx.execute("UPDATE lesions SET info = ?1 WHERE id = ?2", params![info, id]).map_err(db_error)?;
+                tx.execute("UPDATE lesions SET info = ?1 WHERE id = ?2", params![info, id]).map_err(|e| file.error(e))?;
             }
             for (id, health, names) in &scan_rows {
                 let (photo, mask) = (names.first().cloned().unwrap_or_default(), names.get(1).cloned().unwrap_or_default());
-                tx.execute("UPDATE scans SET health = ?1, photo_file = ?2, mask_file = ?3 WHERE id = ?4", params![health, photo, mask, id]).map_err(db_error)?;
+                tx.execute("UPDATE scans SET health = ?1, photo_file = ?2, mask_file = ?3 WHERE id = ?4", params![health, photo, mask, id]).map_err(|e| file.error(e))?;
             }
-            tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('key_check', ?1)", params![key_check]).map_err(db_error)?;
-            tx.commit().map_err(db_error)
+            tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('key_check', ?1)", params![key_check]).map_err(|e| file.error(e))?;
+            tx.commit().map_err(|e| file.error(e))
         })();
         if let Err(e) = result {
             for name in created {
@@ -747,11 +731,11 @@ impl HistoryStore {
     pub fn check(&self) -> Result<StoreCheck, HistoryError> {
         let inner = self.lock()?;
         let mut report = StoreCheck::default();
-        let integrity: String = inner.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(db_error)?;
+        let integrity: String = inner.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0)).map_err(|e| inner.file.error(e))?;
         if integrity != "ok" {
             report.problems.push(format!("database: {integrity}"));
         }
-        let fk: Option<i64> = inner.conn.query_row("PRAGMA foreign_key_check", [], |r| r.get(1)).optional().map_err(db_error)?;
+        let fk: Option<i64> = inner.conn.query_row("PRAGMA foreign_key_check", [], |r| r.get(1)).optional().map_err(|e| inner.file.error(e))?;
         if let Some(row) = fk {
             report.problems.push(format!("database: scan {row} names a missing lesion"));
         }
@@ -760,8 +744,8 @@ impl HistoryStore {
             0
         });
         let ids: Vec<i64> = {
-            let mut stmt = inner.conn.prepare("SELECT id FROM scans").map_err(db_error)?;
-            stmt.query_map([], |r| r.get(0)).map_err(db_error)?.collect::<Result<_, _>>().map_err(db_error)?
+            let mut stmt = inner.conn.prepare("SELECT id FROM scans").map_err(|e| inner.file.error(e))?;
+            stmt.query_map([], |r| r.get(0)).map_err(|e| inner.file.error(e))?.collect::<Result<_, _>>().map_err(|e| inner.file.error(e))?
         };
         report.scans = ids.len();
         for id in ids {

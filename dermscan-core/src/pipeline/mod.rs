@@ -13,13 +13,13 @@
 //! ```
 
 mod config;
-mod control;
+// Cancellation and progress live below every stage (crate::control); re-exported here.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 pub use self::config::{DEFAULT_MAX_LESIONS, EngineConfig, ScanOptions};
-pub use self::control::{CancelToken, Control, Progress, Stage};
+pub use crate::control::{CancelToken, Control, Progress, Stage};
 use crate::error::Result;
 use crate::image::Image;
 use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, runtime};

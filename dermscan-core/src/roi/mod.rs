@@ -1,12 +1,12 @@
 //! Region of interest: where the lesions are when the user gives no box.
 //!
 //! The finder works on a small copy of the photo with hair painted over. It estimates the
-//! skin's own colour everywhere ([`skin`]), leaving out what is neither skin nor lesion
-//! ([`artefacts`]: the dermoscope's dark frame, glare), and measures how far each pixel's
+//! skin's own colour everywhere (`skin`), leaving out what is neither skin nor lesion
+//! (`artefacts`: the dermoscope's dark frame, glare), and measures how far each pixel's
 //! colour is from the skin around it in CIELAB: darker, redder, bluer or lighter, so pigmented,
 //! red and pink lesions are found on every skin type. An opening removes thin structures (hair,
 //! ink lines, ruler ticks); the map is thresholded (Otsu, with hysteresis so a lesion's pale
-//! rim stays attached to its core) and the connected regions ([`regions`]) are ranked by
+//! rim stays attached to its core) and the connected regions (`regions`) are ranked by
 //! contrast, size, compactness and position. Regions touching the frame are ranked down.
 //! The segmentation model then decides which candidates are lesions (see the pipeline).
 

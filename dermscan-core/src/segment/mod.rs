@@ -31,7 +31,7 @@ pub use self::recipe::{MaskSelection, Recipe};
 use crate::error::{Error, InferenceError, ModelError, PromptError, Result};
 use crate::image::{Image, PixelRect};
 use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, create_session};
-use crate::pipeline::{Control, Stage};
+use crate::control::{Control, Stage};
 use crate::preprocess::{self, HairRemoval};
 
 /// How the decoder's mask tokens become the mask.

@@ -116,7 +116,7 @@ const CONTRAST_SAMPLES: u32 = 160;
 /// keeps a multi-coloured lesion whose darker and paler parts average out to the skin.
 /// The ring is the mask's box grown by half its size on each side, less a band of 10% of its
 /// size next to the mask, where the outline may be uncertain. Sampled on a grid of at most
-/// [`CONTRAST_SAMPLES`] points a side; 0 for an empty mask.
+/// `CONTRAST_SAMPLES` points a side; 0 for an empty mask.
 ///
 /// ```
 /// use dermscan_core::{Image, Mask};

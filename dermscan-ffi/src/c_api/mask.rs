@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::args;
 use super::buffer::{DsBuffer, clear_out, write_out};
 use super::status::{DsStatus, status_call, value_call};
-use crate::engine::Mask;
+use crate::mask::Mask;
 
 /// A binary lesion mask at the photo's resolution (opaque). Immutable; may be read from any
 /// thread. Free it with `ds_mask_free`.

@@ -10,11 +10,13 @@ use super::engine::DsEngine;
 use super::mask::DsMask;
 use super::status::{DsStatus, status_call, value_call};
 use super::types::{DsPixelFormat, DsPoint, DsScanOptions};
-use crate::engine::{Mask, ScanResult};
+use crate::mask::Mask;
+use crate::scan::ScanResult;
 use crate::error::DermscanError;
 use crate::image::{ImageSource, RawImage};
 use crate::analysis::{Classification, LesionFeatures, QualityReport, RiskAssessment};
-use crate::types::{BoundingBox, LesionCandidate, MaskMode, ModelInfo, Point, Prompt, RoiSource, ScanOptions, StageTimings};
+use crate::prompt::Prompt;
+use crate::types::{BoundingBox, LesionCandidate, MaskMode, ModelInfo, Point, RoiSource, ScanOptions, StageTimings};
 
 /// The outcome of one scan (opaque): the box, the mask, the model, the timings, and the
 /// image embedding kept for re-prompting (about 4 MB for LiteMedSAM). Immutable; may be read

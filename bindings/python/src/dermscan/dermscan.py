@@ -539,15 +539,15 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_constructor_cancellation_new() != 52115:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_embedding_image_height() != 47229:
+    if lib.uniffi_dermscan_ffi_checksum_method_embedding_image_height() != 42229:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_embedding_image_width() != 55865:
+    if lib.uniffi_dermscan_ffi_checksum_method_embedding_image_width() != 49691:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_embedding_window() != 12012:
+    if lib.uniffi_dermscan_ffi_checksum_method_embedding_window() != 52230:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_engine_decode() != 56851:
+    if lib.uniffi_dermscan_ffi_checksum_method_engine_decode() != 3127:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_engine_encode() != 2128:
+    if lib.uniffi_dermscan_ffi_checksum_method_engine_encode() != 56711:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_engine_find_lesions() != 36138:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -555,17 +555,17 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_engine_model_runs() != 38132:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_engine_scan() != 64342:
+    if lib.uniffi_dermscan_ffi_checksum_method_engine_scan() != 4063:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_engine_scan_async() != 21692:
+    if lib.uniffi_dermscan_ffi_checksum_method_engine_scan_async() != 5922:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_engine_scan_with() != 35650:
+    if lib.uniffi_dermscan_ffi_checksum_method_engine_scan_with() != 59852:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_constructor_engine_new() != 33392:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_add_lesion() != 10434:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan() != 55081:
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan() != 6069:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png() != 2655:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -589,7 +589,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_lesions() != 3562:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_historystore_mask() != 47045:
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_mask() != 62606:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_outlines_png() != 21593:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -607,23 +607,23 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_constructor_historystore_open() != 54377:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_mask_area_px() != 19348:
+    if lib.uniffi_dermscan_ffi_checksum_method_mask_area_px() != 40454:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_mask_bbox() != 21605:
+    if lib.uniffi_dermscan_ffi_checksum_method_mask_bbox() != 41758:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_mask_contour() != 8799:
+    if lib.uniffi_dermscan_ffi_checksum_method_mask_contour() != 47402:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_mask_dice() != 38574:
+    if lib.uniffi_dermscan_ffi_checksum_method_mask_dice() != 63879:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_mask_height() != 39683:
+    if lib.uniffi_dermscan_ffi_checksum_method_mask_height() != 7138:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_mask_iou_score() != 25189:
+    if lib.uniffi_dermscan_ffi_checksum_method_mask_iou_score() != 14534:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_mask_pixels() != 41484:
+    if lib.uniffi_dermscan_ffi_checksum_method_mask_pixels() != 16021:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_mask_to_png() != 3440:
+    if lib.uniffi_dermscan_ffi_checksum_method_mask_to_png() != 56777:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_mask_width() != 53509:
+    if lib.uniffi_dermscan_ffi_checksum_method_mask_width() != 44761:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_progresslistener_on_progress() != 30443:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")

@@ -8349,19 +8349,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_dermscan_ffi_checksum_func_open_engine() != 6594) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_embedding_image_height() != 47229) {
+    if (uniffi_dermscan_ffi_checksum_method_embedding_image_height() != 42229) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_embedding_image_width() != 55865) {
+    if (uniffi_dermscan_ffi_checksum_method_embedding_image_width() != 49691) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_embedding_window() != 12012) {
+    if (uniffi_dermscan_ffi_checksum_method_embedding_window() != 52230) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_engine_decode() != 56851) {
+    if (uniffi_dermscan_ffi_checksum_method_engine_decode() != 3127) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_engine_encode() != 2128) {
+    if (uniffi_dermscan_ffi_checksum_method_engine_encode() != 56711) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_engine_find_lesions() != 36138) {
@@ -8373,46 +8373,19 @@ private let initializationResult: InitializationResult = {
     if (uniffi_dermscan_ffi_checksum_method_engine_model_runs() != 38132) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_engine_scan() != 64342) {
+    if (uniffi_dermscan_ffi_checksum_method_engine_scan() != 4063) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_engine_scan_async() != 21692) {
+    if (uniffi_dermscan_ffi_checksum_method_engine_scan_async() != 5922) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_engine_scan_with() != 35650) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_dermscan_ffi_checksum_method_mask_area_px() != 19348) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_dermscan_ffi_checksum_method_mask_bbox() != 21605) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_dermscan_ffi_checksum_method_mask_contour() != 8799) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_dermscan_ffi_checksum_method_mask_dice() != 38574) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_dermscan_ffi_checksum_method_mask_height() != 39683) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_dermscan_ffi_checksum_method_mask_iou_score() != 25189) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_dermscan_ffi_checksum_method_mask_pixels() != 41484) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_dermscan_ffi_checksum_method_mask_to_png() != 3440) {
-        return InitializationResult.apiChecksumMismatch
-    }
-    if (uniffi_dermscan_ffi_checksum_method_mask_width() != 53509) {
+    if (uniffi_dermscan_ffi_checksum_method_engine_scan_with() != 59852) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_historystore_add_lesion() != 10434) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_historystore_add_scan() != 55081) {
+    if (uniffi_dermscan_ffi_checksum_method_historystore_add_scan() != 6069) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png() != 2655) {
@@ -8448,7 +8421,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_dermscan_ffi_checksum_method_historystore_lesions() != 3562) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_historystore_mask() != 47045) {
+    if (uniffi_dermscan_ffi_checksum_method_historystore_mask() != 62606) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_historystore_outlines_png() != 21593) {
@@ -8470,6 +8443,33 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_historystore_write_report() != 34913) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_mask_area_px() != 40454) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_mask_bbox() != 41758) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_mask_contour() != 47402) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_mask_dice() != 63879) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_mask_height() != 7138) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_mask_iou_score() != 14534) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_mask_pixels() != 16021) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_mask_to_png() != 56777) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_mask_width() != 44761) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_cancellation_cancel() != 36069) {

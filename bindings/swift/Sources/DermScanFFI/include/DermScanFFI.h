@@ -339,61 +339,6 @@ uint64_t uniffi_dermscan_ffi_fn_method_engine_scan_async(uint64_t ptr, RustBuffe
 RustBuffer uniffi_dermscan_ffi_fn_method_engine_scan_with(uint64_t ptr, RustBuffer image, RustBuffer options, RustBuffer listener, RustBuffer cancel, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_CLONE_MASK
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_CLONE_MASK
-uint64_t uniffi_dermscan_ffi_fn_clone_mask(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_FREE_MASK
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_FREE_MASK
-void uniffi_dermscan_ffi_fn_free_mask(uint64_t handle, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_AREA_PX
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_AREA_PX
-uint64_t uniffi_dermscan_ffi_fn_method_mask_area_px(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_BBOX
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_BBOX
-RustBuffer uniffi_dermscan_ffi_fn_method_mask_bbox(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_CONTOUR
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_CONTOUR
-RustBuffer uniffi_dermscan_ffi_fn_method_mask_contour(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_DICE
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_DICE
-double uniffi_dermscan_ffi_fn_method_mask_dice(uint64_t ptr, uint64_t other, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_HEIGHT
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_HEIGHT
-uint32_t uniffi_dermscan_ffi_fn_method_mask_height(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_IOU_SCORE
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_IOU_SCORE
-float uniffi_dermscan_ffi_fn_method_mask_iou_score(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_PIXELS
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_PIXELS
-RustBuffer uniffi_dermscan_ffi_fn_method_mask_pixels(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_TO_PNG
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_TO_PNG
-RustBuffer uniffi_dermscan_ffi_fn_method_mask_to_png(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_WIDTH
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_WIDTH
-uint32_t uniffi_dermscan_ffi_fn_method_mask_width(uint64_t ptr, RustCallStatus *_Nonnull out_status
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_CLONE_HISTORYSTORE
 #define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_CLONE_HISTORYSTORE
 uint64_t uniffi_dermscan_ffi_fn_clone_historystore(uint64_t handle, RustCallStatus *_Nonnull out_status
@@ -514,14 +459,59 @@ RustBuffer uniffi_dermscan_ffi_fn_method_historystore_scans(uint64_t ptr, int64_
 void uniffi_dermscan_ffi_fn_method_historystore_write_report(uint64_t ptr, int64_t lesion_id, RustBuffer path, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_CLONE_SCANANALYSIS
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_CLONE_SCANANALYSIS
-uint64_t uniffi_dermscan_ffi_fn_clone_scananalysis(uint64_t handle, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_CLONE_MASK
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_CLONE_MASK
+uint64_t uniffi_dermscan_ffi_fn_clone_mask(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_FREE_SCANANALYSIS
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_FREE_SCANANALYSIS
-void uniffi_dermscan_ffi_fn_free_scananalysis(uint64_t handle, RustCallStatus *_Nonnull out_status
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_FREE_MASK
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_FREE_MASK
+void uniffi_dermscan_ffi_fn_free_mask(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_AREA_PX
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_AREA_PX
+uint64_t uniffi_dermscan_ffi_fn_method_mask_area_px(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_BBOX
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_BBOX
+RustBuffer uniffi_dermscan_ffi_fn_method_mask_bbox(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_CONTOUR
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_CONTOUR
+RustBuffer uniffi_dermscan_ffi_fn_method_mask_contour(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_DICE
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_DICE
+double uniffi_dermscan_ffi_fn_method_mask_dice(uint64_t ptr, uint64_t other, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_HEIGHT
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_HEIGHT
+uint32_t uniffi_dermscan_ffi_fn_method_mask_height(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_IOU_SCORE
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_IOU_SCORE
+float uniffi_dermscan_ffi_fn_method_mask_iou_score(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_PIXELS
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_PIXELS
+RustBuffer uniffi_dermscan_ffi_fn_method_mask_pixels(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_TO_PNG
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_TO_PNG
+RustBuffer uniffi_dermscan_ffi_fn_method_mask_to_png(uint64_t ptr, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_WIDTH
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_MASK_WIDTH
+uint32_t uniffi_dermscan_ffi_fn_method_mask_width(uint64_t ptr, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_CLONE_CANCELLATION
@@ -568,6 +558,16 @@ void uniffi_dermscan_ffi_fn_init_callback_vtable_progresslistener(const UniffiVT
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
 #define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_PROGRESSLISTENER_ON_PROGRESS
 void uniffi_dermscan_ffi_fn_method_progresslistener_on_progress(uint64_t ptr, RustBuffer stage, float fraction, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_CLONE_SCANANALYSIS
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_CLONE_SCANANALYSIS
+uint64_t uniffi_dermscan_ffi_fn_clone_scananalysis(uint64_t handle, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_FREE_SCANANALYSIS
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_FREE_SCANANALYSIS
+void uniffi_dermscan_ffi_fn_free_scananalysis(uint64_t handle, RustCallStatus *_Nonnull out_status
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_FUNC_NOT_A_DIAGNOSIS
@@ -942,60 +942,6 @@ uint16_t uniffi_dermscan_ffi_checksum_method_engine_scan_with(void
     
 );
 #endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_AREA_PX
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_AREA_PX
-uint16_t uniffi_dermscan_ffi_checksum_method_mask_area_px(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_BBOX
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_BBOX
-uint16_t uniffi_dermscan_ffi_checksum_method_mask_bbox(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_CONTOUR
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_CONTOUR
-uint16_t uniffi_dermscan_ffi_checksum_method_mask_contour(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_DICE
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_DICE
-uint16_t uniffi_dermscan_ffi_checksum_method_mask_dice(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_HEIGHT
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_HEIGHT
-uint16_t uniffi_dermscan_ffi_checksum_method_mask_height(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_IOU_SCORE
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_IOU_SCORE
-uint16_t uniffi_dermscan_ffi_checksum_method_mask_iou_score(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_PIXELS
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_PIXELS
-uint16_t uniffi_dermscan_ffi_checksum_method_mask_pixels(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_TO_PNG
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_TO_PNG
-uint16_t uniffi_dermscan_ffi_checksum_method_mask_to_png(void
-    
-);
-#endif
-#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_WIDTH
-#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_WIDTH
-uint16_t uniffi_dermscan_ffi_checksum_method_mask_width(void
-    
-);
-#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_ADD_LESION
 #define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_ADD_LESION
 uint16_t uniffi_dermscan_ffi_checksum_method_historystore_add_lesion(void
@@ -1119,6 +1065,60 @@ uint16_t uniffi_dermscan_ffi_checksum_method_historystore_scans(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_WRITE_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_WRITE_REPORT
 uint16_t uniffi_dermscan_ffi_checksum_method_historystore_write_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_AREA_PX
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_AREA_PX
+uint16_t uniffi_dermscan_ffi_checksum_method_mask_area_px(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_BBOX
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_BBOX
+uint16_t uniffi_dermscan_ffi_checksum_method_mask_bbox(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_CONTOUR
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_CONTOUR
+uint16_t uniffi_dermscan_ffi_checksum_method_mask_contour(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_DICE
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_DICE
+uint16_t uniffi_dermscan_ffi_checksum_method_mask_dice(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_HEIGHT
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_HEIGHT
+uint16_t uniffi_dermscan_ffi_checksum_method_mask_height(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_IOU_SCORE
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_IOU_SCORE
+uint16_t uniffi_dermscan_ffi_checksum_method_mask_iou_score(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_PIXELS
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_PIXELS
+uint16_t uniffi_dermscan_ffi_checksum_method_mask_pixels(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_TO_PNG
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_TO_PNG
+uint16_t uniffi_dermscan_ffi_checksum_method_mask_to_png(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_WIDTH
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_MASK_WIDTH
+uint16_t uniffi_dermscan_ffi_checksum_method_mask_width(void
     
 );
 #endif

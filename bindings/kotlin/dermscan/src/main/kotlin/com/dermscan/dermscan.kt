@@ -734,24 +734,6 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_engine_scan_with(
     ): Int
-    external fun uniffi_dermscan_ffi_checksum_method_mask_area_px(
-    ): Int
-    external fun uniffi_dermscan_ffi_checksum_method_mask_bbox(
-    ): Int
-    external fun uniffi_dermscan_ffi_checksum_method_mask_contour(
-    ): Int
-    external fun uniffi_dermscan_ffi_checksum_method_mask_dice(
-    ): Int
-    external fun uniffi_dermscan_ffi_checksum_method_mask_height(
-    ): Int
-    external fun uniffi_dermscan_ffi_checksum_method_mask_iou_score(
-    ): Int
-    external fun uniffi_dermscan_ffi_checksum_method_mask_pixels(
-    ): Int
-    external fun uniffi_dermscan_ffi_checksum_method_mask_to_png(
-    ): Int
-    external fun uniffi_dermscan_ffi_checksum_method_mask_width(
-    ): Int
     external fun uniffi_dermscan_ffi_checksum_method_historystore_add_lesion(
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_historystore_add_scan(
@@ -793,6 +775,24 @@ internal object IntegrityCheckingUniffiLib {
     external fun uniffi_dermscan_ffi_checksum_method_historystore_scans(
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_historystore_write_report(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_mask_area_px(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_mask_bbox(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_mask_contour(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_mask_dice(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_mask_height(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_mask_iou_score(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_mask_pixels(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_mask_to_png(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_mask_width(
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_cancellation_cancel(
     ): Int
@@ -859,28 +859,6 @@ internal object UniffiLib {
     ): Long
     external fun uniffi_dermscan_ffi_fn_method_engine_scan_with(`ptr`: Long,`image`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,`cancel`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
-    external fun uniffi_dermscan_ffi_fn_clone_mask(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_dermscan_ffi_fn_free_mask(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Unit
-    external fun uniffi_dermscan_ffi_fn_method_mask_area_px(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Long
-    external fun uniffi_dermscan_ffi_fn_method_mask_bbox(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_dermscan_ffi_fn_method_mask_contour(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_dermscan_ffi_fn_method_mask_dice(`ptr`: Long,`other`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Double
-    external fun uniffi_dermscan_ffi_fn_method_mask_height(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Int
-    external fun uniffi_dermscan_ffi_fn_method_mask_iou_score(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Float
-    external fun uniffi_dermscan_ffi_fn_method_mask_pixels(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_dermscan_ffi_fn_method_mask_to_png(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
-    external fun uniffi_dermscan_ffi_fn_method_mask_width(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): Int
     external fun uniffi_dermscan_ffi_fn_clone_historystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_dermscan_ffi_fn_free_historystore(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -929,10 +907,28 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_write_report(`ptr`: Long,`lesionId`: Long,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
-    external fun uniffi_dermscan_ffi_fn_clone_scananalysis(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_dermscan_ffi_fn_clone_mask(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
-    external fun uniffi_dermscan_ffi_fn_free_scananalysis(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_dermscan_ffi_fn_free_mask(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_dermscan_ffi_fn_method_mask_area_px(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_dermscan_ffi_fn_method_mask_bbox(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_mask_contour(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_mask_dice(`ptr`: Long,`other`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Double
+    external fun uniffi_dermscan_ffi_fn_method_mask_height(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
+    external fun uniffi_dermscan_ffi_fn_method_mask_iou_score(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Float
+    external fun uniffi_dermscan_ffi_fn_method_mask_pixels(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_mask_to_png(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_mask_width(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Int
     external fun uniffi_dermscan_ffi_fn_clone_cancellation(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_dermscan_ffi_fn_free_cancellation(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -950,6 +946,10 @@ internal object UniffiLib {
     external fun uniffi_dermscan_ffi_fn_init_callback_vtable_progresslistener(`vtable`: UniffiVTableCallbackInterfaceProgressListener,
     ): Unit
     external fun uniffi_dermscan_ffi_fn_method_progresslistener_on_progress(`ptr`: Long,`stage`: RustBuffer.ByValue,`fraction`: Float,uniffi_out_err: UniffiRustCallStatus, 
+    ): Unit
+    external fun uniffi_dermscan_ffi_fn_clone_scananalysis(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
+    ): Long
+    external fun uniffi_dermscan_ffi_fn_free_scananalysis(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_dermscan_ffi_fn_func_not_a_diagnosis(uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
@@ -1090,19 +1090,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_dermscan_ffi_checksum_func_open_engine() and 0xFFFF) != 6594) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_embedding_image_height() and 0xFFFF) != 47229) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_embedding_image_height() and 0xFFFF) != 42229) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_embedding_image_width() and 0xFFFF) != 55865) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_embedding_image_width() and 0xFFFF) != 49691) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_embedding_window() and 0xFFFF) != 12012) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_embedding_window() and 0xFFFF) != 52230) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_decode() and 0xFFFF) != 56851) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_decode() and 0xFFFF) != 3127) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_encode() and 0xFFFF) != 2128) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_encode() and 0xFFFF) != 56711) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_engine_find_lesions() and 0xFFFF) != 36138) {
@@ -1114,46 +1114,19 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_dermscan_ffi_checksum_method_engine_model_runs() and 0xFFFF) != 38132) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_scan() and 0xFFFF) != 64342) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_scan() and 0xFFFF) != 4063) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_scan_async() and 0xFFFF) != 21692) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_scan_async() and 0xFFFF) != 5922) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_scan_with() and 0xFFFF) != 35650) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_area_px() and 0xFFFF) != 19348) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_bbox() and 0xFFFF) != 21605) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_contour() and 0xFFFF) != 8799) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_dice() and 0xFFFF) != 38574) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_height() and 0xFFFF) != 39683) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_iou_score() and 0xFFFF) != 25189) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_pixels() and 0xFFFF) != 41484) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_to_png() and 0xFFFF) != 3440) {
-        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_width() and 0xFFFF) != 53509) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_scan_with() and 0xFFFF) != 59852) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_add_lesion() and 0xFFFF) != 10434) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan() and 0xFFFF) != 55081) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan() and 0xFFFF) != 6069) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png() and 0xFFFF) != 2655) {
@@ -1189,7 +1162,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_lesions() and 0xFFFF) != 3562) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_mask() and 0xFFFF) != 47045) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_mask() and 0xFFFF) != 62606) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_outlines_png() and 0xFFFF) != 21593) {
@@ -1211,6 +1184,33 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_write_report() and 0xFFFF) != 34913) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_area_px() and 0xFFFF) != 40454) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_bbox() and 0xFFFF) != 41758) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_contour() and 0xFFFF) != 47402) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_dice() and 0xFFFF) != 63879) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_height() and 0xFFFF) != 7138) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_iou_score() and 0xFFFF) != 14534) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_pixels() and 0xFFFF) != 16021) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_to_png() and 0xFFFF) != 56777) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_width() and 0xFFFF) != 44761) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_cancellation_cancel() and 0xFFFF) != 36069) {

@@ -7,7 +7,7 @@
 //!
 //! ```
 //! use std::sync::Arc;
-//! use dermscan_core::pipeline::{CancelToken, Control, Progress, Stage};
+//! use dermscan_core::control::{CancelToken, Control, Progress, Stage};
 //!
 //! struct Print;
 //! impl Progress for Print {
