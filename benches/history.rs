@@ -29,7 +29,16 @@ fn photos() -> [(Vec<u8>, Mask); 2] {
 }
 
 fn new_scan((photo, mask): &(Vec<u8>, Mask), taken_at: i64) -> NewScan {
-    NewScan { taken_at, photo: photo.clone(), mask: mask.clone(), mm_per_px: None, features: None, classification: None, risk: None, models: vec![] }
+    NewScan {
+        taken_at,
+        photo: photo.clone(),
+        mask: mask.clone(),
+        mm_per_px: None,
+        features: None,
+        classification: None,
+        risk: None,
+        models: vec![],
+    }
 }
 
 fn benches(c: &mut Criterion) {

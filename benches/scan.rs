@@ -28,7 +28,8 @@ fn engine(model: &str) -> Engine {
 
 /// The engine of the full analysis: LiteMedSAM plus the HAM10000 classifier.
 fn analysis_engine() -> Engine {
-    let config = EngineConfig::new(root().join("models/litemedsam")).with_classifier(root().join("models/ham10000-xception")).with_threads(2);
+    let config =
+        EngineConfig::new(root().join("models/litemedsam")).with_classifier(root().join("models/ham10000-xception")).with_threads(2);
     Engine::new(config).expect("engine; run scripts/setup")
 }
 
@@ -123,9 +124,13 @@ fn benches(c: &mut Criterion) {
     let image = Image::from_bytes(&bytes, &ImageLimits::default()).expect("decode");
     let scan = lite.scan(&image, &ScanOptions::default()).expect("scan");
     let mut g = c.benchmark_group("sdk_stages");
-    g.bench_function("decode_jpeg_1528x1360", |b| b.iter(|| Image::from_bytes(black_box(&bytes), &ImageLimits::default()).expect("decode")));
+    g.bench_function("decode_jpeg_1528x1360", |b| {
+        b.iter(|| Image::from_bytes(black_box(&bytes), &ImageLimits::default()).expect("decode"))
+    });
     g.bench_function("find_lesions", |b| b.iter(|| lite.find_lesions(black_box(&image))));
-    g.bench_function("features_abcd", |b| b.iter(|| dermscan::features::analyse(black_box(&image), &scan.mask, &Default::default()).expect("features")));
+    g.bench_function("features_abcd", |b| {
+        b.iter(|| dermscan::features::analyse(black_box(&image), &scan.mask, &Default::default()).expect("features"))
+    });
     g.bench_function("quality_gate", |b| b.iter(|| dermscan::quality::assess(black_box(&image), Some(&scan.mask), &Default::default())));
     g.bench_function("preprocess_whole_photo_to_256", |b| b.iter(|| prepare(black_box(&image), &lite.segmenter().recipe().input)));
     g.bench_function("decoder_reprompt_on_kept_embedding", |b| {

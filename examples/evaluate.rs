@@ -53,7 +53,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Some(v) => serde_json::from_value(v.clone())?,
             None => true_box(&truth, image.width()).ok_or("empty truth mask")?,
         };
-        let mut options = ScanOptions::default().with_crop(crop).with_mask_mode(mask).with_hair_removal(hair_removal).with_refine(refine).with_snap_edges(snap);
+        let mut options = ScanOptions::default()
+            .with_crop(crop)
+            .with_mask_mode(mask)
+            .with_hair_removal(hair_removal)
+            .with_refine(refine)
+            .with_snap_edges(snap);
         if !auto {
             options = options.with_box(BoxPrompt::new(b[0], b[1], b[2], b[3]));
         }

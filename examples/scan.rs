@@ -59,7 +59,11 @@ fn parse_args() -> Result<Args, String> {
         let mut value = |flag: &str| it.next().ok_or(format!("{flag} needs a value"));
         match a.as_str() {
             "--box" => {
-                let v: Vec<f32> = value("--box")?.split(',').map(|s| s.trim().parse::<f32>()).collect::<Result<_, _>>().map_err(|e| format!("--box: {e}"))?;
+                let v: Vec<f32> = value("--box")?
+                    .split(',')
+                    .map(|s| s.trim().parse::<f32>())
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| format!("--box: {e}"))?;
                 let [x0, y0, x1, y1] = v[..] else { return Err("--box takes x0,y0,x1,y1".into()) };
                 args.bbox = Some(BoxPrompt::new(x0, y0, x1, y1));
             }
@@ -106,7 +110,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         config = config.with_classifier(dir);
     }
     let engine = Engine::new(config)?;
-    let options = ScanOptions { bbox: args.bbox, crop: args.crop, mask_mode: args.mask, mm_per_px: args.mm_per_px, metadata: args.metadata, ..ScanOptions::default() };
+    let options = ScanOptions {
+        bbox: args.bbox,
+        crop: args.crop,
+        mask_mode: args.mask,
+        mm_per_px: args.mm_per_px,
+        metadata: args.metadata,
+        ..ScanOptions::default()
+    };
     if args.input.is_dir() {
         return scan_folder(&engine, &args, &options);
     }
@@ -269,7 +280,12 @@ fn overlay(image: Image, r: &ScanResult) -> RgbImage {
         });
     }
     if let Some(c) = &r.classification {
-        lines.push(format!("TOP {} {:.0}%  MALIGNANT {:.0}%", c.top.to_uppercase(), 100.0 * c.probabilities.iter().find(|p| p.label == c.top).map_or(0.0, |p| p.probability), 100.0 * c.malignant_probability));
+        lines.push(format!(
+            "TOP {} {:.0}%  MALIGNANT {:.0}%",
+            c.top.to_uppercase(),
+            100.0 * c.probabilities.iter().find(|p| p.label == c.top).map_or(0.0, |p| p.probability),
+            100.0 * c.malignant_probability
+        ));
     }
     lines.push(format!("RISK {}", r.risk.level.as_str().to_uppercase()));
     lines.push("*PROXY. SCREENING AID, NOT A DIAGNOSIS".into());
@@ -314,7 +330,11 @@ fn caption(canvas: &mut RgbImage, lines: &[String], colour: Rgb<u8>) {
     let line_h = 10 * scale;
     let width = lines.iter().map(|l| l.len() as u32).max().unwrap_or(0) * 8 * scale + 4 * scale;
     let height = lines.len() as u32 * line_h + 2 * scale;
-    draw_filled_rect_mut(canvas, Rect::at(0, 0).of_size(width.min(canvas.width()).max(1), height.min(canvas.height()).max(1)), Rgb([20, 20, 20]));
+    draw_filled_rect_mut(
+        canvas,
+        Rect::at(0, 0).of_size(width.min(canvas.width()).max(1), height.min(canvas.height()).max(1)),
+        Rgb([20, 20, 20]),
+    );
     for (n, line) in lines.iter().enumerate() {
         let ink = if n + 1 == lines.len() && lines.len() > 1 { Rgb([255, 255, 255]) } else { colour };
         for (k, ch) in line.chars().enumerate() {
@@ -340,7 +360,10 @@ fn caption(canvas: &mut RgbImage, lines: &[String], colour: Rgb<u8>) {
 fn scan_folder(engine: &Engine, args: &Args, options: &ScanOptions) -> Result<(), Box<dyn std::error::Error>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&args.input)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && p.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str())))
+        .filter(|p| {
+            p.is_file()
+                && p.extension().and_then(|e| e.to_str()).is_some_and(|e| IMAGE_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+        })
         .collect();
     files.sort();
     if files.is_empty() {
@@ -348,8 +371,12 @@ fn scan_folder(engine: &Engine, args: &Args, options: &ScanOptions) -> Result<()
     }
     std::fs::create_dir_all(&args.out)?;
     let bar = indicatif::ProgressBar::new(files.len() as u64);
-    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()));
-    let mut csv = String::from("file,status,roi_source,box_x0,box_y0,box_x1,box_y1,area_px,iou_score,total_ms,error,risk_level,tds_proxy,top_class,quality_warnings\n");
+    bar.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut csv = String::from(
+        "file,status,roi_source,box_x0,box_y0,box_x1,box_y1,area_px,iou_score,total_ms,error,risk_level,tds_proxy,top_class,quality_warnings\n",
+    );
     let mut failed = 0;
     for path in &files {
         let name = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();

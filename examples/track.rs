@@ -63,7 +63,8 @@ fn parse_args() -> Result<Args, String> {
             "--lesion" => args.lesion = Some(value("--lesion")?),
             "--taken" => {
                 let v = value("--taken")?;
-                let t = OffsetDateTime::parse(&v, &Rfc3339).map_err(|e| format!("--taken {v:?} is not an RFC 3339 time (2026-11-27T09:30:00Z): {e}"))?;
+                let t = OffsetDateTime::parse(&v, &Rfc3339)
+                    .map_err(|e| format!("--taken {v:?} is not an RFC 3339 time (2026-11-27T09:30:00Z): {e}"))?;
                 args.taken = Some(t.unix_timestamp());
             }
             "--scale" => args.scale = Some(value("--scale")?.parse().map_err(|e| format!("--scale: {e}"))?),
@@ -146,12 +147,14 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
     match args.command.as_deref() {
         Some("add") => {
             let name = lesion_name()?;
-            let image_path = args.image.clone().or_else(|| args.positional.first().map(PathBuf::from)).ok_or(format!("add needs an IMAGE\n{USAGE}"))?;
+            let image_path =
+                args.image.clone().or_else(|| args.positional.first().map(PathBuf::from)).ok_or(format!("add needs an IMAGE\n{USAGE}"))?;
             let photo = std::fs::read(&image_path).map_err(|e| format!("{}: {e}", image_path.display()))?;
             let image = Image::from_bytes(&photo, &ImageLimits::default())?;
             let mut engine_config = EngineConfig::new(args.model.clone().unwrap_or_else(|| PathBuf::from("models/litemedsam")));
             if !args.no_classifier {
-                engine_config = engine_config.with_classifier(args.classifier.clone().unwrap_or_else(|| PathBuf::from("models/ham10000-xception")));
+                engine_config =
+                    engine_config.with_classifier(args.classifier.clone().unwrap_or_else(|| PathBuf::from("models/ham10000-xception")));
             }
             let engine = Engine::new(engine_config)?;
             let metadata = PatientMetadata { site: args.site, ..PatientMetadata::default() };

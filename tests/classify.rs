@@ -113,12 +113,8 @@ fn reference(case: &Case, meta: &Meta, dump: &Path) -> Reference {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("classify.py prints JSON");
     let crop = ["left", "top", "side"].map(|k| v["crop"][k].as_u64().expect("crop") as u32);
     let floats = |x: &serde_json::Value| x.as_f64().expect("number") as f32;
-    let probabilities = v["probabilities"]
-        .as_object()
-        .expect("probabilities")
-        .iter()
-        .map(|(k, p)| (k.clone(), floats(p)))
-        .collect::<Vec<_>>();
+    let probabilities =
+        v["probabilities"].as_object().expect("probabilities").iter().map(|(k, p)| (k.clone(), floats(p))).collect::<Vec<_>>();
     let (shape, image) = support::read_npy_f32(&PathBuf::from(format!("{}_image.npy", dump.display())));
     assert_eq!(shape, [1, 254, 254, 3]);
     Reference {

@@ -36,7 +36,9 @@ fn growth_is_measured_within_five_percent_and_unchanged_lesions_are_not_flagged(
     let dir = tempfile::tempdir().expect("temp dir");
     let store = HistoryStore::open(dir.path(), StoreConfig::default()).expect("store");
     let mut rng = ChaCha8Rng::seed_from_u64(3);
-    let mut lines = vec!["lesion growth  true_ratio  reported  error%  iou_aligned  iou_shape  dA dB dC  rotation_deg  significant  reasons".to_owned()];
+    let mut lines = vec![
+        "lesion growth  true_ratio  reported  error%  iou_aligned  iou_shape  dA dB dC  rotation_deg  significant  reasons".to_owned(),
+    ];
     let mut worst: f64 = 0.0;
     let mut count = 0;
     let mut failures = Vec::new();
@@ -45,7 +47,8 @@ fn growth_is_measured_within_five_percent_and_unchanged_lesions_are_not_flagged(
             let before_case = render(base);
             let after_spec = base.rephotographed(g, &mut rng);
             let after_case = render(&after_spec);
-            let true_ratio = after_case.mask.pixels().filter(|p| p.0[0] > 0).count() as f64 / before_case.mask.pixels().filter(|p| p.0[0] > 0).count() as f64;
+            let true_ratio = after_case.mask.pixels().filter(|p| p.0[0] > 0).count() as f64
+                / before_case.mask.pixels().filter(|p| p.0[0] > 0).count() as f64;
 
             let lesion = store.add_lesion(&format!("lesion {li} growth {g}"), None).expect("lesion");
             let t0 = 1_760_000_000 + (li * 10 + gi) as i64 * DAY;
@@ -63,18 +66,20 @@ fn growth_is_measured_within_five_percent_and_unchanged_lesions_are_not_flagged(
             count += 1;
             let codes: Vec<&str> = change.reasons.iter().map(|r| r.code.as_str()).collect();
             let d = |v: Option<i32>| v.map_or("-".to_owned(), |v| format!("{v:+}"));
-            lines.push(format!(
-                "{li:>6} {g:>6.2} {true_ratio:>11.3} {:>9.3} {error:>+7.2} {:>12.3} {:>10.3} {:>2} {:>2} {:>2} {:>13.1} {:>12} {}",
-                change.area_ratio,
-                change.iou_aligned,
-                change.iou_shape,
-                d(change.asymmetry_change),
-                d(change.border_change),
-                d(change.colour_change),
-                change.alignment.rotation_deg,
-                change.significant,
-                codes.join(",")
-            ) + &format!("  seg area err% {} r={:.0}", area_errors.join("/"), base.radius));
+            lines.push(
+                format!(
+                    "{li:>6} {g:>6.2} {true_ratio:>11.3} {:>9.3} {error:>+7.2} {:>12.3} {:>10.3} {:>2} {:>2} {:>2} {:>13.1} {:>12} {}",
+                    change.area_ratio,
+                    change.iou_aligned,
+                    change.iou_shape,
+                    d(change.asymmetry_change),
+                    d(change.border_change),
+                    d(change.colour_change),
+                    change.alignment.rotation_deg,
+                    change.significant,
+                    codes.join(",")
+                ) + &format!("  seg area err% {} r={:.0}", area_errors.join("/"), base.radius),
+            );
             if error.abs() >= 5.0 {
                 failures.push(format!("lesion {li}, growth {g}: reported {:.3} vs true {true_ratio:.3}", change.area_ratio));
             }

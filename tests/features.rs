@@ -83,7 +83,8 @@ fn clean(seed: u64, skin_type: usize, elongation: f32, irregularity: f32, colour
 fn border_score_rises_with_irregularity() {
     let mut irr = Vec::new();
     let mut b = Vec::new();
-    let mut text = String::from("B (0-8) against spec irregularity\n\nstandard_set(7, 36):\n  irregularity  B  shape deviation per eighth\n");
+    let mut text =
+        String::from("B (0-8) against spec irregularity\n\nstandard_set(7, 36):\n  irregularity  B  shape deviation per eighth\n");
     for spec in standard_set(SEED, SET_SIZE) {
         let (_, f) = features(&spec);
         text += &format!(
@@ -104,7 +105,8 @@ fn border_score_rises_with_irregularity() {
         let irregularity = step as f32 / 10.0;
         let mut row = Vec::new();
         for seed in 1..=3u64 {
-            let spec = clean(seed * 100 + step, 1 + (seed as usize * 2 + step as usize) % 6, 1.0 + 0.3 * seed as f32, irregularity, vec![0, 1]);
+            let spec =
+                clean(seed * 100 + step, 1 + (seed as usize * 2 + step as usize) % 6, 1.0 + 0.3 * seed as f32, irregularity, vec![0, 1]);
             let (_, f) = features(&spec);
             row.push(f.abcd.b);
             irr2.push(f64::from(irregularity));
@@ -113,7 +115,8 @@ fn border_score_rises_with_irregularity() {
         text += &format!("  {irregularity:.1}           {row:?}\n");
     }
     let rho_sweep = spearman(&irr2, &b2);
-    text += &format!("\nSpearman rho(B, irregularity): standard set {rho_set:.3} (n={}), sweep {rho_sweep:.3} (n={})\n", irr.len(), irr2.len());
+    text +=
+        &format!("\nSpearman rho(B, irregularity): standard set {rho_set:.3} (n={}), sweep {rho_sweep:.3} (n={})\n", irr.len(), irr2.len());
     report("features-border", &text);
     assert!(rho_set >= 0.6, "standard set rho {rho_set:.3}");
     assert!(rho_sweep >= 0.6, "sweep rho {rho_sweep:.3}");
@@ -124,7 +127,9 @@ fn colour_count_matches_truth() {
     let mut within = 0usize;
     let mut exact = 0usize;
     let mut confusion = [[0usize; 7]; 7];
-    let mut text = String::from("C (1-6) against the true colour count (colours covering >= 5 %), with the other scores\n\n  skin  true colours       truth  C  A B D  TDS-proxy  found\n");
+    let mut text = String::from(
+        "C (1-6) against the true colour count (colours covering >= 5 %), with the other scores\n\n  skin  true colours       truth  C  A B D  TDS-proxy  found\n",
+    );
     let specs = standard_set(SEED, SET_SIZE);
     for spec in &specs {
         let (case, f) = features(spec);
@@ -160,7 +165,8 @@ fn colour_count_matches_truth() {
 
 #[test]
 fn circle_is_less_asymmetric_than_irregular_multicoloured_lesion() {
-    let mut text = String::from("A (0-2): circle (elongation 1, irregularity 0, one colour) vs elongation 1.8, irregularity 1, 4 colours\n\n");
+    let mut text =
+        String::from("A (0-2): circle (elongation 1, irregularity 0, one colour) vs elongation 1.8, irregularity 1, 4 colours\n\n");
     let mut circle_scores = Vec::new();
     let mut irregular_scores = Vec::new();
     for seed in 1..=4u64 {
@@ -169,7 +175,12 @@ fn circle_is_less_asymmetric_than_irregular_multicoloured_lesion() {
         let (_, blotchy) = features(&clean(seed, skin, 1.8, 1.0, vec![0, 1, 2, 3]));
         text += &format!(
             "  seed {seed} skin {skin}: circle A={} shape {:.3?} colour {:.3?} | irregular A={} shape {:.3?} colour {:.3?}\n",
-            circle.abcd.a, circle.abcd.asymmetry.shape, circle.abcd.asymmetry.colour, blotchy.abcd.a, blotchy.abcd.asymmetry.shape, blotchy.abcd.asymmetry.colour
+            circle.abcd.a,
+            circle.abcd.asymmetry.shape,
+            circle.abcd.asymmetry.colour,
+            blotchy.abcd.a,
+            blotchy.abcd.asymmetry.shape,
+            blotchy.abcd.asymmetry.colour
         );
         circle_scores.push((circle.abcd.a, circle.abcd.asymmetry.shape[0].max(circle.abcd.asymmetry.shape[1])));
         irregular_scores.push((blotchy.abcd.a, blotchy.abcd.asymmetry.shape[0].max(blotchy.abcd.asymmetry.shape[1])));
@@ -251,12 +262,12 @@ fn disc_measurements_and_errors() {
 fn odd_masks_do_not_panic() {
     let image = Image::from_rgb(9, 7, (0..9 * 7 * 3).map(|i| (i * 37 % 256) as u8).collect()).expect("rgb");
     let masks: Vec<Vec<u8>> = vec![
-        (0..63).map(|i| u8::from(i == 0)).collect(),  // one pixel in a corner
-        (0..63).map(|i| u8::from(i == 31)).collect(), // one pixel in the middle
-        vec![255; 63],                                // the whole image
-        (0..63).map(|i| u8::from(i % 9 == 8)).collect(), // a column on the right edge
-        (0..63).map(|i| u8::from(i / 9 == 0)).collect(), // the top row
-        (0..63).map(|i| u8::from(i % 2 == 0)).collect(), // a checkerboard-ish scatter
+        (0..63).map(|i| u8::from(i == 0)).collect(),            // one pixel in a corner
+        (0..63).map(|i| u8::from(i == 31)).collect(),           // one pixel in the middle
+        vec![255; 63],                                          // the whole image
+        (0..63).map(|i| u8::from(i % 9 == 8)).collect(),        // a column on the right edge
+        (0..63).map(|i| u8::from(i / 9 == 0)).collect(),        // the top row
+        (0..63).map(|i| u8::from(i % 2 == 0)).collect(),        // a checkerboard-ish scatter
         (0..63).map(|i| u8::from(i == 0 || i == 62)).collect(), // two far-apart pixels
     ];
     for (k, m) in masks.into_iter().enumerate() {

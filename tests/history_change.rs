@@ -105,7 +105,9 @@ fn pair(rng: &mut ChaCha8Rng, g: f64, zoom: f64, scaled: bool, days: i64) -> (Sc
 fn growth_is_measured_after_alignment() {
     let mut rng = ChaCha8Rng::seed_from_u64(11);
     let t = ChangeThresholds::default();
-    let mut text = String::from("Change between two synthetic photos of one lesion (800x600, exact masks, random position and rotation, 5 pairs per g)\n\n");
+    let mut text = String::from(
+        "Change between two synthetic photos of one lesion (800x600, exact masks, random position and rotation, 5 pairs per g)\n\n",
+    );
     text += "     g | area ratio mean (max |err|) | iou_aligned min | iou_shape min | significant | reasons\n";
     for g in [1.0, 1.1, 1.2, 1.3, 1.45, 1.6] {
         let (mut ratios, mut ious, mut shapes, mut flagged, mut codes) = (Vec::new(), Vec::new(), Vec::new(), 0, Vec::new());
@@ -174,7 +176,10 @@ fn evolution_signal_summarises_the_change() {
     let back: Change = serde_json::from_str(&json).expect("parse");
     assert!((back.area_ratio - c.area_ratio).abs() < 1e-12 && back.reasons.len() == c.reasons.len() && back.alignment.scale_normalised);
     // Through the risk assessment: a significant change makes the level high.
-    let risk = dermscan::risk::assess(&dermscan::risk::RiskInputs { evolution: Some(signal), ..Default::default() }, &dermscan::RiskThresholds::default());
+    let risk = dermscan::risk::assess(
+        &dermscan::risk::RiskInputs { evolution: Some(signal), ..Default::default() },
+        &dermscan::RiskThresholds::default(),
+    );
     assert_eq!(risk.level, dermscan::RiskLevel::High);
     assert!(risk.reasons[0].text.contains("area up"), "{}", risk.reasons[0].text);
 }
@@ -183,7 +188,8 @@ fn evolution_signal_summarises_the_change() {
 fn shape_change_of_same_area_is_flagged() {
     let mut rng = ChaCha8Rng::seed_from_u64(3);
     let t = ChangeThresholds::default();
-    let mut text = String::from("Shape change, same area (lesion: 0.15 sin 3θ + 0.08 cos 5θ on a 1.25:0.8 ellipse), 4 random placements each\n\n");
+    let mut text =
+        String::from("Shape change, same area (lesion: 0.15 sin 3θ + 0.08 cos 5θ on a 1.25:0.8 ellipse), 4 random placements each\n\n");
     for (k, (name, lobes)) in SHAPE_CHANGES.iter().enumerate() {
         let mut shapes = Vec::new();
         for _ in 0..4 {
@@ -207,7 +213,10 @@ fn shape_change_of_same_area_is_flagged() {
             shapes.push(c.iou_shape);
         }
         let flagged = shapes.iter().filter(|&&v| v < t.iou_min).count();
-        text += &format!("  {name}: iou_shape {}; flagged {flagged}/4\n", shapes.iter().map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(", "));
+        text += &format!(
+            "  {name}: iou_shape {}; flagged {flagged}/4\n",
+            shapes.iter().map(|v| format!("{v:.3}")).collect::<Vec<_>>().join(", ")
+        );
     }
     report("history-change-shape", &text);
 }
@@ -272,7 +281,10 @@ fn align_returns_the_reference_frame() {
     let r = record(1, T0, &reference, Some(-1.0), None);
     assert!(matches!(compare(&r, &reference, &r, &reference, &ChangeThresholds::default()), Err(HistoryError::InvalidArgument(_))));
     let bad = ChangeThresholds { area_growth: 0.9, ..ChangeThresholds::default() };
-    assert!(matches!(compare(&record(1, T0, &reference, None, None), &reference, &record(2, T0, &moving, None, None), &moving, &bad), Err(HistoryError::InvalidArgument(_))));
+    assert!(matches!(
+        compare(&record(1, T0, &reference, None, None), &reference, &record(2, T0, &moving, None, None), &moving, &bad),
+        Err(HistoryError::InvalidArgument(_))
+    ));
 }
 
 #[test]
@@ -283,17 +295,20 @@ fn near_circular_lesions_and_tiny_masks() {
         Mask::from_pixels(w, h, px).expect("pixels")
     };
     let (a, b) = (disc(300, 200, 80.3, 90.7, 40.0), disc(300, 200, 210.6, 100.2, 40.0));
-    let c = compare(&record(1, T0, &a, None, None), &a, &record(2, T0 + DAY / 2, &b, None, None), &b, &ChangeThresholds::default()).expect("compare");
+    let c = compare(&record(1, T0, &a, None, None), &a, &record(2, T0 + DAY / 2, &b, None, None), &b, &ChangeThresholds::default())
+        .expect("compare");
     println!("disc: area ratio {:.4}, iou {:.4}", c.area_ratio, c.iou_aligned);
     assert!(c.iou_aligned > 0.97 && !c.significant);
     assert_eq!(c.growth_per_month, None, "half a day apart");
     // Later scan dated before the earlier one: a note, no panic.
-    let c = compare(&record(1, T0, &a, None, None), &a, &record(2, T0 - 10 * DAY, &b, None, None), &b, &ChangeThresholds::default()).expect("compare");
+    let c = compare(&record(1, T0, &a, None, None), &a, &record(2, T0 - 10 * DAY, &b, None, None), &b, &ChangeThresholds::default())
+        .expect("compare");
     assert!(c.days_between < 0.0 && c.notes.iter().any(|n| n.contains("backwards")));
     // One-pixel lesions.
     let dot = disc(20, 20, 10.5, 10.5, 0.5);
     assert_eq!(dot.area_px(), 1);
-    let c = compare(&record(1, T0, &dot, None, None), &dot, &record(2, T0, &dot, None, None), &dot, &ChangeThresholds::default()).expect("compare");
+    let c = compare(&record(1, T0, &dot, None, None), &dot, &record(2, T0, &dot, None, None), &dot, &ChangeThresholds::default())
+        .expect("compare");
     assert_eq!((c.area_ratio, c.iou_aligned), (1.0, 1.0));
 }
 
@@ -315,7 +330,14 @@ fn compare_is_quick_on_large_masks() {
         }
         times.sort_by(f64::total_cmp);
         let c = last.expect("ran");
-        text += &format!("  lesion {} px ({:.0} px across): {:.1} ms median of 3 (area ratio {:.4}, iou_shape {:.4})\n", bm.area_px(), 2.0 * r0 * 1.25, times[1], c.area_ratio, c.iou_shape);
+        text += &format!(
+            "  lesion {} px ({:.0} px across): {:.1} ms median of 3 (area ratio {:.4}, iou_shape {:.4})\n",
+            bm.area_px(),
+            2.0 * r0 * 1.25,
+            times[1],
+            c.area_ratio,
+            c.iou_shape
+        );
         assert!((c.area_ratio / 1.21 - 1.0).abs() < 0.02);
         assert!(times[1] < 2000.0, "{times:?}");
     }
@@ -358,7 +380,10 @@ impl Retake {
 fn rephotograph(image: &RgbImage, mask: &GrayImage, t: &Retake) -> (Image, Mask) {
     let (Retake { angle, shift, zoom, gain, cast, gradient }, (w, h)) = (t, image.dimensions());
     let (cx, cy) = (w as f32 / 2.0, h as f32 / 2.0);
-    let projection = Projection::translate(cx + shift.0, cy + shift.1) * Projection::rotate(*angle) * Projection::scale(*zoom, *zoom) * Projection::translate(-cx, -cy);
+    let projection = Projection::translate(cx + shift.0, cy + shift.1)
+        * Projection::rotate(*angle)
+        * Projection::scale(*zoom, *zoom)
+        * Projection::translate(-cx, -cy);
     let moved = warp(image, projection, Interpolation::Bilinear, Border::Replicate);
     let moved_mask = warp(mask, projection, Interpolation::Nearest, Border::Constant(Luma([0])));
     let mut relit = RgbImage::new(w, h);
@@ -405,7 +430,8 @@ fn unchanged_lesions_under_other_lighting_are_not_flagged_and_grown_ones_are() {
     let t = ChangeThresholds::default();
     let scale = 0.02f32;
     let n = 36;
-    let (mut da, mut db, mut dc, mut added, mut shape, mut ratio) = (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut da, mut db, mut dc, mut added, mut shape, mut ratio) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let (mut grown_ratio, mut grown_flagged) = (Vec::new(), 0);
     let (mut recoloured, mut recoloured_added, mut recoloured_flagged) = (0, Vec::new(), 0);
     let mut flagged_unchanged = Vec::new();
@@ -423,7 +449,8 @@ fn unchanged_lesions_under_other_lighting_are_not_flagged_and_grown_ones_are() {
             let (image, mask) = rephotograph(&case.image, &case.mask, &retake);
             // Closer means fewer millimetres per pixel.
             let mm_per_px = scale / retake.zoom;
-            let features = analyse(&image, &mask, &FeatureConfig { mm_per_px: Some(mm_per_px), ..FeatureConfig::default() }).expect("features");
+            let features =
+                analyse(&image, &mask, &FeatureConfig { mm_per_px: Some(mm_per_px), ..FeatureConfig::default() }).expect("features");
             (record(2, T0 + 91 * DAY, &mask, Some(mm_per_px), Some(features)), mask)
         };
 
@@ -477,14 +504,38 @@ fn unchanged_lesions_under_other_lighting_are_not_flagged_and_grown_ones_are() {
     let mut text = format!(
         "ABCD jitter: {n} synthetic lesions (skin I-VI, 1-4 colours, exact masks) photographed again: rotation 0-360°, shift up to 60 px, zoom 0.85-1.2 (scale given), gain 0.8-1.2, colour cast ±8%, gradient ±25%\n\n"
     );
-    text += &format!("  ΔA (asymmetry, 0-2): {}   (pairs with ΔA >= 1: {}, >= 2: {})\n", histogram(&da), at_least(&da, 1), at_least(&da, 2));
-    text += &format!("  ΔB (border, 0-8):    {}   (pairs with ΔB >= 1: {}, >= 2: {}, >= 3: {})\n", histogram(&db), at_least(&db, 1), at_least(&db, 2), at_least(&db, 3));
+    text +=
+        &format!("  ΔA (asymmetry, 0-2): {}   (pairs with ΔA >= 1: {}, >= 2: {})\n", histogram(&da), at_least(&da, 1), at_least(&da, 2));
+    text += &format!(
+        "  ΔB (border, 0-8):    {}   (pairs with ΔB >= 1: {}, >= 2: {}, >= 3: {})\n",
+        histogram(&db),
+        at_least(&db, 1),
+        at_least(&db, 2),
+        at_least(&db, 3)
+    );
     text += &format!("  ΔC (colours, 1-6):   {}\n", histogram(&dc));
-    text += &format!("  colours added:       {}   (pairs with >= 1: {}, >= 2: {})\n", histogram(&added), at_least(&added, 1), at_least(&added, 2));
-    text += &format!("  area ratio {:.4}..{:.4}; shape overlap (iou_shape) {:.4}..{:.4}\n", min(&ratio), max(&ratio), min(&shape), max(&shape));
-    text += &format!("  flagged with the default thresholds: {} of {n}{}\n", flagged_unchanged.len(), if flagged_unchanged.is_empty() { String::new() } else { format!(": {flagged_unchanged:?}") });
-    text += &format!("\nThe same lesions grown by 25%: area ratio {:.4}..{:.4}, flagged with reason area_growth: {grown_flagged} of {n}\n", min(&grown_ratio), max(&grown_ratio));
-    text += &format!("{recoloured} lesions given black and blue-grey areas: colours added {}; flagged with reason colours: {recoloured_flagged} of {recoloured}\n", histogram(&recoloured_added));
+    text += &format!(
+        "  colours added:       {}   (pairs with >= 1: {}, >= 2: {})\n",
+        histogram(&added),
+        at_least(&added, 1),
+        at_least(&added, 2)
+    );
+    text +=
+        &format!("  area ratio {:.4}..{:.4}; shape overlap (iou_shape) {:.4}..{:.4}\n", min(&ratio), max(&ratio), min(&shape), max(&shape));
+    text += &format!(
+        "  flagged with the default thresholds: {} of {n}{}\n",
+        flagged_unchanged.len(),
+        if flagged_unchanged.is_empty() { String::new() } else { format!(": {flagged_unchanged:?}") }
+    );
+    text += &format!(
+        "\nThe same lesions grown by 25%: area ratio {:.4}..{:.4}, flagged with reason area_growth: {grown_flagged} of {n}\n",
+        min(&grown_ratio),
+        max(&grown_ratio)
+    );
+    text += &format!(
+        "{recoloured} lesions given black and blue-grey areas: colours added {}; flagged with reason colours: {recoloured_flagged} of {recoloured}\n",
+        histogram(&recoloured_added)
+    );
     report("history-change-abcd-jitter", &text);
 
     assert!(flagged_unchanged.is_empty(), "{flagged_unchanged:?}");
@@ -533,4 +584,3 @@ fn timeline_pictures_decode_with_the_expected_size() {
     chart.save(dir.join("history-area-chart.png")).expect("save");
     overlay.save(dir.join("history-outlines.png")).expect("save");
 }
-

@@ -83,7 +83,11 @@ fn killed_writer_leaves_a_consistent_store() {
             .expect("spawn child");
         let stdout = child.stdout.take().expect("stdout");
         let reader = std::thread::spawn(move || {
-            BufReader::new(stdout).lines().map_while(Result::ok).filter_map(|l| l.strip_prefix("committed ").and_then(|n| n.parse::<i64>().ok())).collect::<Vec<_>>()
+            BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+                .filter_map(|l| l.strip_prefix("committed ").and_then(|n| n.parse::<i64>().ok()))
+                .collect::<Vec<_>>()
         });
         std::thread::sleep(Duration::from_millis(rng.random_range(30..400)));
         child.kill().expect("kill child");
@@ -94,7 +98,8 @@ fn killed_writer_leaves_a_consistent_store() {
         let store = HistoryStore::open(dir.path(), StoreConfig::default()).expect("store opens after a crash");
         let check = store.check().expect("check");
         assert!(check.is_ok(), "round {round}: {:?}", check.problems);
-        let stored: Vec<i64> = store.lesions().expect("lesions").iter().flat_map(|l| store.scans(l.id).expect("scans")).map(|s| s.id).collect();
+        let stored: Vec<i64> =
+            store.lesions().expect("lesions").iter().flat_map(|l| store.scans(l.id).expect("scans")).map(|s| s.id).collect();
         for id in &committed {
             assert!(stored.contains(id), "round {round}: committed scan {id} is missing");
             let scan = store.scan(*id).expect("scan");
@@ -104,7 +109,10 @@ fn killed_writer_leaves_a_consistent_store() {
         let names: std::collections::HashSet<String> =
             stored.iter().map(|id| store.scan(*id).expect("scan")).flat_map(|s| [s.photo_file, s.mask_file]).collect();
         assert_eq!(check.files, names.len(), "round {round}: exactly the files the scans name (identical content shares a file)");
-        assert!(!walk(dir.path()).iter().any(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".tmp-"))), "round {round}: no temporary files");
+        assert!(
+            !walk(dir.path()).iter().any(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".tmp-"))),
+            "round {round}: no temporary files"
+        );
     }
     println!("crash safety: {kills} kills, {} scans committed and all found complete", committed.len());
     assert!(committed.len() >= kills, "the children made progress");
@@ -299,7 +307,16 @@ fn full_disk_is_a_typed_error_and_loses_nothing() {
     let err = loop {
         // Larger photos so the disk fills in a few dozen scans.
         let (photo, mask) = big_photo(added);
-        let scan = NewScan { taken_at: 1_700_000_000 + added as i64, photo, mask, mm_per_px: None, features: None, classification: None, risk: None, models: vec![] };
+        let scan = NewScan {
+            taken_at: 1_700_000_000 + added as i64,
+            photo,
+            mask,
+            mm_per_px: None,
+            features: None,
+            classification: None,
+            risk: None,
+            models: vec![],
+        };
         match store.add_scan(lesion.id, scan) {
             Ok(_) => added += 1,
             Err(e) => break e,
@@ -345,7 +362,9 @@ fn big_photo(seed: u64) -> (Vec<u8>, Mask) {
     let rgb = image::RgbImage::from_fn(w, h, |_, _| image::Rgb([rng.random(), rng.random(), rng.random()]));
     let mut png = Vec::new();
     rgb.write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png).expect("png");
-    let mask = Mask::from_pixels(w, h, (0..w * h).map(|i| u8::from((i % w) > 40 && (i % w) < 100 && (i / w) > 30 && (i / w) < 90)).collect()).expect("mask");
+    let mask =
+        Mask::from_pixels(w, h, (0..w * h).map(|i| u8::from((i % w) > 40 && (i % w) < 100 && (i / w) > 30 && (i / w) < 90)).collect())
+            .expect("mask");
     (png, mask)
 }
 

@@ -78,10 +78,7 @@ fn bad_raw_buffers_are_typed_errors() {
         Err(ImageError::StrideTooSmall { stride: 8, row_bytes: 16 })
     ));
     assert!(matches!(Image::from_raw(&[0; 60], 4, 4, 16, PixelFormat::Rgba8, &limits), Err(ImageError::BufferTooSmall { .. })));
-    assert!(matches!(
-        Image::from_raw(&[0; 16], 200_000, 200_000, 800_000, PixelFormat::Rgba8, &limits),
-        Err(ImageError::TooLarge { .. })
-    ));
+    assert!(matches!(Image::from_raw(&[0; 16], 200_000, 200_000, 800_000, PixelFormat::Rgba8, &limits), Err(ImageError::TooLarge { .. })));
     // Padded rows and BGRA are honoured.
     let bgra = [1u8, 2, 3, 255, 9, 9, 9, 9, 4, 5, 6, 255, 9, 9, 9, 9];
     let img = Image::from_raw(&bgra, 1, 2, 8, PixelFormat::Bgra8, &limits).expect("bgra");
@@ -92,7 +89,12 @@ fn bad_raw_buffers_are_typed_errors() {
 fn boxes_outside_the_image_are_typed_errors() {
     let engine = support::engine("litemedsam");
     let img = Image::from_rgb(64, 48, vec![200; 64 * 48 * 3]).expect("img");
-    for b in [BoxPrompt::new(10.0, 10.0, 100.0, 40.0), BoxPrompt::new(-5.0, 0.0, 10.0, 10.0), BoxPrompt::new(20.0, 20.0, 10.0, 30.0), BoxPrompt::new(f32::NAN, 0.0, 5.0, 5.0)] {
+    for b in [
+        BoxPrompt::new(10.0, 10.0, 100.0, 40.0),
+        BoxPrompt::new(-5.0, 0.0, 10.0, 10.0),
+        BoxPrompt::new(20.0, 20.0, 10.0, 30.0),
+        BoxPrompt::new(f32::NAN, 0.0, 5.0, 5.0),
+    ] {
         let err = engine.scan(&img, &ScanOptions::default().with_box(b)).expect_err("bad box");
         assert!(matches!(err, Error::Prompt(PromptError::OutOfBounds { .. } | PromptError::InvalidBox { .. })), "{b:?}: {err:?}");
     }

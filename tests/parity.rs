@@ -73,7 +73,11 @@ fn check(model: &str, items: Vec<Item>, dir: &Path) {
     for it in &items {
         let image = Image::open(&it.image, &ImageLimits::default()).expect("image");
         let [x0, y0, x1, y1] = it.bbox;
-        let opts = ScanOptions::default().with_box(BoxPrompt::new(x0, y0, x1, y1)).with_crop(CropPolicy::None).with_mask_mode(MaskMode::Upstream).with_hair_removal(HairRemoval::disabled());
+        let opts = ScanOptions::default()
+            .with_box(BoxPrompt::new(x0, y0, x1, y1))
+            .with_crop(CropPolicy::None)
+            .with_mask_mode(MaskMode::Upstream)
+            .with_hair_removal(HairRemoval::disabled());
         let ours = engine.scan(&image, &opts).expect("scan");
         let theirs = image::open(it.image.with_extension("ref.png")).expect("reference mask").into_luma8();
         let dice = synth::dice(ours.mask.pixels(), theirs.as_raw());

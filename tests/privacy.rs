@@ -13,7 +13,24 @@ fn no_networking_crate_in_the_dependency_tree() {
     let tree = String::from_utf8_lossy(&out.stdout);
     let crates: Vec<&str> = tree.lines().filter_map(|l| l.split_whitespace().next()).collect();
     assert!(crates.contains(&"ort"), "the tree was read: {crates:?}");
-    let banned = ["reqwest", "hyper", "ureq", "curl", "isahc", "attohttpc", "rustls", "native-tls", "openssl", "tokio", "async-std", "mio", "socket2", "h2", "http", "url"];
+    let banned = [
+        "reqwest",
+        "hyper",
+        "ureq",
+        "curl",
+        "isahc",
+        "attohttpc",
+        "rustls",
+        "native-tls",
+        "openssl",
+        "tokio",
+        "async-std",
+        "mio",
+        "socket2",
+        "h2",
+        "http",
+        "url",
+    ];
     let found: Vec<&&str> = crates.iter().filter(|c| banned.contains(c)).collect();
     assert!(found.is_empty(), "networking crates in the SDK's dependency tree: {found:?}");
 }

@@ -58,10 +58,7 @@ fn with_glare(img: &RgbImage, spec: &SynthSpec) -> RgbImage {
 fn cut_through_lesion(img: &RgbImage, mask: &GrayImage, spec: &SynthSpec) -> (RgbImage, GrayImage) {
     let x0 = (spec.centre.0 * img.width() as f32) as u32;
     let w = img.width() - x0;
-    (
-        image::imageops::crop_imm(img, x0, 0, w, img.height()).to_image(),
-        image::imageops::crop_imm(mask, x0, 0, w, img.height()).to_image(),
-    )
+    (image::imageops::crop_imm(img, x0, 0, w, img.height()).to_image(), image::imageops::crop_imm(mask, x0, 0, w, img.height()).to_image())
 }
 
 fn row(name: &str, r: &QualityReport) -> String {

@@ -102,7 +102,10 @@ fn litemedsam_meets_the_dice_targets_on_the_synthetic_set() {
 #[test]
 fn mobilesam_segments_the_synthetic_set() {
     let s = evaluate("mobilesam", false);
-    report("dice_mobilesam", &format!("mean Dice vs ground truth, synthetic set seed {SEED}, n={SET_SIZE}, crop auto\n{}", table("mobilesam", &s)));
+    report(
+        "dice_mobilesam",
+        &format!("mean Dice vs ground truth, synthetic set seed {SEED}, n={SET_SIZE}, crop auto\n{}", table("mobilesam", &s)),
+    );
     // No target is set for the second family; it must still find the lesions.
     assert!(mean(&split(&s.true_box, false)) >= 0.80);
 }
@@ -164,7 +167,8 @@ fn one_engine_serves_several_threads() {
     let opts = ScanOptions::default().with_box(true_box(&case));
     let alone = engine.scan(&image, &opts).expect("scan");
     let masks: Vec<Vec<u8>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..3).map(|_| s.spawn(|| engine.scan(&image, &opts).expect("threaded scan").mask.pixels().to_vec())).collect();
+        let handles: Vec<_> =
+            (0..3).map(|_| s.spawn(|| engine.scan(&image, &opts).expect("threaded scan").mask.pixels().to_vec())).collect();
         handles.into_iter().map(|h| h.join().expect("thread")).collect()
     });
     for m in masks {
@@ -251,7 +255,10 @@ fn plain_skin_and_tiny_photos_are_no_lesion() {
         photos.push(("plain skin", Image::from_rgb(w, h, rgb).expect("rgb")));
     }
     photos.push(("1x1", Image::from_rgb(1, 1, vec![90, 60, 40]).expect("rgb")));
-    photos.push(("8x8", Image::from_rgb(8, 8, (0..64).flat_map(|i| if i % 9 == 0 { [60, 40, 30] } else { [220, 180, 160] }).collect()).expect("rgb")));
+    photos.push((
+        "8x8",
+        Image::from_rgb(8, 8, (0..64).flat_map(|i| if i % 9 == 0 { [60, 40, 30] } else { [220, 180, 160] }).collect()).expect("rgb"),
+    ));
     for (what, photo) in photos {
         let scan = engine.scan(&photo, &ScanOptions::default()).expect("scan");
         assert_eq!(scan.roi.source, RoiSource::None, "{what}: no lesion");

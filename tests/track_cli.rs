@@ -33,7 +33,10 @@ fn json_of(out: &Output) -> Value {
 }
 
 fn lesion_spec() -> SynthSpec {
-    let spec = standard_set(21, 40).into_iter().find(|s| !s.hair && !s.glare && s.blur == 0.0 && s.radius > 50.0 && s.radius < 100.0).expect("a clean lesion");
+    let spec = standard_set(21, 40)
+        .into_iter()
+        .find(|s| !s.hair && !s.glare && s.blur == 0.0 && s.radius > 50.0 && s.radius < 100.0)
+        .expect("a clean lesion");
     SynthSpec { vignette: false, ..spec }
 }
 
@@ -43,11 +46,18 @@ fn track_adds_lists_compares_and_reports_and_the_report_renders_offline() {
     let store = dir.path().join("store");
     let base = lesion_spec();
     let mut rng = ChaCha8Rng::seed_from_u64(9);
-    let series = [(base.clone(), "2026-01-10T09:00:00Z"), (base.rephotographed(1.05, &mut rng), "2026-02-24T18:30:00+01:00"), (base.rephotographed(1.4, &mut rng), "2026-05-10T08:15:00Z")];
+    let series = [
+        (base.clone(), "2026-01-10T09:00:00Z"),
+        (base.rephotographed(1.05, &mut rng), "2026-02-24T18:30:00+01:00"),
+        (base.rephotographed(1.4, &mut rng), "2026-05-10T08:15:00Z"),
+    ];
     for (i, (spec, taken)) in series.iter().enumerate() {
         let photo = dir.path().join(format!("photo-{i}.png"));
         render(spec).image.save(&photo).expect("photo");
-        let added = json_of(&track(&store, &["add", "--lesion", "left forearm", photo.to_str().expect("utf-8"), "--taken", taken, "--site", "upper extremity"]));
+        let added = json_of(&track(
+            &store,
+            &["add", "--lesion", "left forearm", photo.to_str().expect("utf-8"), "--taken", taken, "--site", "upper extremity"],
+        ));
         assert_eq!(added["lesion"]["label"], "left forearm");
         assert!(added["scan"]["area_px"].as_u64().expect("area") > 1000);
         assert_eq!(added["change"].is_null(), i == 0, "a change from the second scan on");
@@ -84,8 +94,13 @@ fn track_adds_lists_compares_and_reports_and_the_report_renders_offline() {
         .arg(&screenshot)
         .output()
         .expect("node runs (scripts/setup installs it)");
-    let page: Value = serde_json::from_slice(&browser.stdout)
-        .unwrap_or_else(|e| panic!("browser check printed no JSON ({e}): {}\n{}", String::from_utf8_lossy(&browser.stdout), String::from_utf8_lossy(&browser.stderr)));
+    let page: Value = serde_json::from_slice(&browser.stdout).unwrap_or_else(|e| {
+        panic!(
+            "browser check printed no JSON ({e}): {}\n{}",
+            String::from_utf8_lossy(&browser.stdout),
+            String::from_utf8_lossy(&browser.stderr)
+        )
+    });
     assert!(browser.status.success(), "problems in the rendered report: {}", page["problems"]);
     assert_eq!(page["title"], "Derm-Scan report: left forearm");
     let images = page["images"].as_array().expect("images");
@@ -118,7 +133,10 @@ fn track_with_a_key_file_refuses_the_wrong_key() {
     std::fs::write(&wrong, "22".repeat(32)).expect("key");
     let photo = dir.path().join("photo.png");
     render(&lesion_spec()).image.save(&photo).expect("photo");
-    let added = track(&store, &["--key-file", key.to_str().expect("utf-8"), "add", "--lesion", "back", photo.to_str().expect("utf-8"), "--no-classifier"]);
+    let added = track(
+        &store,
+        &["--key-file", key.to_str().expect("utf-8"), "add", "--lesion", "back", photo.to_str().expect("utf-8"), "--no-classifier"],
+    );
     json_of(&added);
     let refused = track(&store, &["--key-file", wrong.to_str().expect("utf-8"), "list"]);
     assert!(!refused.status.success());

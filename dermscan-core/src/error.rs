@@ -183,7 +183,9 @@ pub enum ModelError {
 #[derive(Debug, thiserror::Error)]
 pub enum RuntimeError {
     /// No library was found at any of the searched places.
-    #[error("ONNX Runtime library not found (searched: {searched}); run `scripts/setup`, set DERMSCAN_ORT_LIB, or pass the path in the engine config")]
+    #[error(
+        "ONNX Runtime library not found (searched: {searched}); run `scripts/setup`, set DERMSCAN_ORT_LIB, or pass the path in the engine config"
+    )]
     NotFound {
         /// Places that were searched, in order.
         searched: String,
@@ -276,7 +278,9 @@ pub enum MetadataError {
         max: f32,
     },
     /// A body-site name that is neither a site group nor a HAM10000 localisation.
-    #[error("unknown body site {0:?} (use arm, head-or-neck, leg-or-genital, trunk, unknown, or a HAM10000 localisation such as back or face)")]
+    #[error(
+        "unknown body site {0:?} (use arm, head-or-neck, leg-or-genital, trunk, unknown, or a HAM10000 localisation such as back or face)"
+    )]
     UnknownSite(String),
     /// A sex that is not female, male or unknown.
     #[error("unknown sex {0:?} (use female, male or unknown)")]

@@ -37,12 +37,7 @@ impl ImageLimits {
         }
         let pixels = u64::from(width) * u64::from(height);
         if pixels > self.max_pixels {
-            return Err(ImageError::TooLarge {
-                width: width.into(),
-                height: height.into(),
-                pixels,
-                max_pixels: self.max_pixels,
-            });
+            return Err(ImageError::TooLarge { width: width.into(), height: height.into(), pixels, max_pixels: self.max_pixels });
         }
         Ok(())
     }
@@ -101,9 +96,7 @@ impl Image {
         if bytes.is_empty() {
             return Err(ImageError::Empty);
         }
-        let reader = ImageReader::new(Cursor::new(bytes))
-            .with_guessed_format()
-            .map_err(|e| ImageError::Decode(e.to_string()))?;
+        let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| ImageError::Decode(e.to_string()))?;
         match reader.format() {
             Some(ImageFormat::Jpeg) if !jpeg_is_complete(bytes) => {
                 return Err(ImageError::Decode("JPEG is truncated (no end-of-image marker after the last scan)".into()));

@@ -32,12 +32,14 @@ pub mod segment;
 pub mod verify;
 
 pub use crate::classify::{BodySite, ClassProbability, Classification, Classifier, PatientMetadata, Sex};
+pub use crate::control::{CancelToken, Control, Progress, Stage};
 pub use crate::error::{Error, FeatureError, HistoryError, MetadataError, Result};
 pub use crate::features::{Abcd, FeatureConfig, Features, Measurements, PrincipalAxes, StolzColour, TdsBand};
 pub use crate::image::{Image, ImageLimits, PixelFormat, PixelRect};
 pub use crate::model::{ExecutionProvider, ModelBundle, ModelInfo};
-pub use crate::control::{CancelToken, Control, Progress, Stage};
-pub use crate::pipeline::{DEFAULT_MAX_LESIONS, Engine, EngineConfig, LesionFinding, Roi, RoiSource, ScanOptions, ScanResult, StageTimings};
+pub use crate::pipeline::{
+    DEFAULT_MAX_LESIONS, Engine, EngineConfig, LesionFinding, Roi, RoiSource, ScanOptions, ScanResult, StageTimings,
+};
 pub use crate::quality::{QualityConfig, QualityIssue, QualityReport, QualityWarning, Strictness, assess as assess_quality};
 pub use crate::risk::{RiskAssessment, RiskLevel, RiskThresholds};
 pub use crate::roi::CropPolicy;

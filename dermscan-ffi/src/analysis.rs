@@ -192,7 +192,11 @@ impl From<&core::classify::Classification> for Classification {
     fn from(c: &core::classify::Classification) -> Self {
         let [x0, y0, x1, y1] = c.crop;
         Self {
-            probabilities: c.probabilities.iter().map(|p| ClassProbability { label: p.label.clone(), name: p.name.clone(), probability: p.probability }).collect(),
+            probabilities: c
+                .probabilities
+                .iter()
+                .map(|p| ClassProbability { label: p.label.clone(), name: p.name.clone(), probability: p.probability })
+                .collect(),
             top: c.top.clone(),
             malignant_probability: c.malignant_probability,
             crop: PixelRegion { x: x0, y: y0, width: x1.saturating_sub(x0), height: y1.saturating_sub(y0) },
@@ -259,7 +263,13 @@ impl From<&core::RiskAssessment> for RiskAssessment {
             reasons: r
                 .reasons
                 .iter()
-                .map(|x| RiskReason { code: x.code.clone(), level: x.level.into(), value: x.value, threshold: x.threshold, text: x.text.clone() })
+                .map(|x| RiskReason {
+                    code: x.code.clone(),
+                    level: x.level.into(),
+                    value: x.value,
+                    threshold: x.threshold,
+                    text: x.text.clone(),
+                })
                 .collect(),
             disclaimer: r.disclaimer.clone(),
         }

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use dermscan_core as core;
 
+use crate::embedding::Embedding;
 use crate::error::{DermscanError, guard};
 use crate::image::ImageSource;
-use crate::progress::{Cancellation, ProgressListener, control, run_async};
-use crate::embedding::Embedding;
 use crate::mask::Mask;
+use crate::progress::{Cancellation, ProgressListener, control, run_async};
 use crate::prompt::Prompt;
 use crate::scan::ScanResult;
 use crate::types::{EngineConfig, LesionCandidate, MaskMode, ModelInfo, ModelRuns, PixelRegion, ScanOptions};

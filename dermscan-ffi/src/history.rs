@@ -11,9 +11,9 @@ use dermscan_core::history as h;
 use serde::Serialize;
 
 use crate::analysis::{Classification, LesionFeatures, PointF, RiskAssessment, StolzColour};
+use crate::error::{DermscanError, guard};
 use crate::mask::Mask;
 use crate::scan::ScanResult;
-use crate::error::{DermscanError, guard};
 use crate::types::ModelInfo;
 
 /// One lesion the user follows over time.
@@ -205,7 +205,11 @@ impl From<&h::Change> for Change {
             },
             notes: c.notes.clone(),
             significant: c.significant,
-            reasons: c.reasons.iter().map(|r| ChangeReason { code: r.code.clone(), value: r.value, threshold: r.threshold, text: r.text.clone() }).collect(),
+            reasons: c
+                .reasons
+                .iter()
+                .map(|r| ChangeReason { code: r.code.clone(), value: r.value, threshold: r.threshold, text: r.text.clone() })
+                .collect(),
             summary: c.summary(),
         }
     }
@@ -336,7 +340,14 @@ impl HistoryStore {
     /// scan's risk re-assessed with it (reason `evolution`). Errors: `LesionNotFound`,
     /// `InvalidArgument` (a photo that is not JPEG/PNG or not the mask's size, an empty mask,
     /// a bad scale), `StorageFull`, `StoreReadOnly`, `Storage`; nothing is stored then.
-    pub fn add_scan(&self, lesion_id: i64, photo: Vec<u8>, scan: ScanResult, taken_at: i64, mm_per_px: Option<f32>) -> Result<AddedScan, DermscanError> {
+    pub fn add_scan(
+        &self,
+        lesion_id: i64,
+        photo: Vec<u8>,
+        scan: ScanResult,
+        taken_at: i64,
+        mm_per_px: Option<f32>,
+    ) -> Result<AddedScan, DermscanError> {
         guard(|| {
             let analysis = &scan.analysis;
             let new = h::NewScan {

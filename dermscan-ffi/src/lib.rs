@@ -42,10 +42,10 @@ pub mod types;
 
 pub use crate::embedding::Embedding;
 pub use crate::engine::Engine;
-pub use crate::mask::Mask;
-pub use crate::scan::ScanResult;
 pub use crate::error::DermscanError;
 pub use crate::history::HistoryStore;
+pub use crate::mask::Mask;
+pub use crate::scan::ScanResult;
 
 /// The SDK version (the crate version, for example `0.1.0`).
 #[uniffi::export]

@@ -14,7 +14,11 @@ pub struct Mask {
 
 impl std::fmt::Debug for Mask {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Mask").field("width", &self.inner.width()).field("height", &self.inner.height()).field("area_px", &self.inner.area_px()).finish()
+        f.debug_struct("Mask")
+            .field("width", &self.inner.width())
+            .field("height", &self.inner.height())
+            .field("area_px", &self.inner.area_px())
+            .finish()
     }
 }
 

@@ -6,7 +6,6 @@
 use dermscan_core as core;
 use serde::Serialize;
 
-
 /// A box in original-image pixels: left, top, right, bottom (`x1`, `y1` exclusive).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, uniffi::Record)]
 pub struct BoundingBox {
@@ -167,7 +166,11 @@ impl ScanOptions {
                 Some(CropPolicy::Auto) | None => core::CropPolicy::Auto,
             },
             mask_mode: o.mask_mode.map(Into::into).unwrap_or_default(),
-            hair_removal: if o.remove_hair == Some(false) { core::preprocess::HairRemoval::disabled() } else { core::preprocess::HairRemoval::default() },
+            hair_removal: if o.remove_hair == Some(false) {
+                core::preprocess::HairRemoval::disabled()
+            } else {
+                core::preprocess::HairRemoval::default()
+            },
             mm_per_px: o.mm_per_px,
             metadata: core::classify::PatientMetadata { age_years: o.age_years, sex: o.sex.map(Into::into), site },
             snap_edges: o.snap_edges.unwrap_or(false),
@@ -302,7 +305,13 @@ pub struct ModelInfo {
 
 impl From<&core::ModelInfo> for ModelInfo {
     fn from(m: &core::ModelInfo) -> Self {
-        Self { name: m.name.clone(), family: m.family.clone(), version: m.version.clone(), variant: m.variant.clone(), sha256: m.sha256.clone() }
+        Self {
+            name: m.name.clone(),
+            family: m.family.clone(),
+            version: m.version.clone(),
+            variant: m.variant.clone(),
+            sha256: m.sha256.clone(),
+        }
     }
 }
 

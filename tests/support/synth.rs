@@ -14,24 +14,12 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 /// Skin base colours, Fitzpatrick I to VI.
-pub const SKIN: [[f32; 3]; 6] = [
-    [240.0, 210.0, 190.0],
-    [228.0, 190.0, 165.0],
-    [205.0, 160.0, 130.0],
-    [170.0, 122.0, 92.0],
-    [122.0, 84.0, 60.0],
-    [82.0, 56.0, 42.0],
-];
+pub const SKIN: [[f32; 3]; 6] =
+    [[240.0, 210.0, 190.0], [228.0, 190.0, 165.0], [205.0, 160.0, 130.0], [170.0, 122.0, 92.0], [122.0, 84.0, 60.0], [82.0, 56.0, 42.0]];
 
 /// Dermoscopic colours (Stolz's C): light brown, dark brown, black, blue-grey, red, white.
-pub const LESION_COLOURS: [[f32; 3]; 6] = [
-    [168.0, 112.0, 72.0],
-    [98.0, 58.0, 34.0],
-    [38.0, 28.0, 26.0],
-    [92.0, 102.0, 122.0],
-    [160.0, 58.0, 58.0],
-    [228.0, 222.0, 215.0],
-];
+pub const LESION_COLOURS: [[f32; 3]; 6] =
+    [[168.0, 112.0, 72.0], [98.0, 58.0, 34.0], [38.0, 28.0, 26.0], [92.0, 102.0, 122.0], [160.0, 58.0, 58.0], [228.0, 222.0, 215.0]];
 
 /// What to draw.
 #[derive(Debug, Clone)]
@@ -203,7 +191,8 @@ pub fn render(spec: &SynthSpec) -> SynthCase {
                         4 => (0.8, pigment_scale.max(0.8)),
                         _ => (1.0, pigment_scale * shade),
                     };
-                    [0, 1, 2].map(|k| (c[k] * opacity + base[k] * pigment_scale * (1.0 - opacity)) * if opacity < 1.0 { 1.0 } else { scale })
+                    [0, 1, 2]
+                        .map(|k| (c[k] * opacity + base[k] * pigment_scale * (1.0 - opacity)) * if opacity < 1.0 { 1.0 } else { scale })
                 };
                 let (a, b) = (tone(spec.colours[lo]), tone(spec.colours[hi]));
                 for k in 0..3 {
@@ -223,7 +212,11 @@ pub fn render(spec: &SynthSpec) -> SynthCase {
         for _ in 0..rng.random_range(2..6) {
             let (gx, gy) = (rng.random_range(0.0..w as f32), rng.random_range(0.0..h as f32));
             // Half the spots land on the lesion, where a dermoscope's glare shows most.
-            let (gx, gy) = if rng.random_bool(0.5) { (cx + rng.random_range(-0.5..0.5) * spec.radius, cy + rng.random_range(-0.5..0.5) * spec.radius) } else { (gx, gy) };
+            let (gx, gy) = if rng.random_bool(0.5) {
+                (cx + rng.random_range(-0.5..0.5) * spec.radius, cy + rng.random_range(-0.5..0.5) * spec.radius)
+            } else {
+                (gx, gy)
+            };
             let r: f32 = rng.random_range(1.5..(spec.radius * 0.12).max(2.5));
             stamp(&mut image, gx, gy, r, [250.0, 250.0, 250.0], 0.85);
         }
@@ -320,7 +313,8 @@ pub fn standard_set(seed: u64, n: usize) -> Vec<SynthSpec> {
             let min_side = width.min(height) as f32;
             let radius = if small { rng.random_range(0.035..0.06) * min_side } else { rng.random_range(0.09..0.3) * min_side };
             let margin = (radius * 1.5 / min_side).min(0.4);
-            let centre = (rng.random_range(margin.max(0.2)..(1.0 - margin).min(0.8)), rng.random_range(margin.max(0.2)..(1.0 - margin).min(0.8)));
+            let centre =
+                (rng.random_range(margin.max(0.2)..(1.0 - margin).min(0.8)), rng.random_range(margin.max(0.2)..(1.0 - margin).min(0.8)));
             let n_colours = 1 + i % 4;
             let mut colours = vec![if rng.random_bool(0.5) { 0 } else { 1 }];
             let pool = [0usize, 1, 2, 3, 4, 5];

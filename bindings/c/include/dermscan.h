@@ -200,6 +200,22 @@ typedef struct DsMask DsMask;
 typedef struct DsScan DsScan;
 
 /**
+ * Bytes owned by the library (JSON text, a PNG file, mask pixels). Free with
+ * `ds_buffer_free`. The bytes are not NUL-terminated: use `len` (for example
+ * `printf("%.*s", (int)buf.len, (const char*)buf.data)`).
+ */
+typedef struct DsBuffer {
+  /**
+   * The bytes; NULL when empty.
+   */
+  uint8_t *data;
+  /**
+   * How many bytes.
+   */
+  size_t len;
+} DsBuffer;
+
+/**
  * Options for one scan. A zero-initialised struct (`DsScanOptions o = {0};`) and a NULL
  * pointer both mean the defaults: the lesion finder chooses the box, `DS_CROP_AUTO`,
  * `DS_MASK_MODE_LESION`.
@@ -234,22 +250,6 @@ typedef struct DsScanOptions {
    */
   uint32_t mask_mode;
 } DsScanOptions;
-
-/**
- * Bytes owned by the library (JSON text, a PNG file, mask pixels). Free with
- * `ds_buffer_free`. The bytes are not NUL-terminated: use `len` (for example
- * `printf("%.*s", (int)buf.len, (const char*)buf.data)`).
- */
-typedef struct DsBuffer {
-  /**
-   * The bytes; NULL when empty.
-   */
-  uint8_t *data;
-  /**
-   * How many bytes.
-   */
-  size_t len;
-} DsBuffer;
 
 /**
  * A clicked point for re-prompting, in pixels of the upright photo.
@@ -294,13 +294,14 @@ const char *ds_not_a_diagnosis(void);
 enum DsStatus ds_self_test_panic(void);
 
 /**
- * The message of the last failed call on this thread, in English, UTF-8, NUL-terminated;
- * the empty string when the last call that returns a `DsStatus` succeeded (or none was made).
- * Every function that returns a `DsStatus` clears it first. The pointer is owned by the
- * library and valid until the next `ds_` call on the same thread: copy the text to keep it.
- * Never NULL.
+ * Frees the bytes of a buffer the library returned and zeroes the struct. NULL, and a
+ * zeroed buffer (for example one already freed), are accepted and do nothing.
+ *
+ * # Safety
+ * `buffer` is NULL or points to a `DsBuffer` that is zeroed or was filled by a `ds_`
+ * function and not modified since.
  */
-const char *ds_last_error(void);
+void ds_buffer_free(struct DsBuffer *buffer);
 
 /**
  * Opens an engine: loads ONNX Runtime (first call in the process only), verifies the model
@@ -352,6 +353,175 @@ enum DsStatus ds_engine_new_with_classifier(const char *model_dir,
  * thread is using.
  */
 void ds_engine_free(struct DsEngine *engine);
+
+/**
+ * Opens the history store in `dir` (UTF-8), creating the directory and an empty store if
+ * needed.
+ *
+ * - `key`, `key_len`: 32 bytes to encrypt the store at rest (keep them in the platform's key
+ *   store), copied during the call; NULL and 0 for a store without encryption. Another
+ *   length is `DS_INVALID_ARGUMENT`.
+ * - `out`: receives the store (NULL on failure); free it with `ds_history_free`.
+ *
+ * A new (or still empty) store opened with a key is encrypted and needs that key from then on.
+ *
+ * Errors: `DS_STORE_WRONG_KEY`, `DS_STORE_KEY_REQUIRED` (the store is encrypted),
+ * `DS_STORE_NOT_ENCRYPTED` (a key for a store holding unencrypted data), `DS_STORE_LOCKED` (another
+ * process has it open), `DS_STORE_CORRUPT`, `DS_STORE_READ_ONLY`, `DS_STORE_NEWER_SCHEMA`,
+ * `DS_STORE_ERROR`, `DS_INVALID_ARGUMENT`. A failed open changes nothing on disk.
+ *
+ * # Safety
+ * `dir` is a NUL-terminated string; `key` points to `key_len` readable bytes (or is NULL
+ * with `key_len` 0); `out` points to writable memory for one pointer.
+ */
+enum DsStatus ds_history_open(const char *dir,
+                              const uint8_t *key,
+                              size_t key_len,
+                              struct DsHistory **out);
+
+/**
+ * Frees a history store and unlocks its directory. NULL is accepted.
+ *
+ * # Safety
+ * `history` is NULL or a store from `ds_history_open` that is not freed yet and that no
+ * other thread is using.
+ */
+void ds_history_free(struct DsHistory *history);
+
+/**
+ * Scans a photo of a lesion with `engine` (as `ds_scan_encoded` with the default options and
+ * the scale) and stores it in the history under `label`, adding the lesion if no lesion has
+ * this label yet. When the lesion has an earlier scan, the change since it is measured and
+ * the stored scan's risk takes it into account (reason `evolution`).
+ *
+ * - `label`: the user's name for the lesion, UTF-8, for example "left shoulder".
+ * - `photo`, `photo_len`: the JPEG or PNG file's bytes, copied during the call; the store
+ *   keeps them as given.
+ * - `taken_at`: when the photo was taken, in seconds since the Unix epoch (UTC).
+ * - `mm_per_px`: the photo's scale in millimetres per pixel, or 0 when unknown. With a scale
+ *   on both scans, sizes are compared in millimetres, else in pixels.
+ * - `out`: receives UTF-8 JSON (not NUL-terminated); free it with `ds_buffer_free`:
+ *
+ * ```json
+ * {"lesion": {"id", "label", "body_site", "created_at"},
+ *  "scan": {"id", "lesion_id", "taken_at", "width", "height", "mm_per_px", "area_px",
+ *           "area_mm2", "diameter_px", "diameter_mm", "features", "classification",
+ *           "risk", "models"},
+ *  "change": {"before_id", "after_id", "days_between", "area_before", "area_after",
+ *             "area_unit": "mm²" | "px", "area_ratio", "diameter_before", "diameter_after",
+ *             "diameter_change", "diameter_unit": "mm" | "px", "iou_aligned", "iou_shape",
+ *             "asymmetry_change", "border_change", "colour_change", "colours_added",
+ *             "colours_removed", "growth_per_month",
+ *             "alignment": {"translation_px": {"x", "y"}, "rotation_deg", "scale",
+ *                           "scale_normalised"},
+ *             "notes": [...], "significant",
+ *             "reasons": [{"code", "value", "threshold", "text"}], "summary"} | null,
+ *  "disclaimer": "Derm-Scan is a screening aid, not a medical diagnosis. ..."}
+ * ```
+ *
+ * `features`, `classification` and `risk` are as in `ds_scan_json`; `change` is null for
+ * the lesion's first scan.
+ *
+ * Errors: as `ds_scan_encoded`, and `DS_INVALID_ARGUMENT` (an empty label, no lesion found
+ * in the photo, a negative or non-finite scale), `DS_STORE_FULL`, `DS_STORE_READ_ONLY`,
+ * `DS_STORE_ERROR`. Nothing is stored on failure (a lesion added for a new label is removed
+ * again).
+ *
+ * # Safety
+ * `history` and `engine` are live handles; `label` is a NUL-terminated string; `photo`
+ * points to `photo_len` readable bytes; `out` points to a writable `DsBuffer`.
+ */
+enum DsStatus ds_history_add_scan(const struct DsHistory *history,
+                                  const struct DsEngine *engine,
+                                  const char *label,
+                                  const uint8_t *photo,
+                                  size_t photo_len,
+                                  int64_t taken_at,
+                                  float mm_per_px,
+                                  struct DsBuffer *out);
+
+/**
+ * The change between the two latest scans of the lesion labelled `label`, as UTF-8 JSON
+ * into `*out` (free it with `ds_buffer_free`): `{"lesion": {...}, "change": {...} | null,
+ * "disclaimer": "..."}` with the keys of `ds_history_add_scan`; `change` is null while the
+ * lesion has fewer than two scans.
+ *
+ * Errors: `DS_LESION_NOT_FOUND`, `DS_STORE_CORRUPT`, `DS_STORE_ERROR`, `DS_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `history` is a live handle; `label` is a NUL-terminated string; `out` points to a
+ * writable `DsBuffer`.
+ */
+enum DsStatus ds_history_compare_json(const struct DsHistory *history,
+                                      const char *label,
+                                      struct DsBuffer *out);
+
+/**
+ * Writes the report for a doctor on the lesion labelled `label` to the file `path` (UTF-8),
+ * atomically: one self-contained HTML file with the timeline chart, the aligned outlines, a
+ * photo of each scan with its outline, the measurements, the latest change and the
+ * not-a-diagnosis statement. It loads nothing from the network. Nothing else is written.
+ *
+ * Errors: `DS_LESION_NOT_FOUND`, `DS_STORE_ERROR` (the file cannot be written),
+ * `DS_STORE_CORRUPT`, `DS_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * `history` is a live handle; `label` and `path` are NUL-terminated strings.
+ */
+enum DsStatus ds_history_write_report(const struct DsHistory *history,
+                                      const char *label,
+                                      const char *path);
+
+/**
+ * Frees a mask. NULL is accepted.
+ *
+ * # Safety
+ * `mask` is NULL or a mask from this library that is not freed yet and no other thread is
+ * using.
+ */
+void ds_mask_free(struct DsMask *mask);
+
+/**
+ * Width in pixels (the upright photo's width); 0 for NULL.
+ *
+ * # Safety
+ * `mask` is NULL or a live mask.
+ */
+uint32_t ds_mask_width(const struct DsMask *mask);
+
+/**
+ * Height in pixels (the upright photo's height); 0 for NULL.
+ *
+ * # Safety
+ * `mask` is NULL or a live mask.
+ */
+uint32_t ds_mask_height(const struct DsMask *mask);
+
+/**
+ * Lesion pixels (pixels with value 255); 0 for NULL.
+ *
+ * # Safety
+ * `mask` is NULL or a live mask.
+ */
+uint64_t ds_mask_area(const struct DsMask *mask);
+
+/**
+ * The mask as an 8-bit greyscale PNG file (0 skin, 255 lesion), into `*out`; free it with
+ * `ds_buffer_free`.
+ *
+ * # Safety
+ * `mask` is a live mask; `out` points to a writable `DsBuffer`.
+ */
+enum DsStatus ds_mask_png(const struct DsMask *mask, struct DsBuffer *out);
+
+/**
+ * The mask's pixels, one byte each, row by row without padding (`width * height` bytes):
+ * 255 lesion, 0 skin. Into `*out`; free it with `ds_buffer_free`.
+ *
+ * # Safety
+ * `mask` is a live mask; `out` points to a writable `DsBuffer`.
+ */
+enum DsStatus ds_mask_pixels(const struct DsMask *mask, struct DsBuffer *out);
 
 /**
  * Scans a JPEG or PNG file's bytes: decodes them (EXIF orientation applied), finds the
@@ -487,183 +657,13 @@ enum DsStatus ds_reprompt_points(const struct DsEngine *engine,
                                  struct DsMask **out);
 
 /**
- * Frees a mask. NULL is accepted.
- *
- * # Safety
- * `mask` is NULL or a mask from this library that is not freed yet and no other thread is
- * using.
+ * The message of the last failed call on this thread, in English, UTF-8, NUL-terminated;
+ * the empty string when the last call that returns a `DsStatus` succeeded (or none was made).
+ * Every function that returns a `DsStatus` clears it first. The pointer is owned by the
+ * library and valid until the next `ds_` call on the same thread: copy the text to keep it.
+ * Never NULL.
  */
-void ds_mask_free(struct DsMask *mask);
-
-/**
- * Width in pixels (the upright photo's width); 0 for NULL.
- *
- * # Safety
- * `mask` is NULL or a live mask.
- */
-uint32_t ds_mask_width(const struct DsMask *mask);
-
-/**
- * Height in pixels (the upright photo's height); 0 for NULL.
- *
- * # Safety
- * `mask` is NULL or a live mask.
- */
-uint32_t ds_mask_height(const struct DsMask *mask);
-
-/**
- * Lesion pixels (pixels with value 255); 0 for NULL.
- *
- * # Safety
- * `mask` is NULL or a live mask.
- */
-uint64_t ds_mask_area(const struct DsMask *mask);
-
-/**
- * The mask as an 8-bit greyscale PNG file (0 skin, 255 lesion), into `*out`; free it with
- * `ds_buffer_free`.
- *
- * # Safety
- * `mask` is a live mask; `out` points to a writable `DsBuffer`.
- */
-enum DsStatus ds_mask_png(const struct DsMask *mask, struct DsBuffer *out);
-
-/**
- * The mask's pixels, one byte each, row by row without padding (`width * height` bytes):
- * 255 lesion, 0 skin. Into `*out`; free it with `ds_buffer_free`.
- *
- * # Safety
- * `mask` is a live mask; `out` points to a writable `DsBuffer`.
- */
-enum DsStatus ds_mask_pixels(const struct DsMask *mask, struct DsBuffer *out);
-
-/**
- * Opens the history store in `dir` (UTF-8), creating the directory and an empty store if
- * needed.
- *
- * - `key`, `key_len`: 32 bytes to encrypt the store at rest (keep them in the platform's key
- *   store), copied during the call; NULL and 0 for a store without encryption. Another
- *   length is `DS_INVALID_ARGUMENT`.
- * - `out`: receives the store (NULL on failure); free it with `ds_history_free`.
- *
- * A new (or still empty) store opened with a key is encrypted and needs that key from then on.
- *
- * Errors: `DS_STORE_WRONG_KEY`, `DS_STORE_KEY_REQUIRED` (the store is encrypted),
- * `DS_STORE_NOT_ENCRYPTED` (a key for a store holding unencrypted data), `DS_STORE_LOCKED` (another
- * process has it open), `DS_STORE_CORRUPT`, `DS_STORE_READ_ONLY`, `DS_STORE_NEWER_SCHEMA`,
- * `DS_STORE_ERROR`, `DS_INVALID_ARGUMENT`. A failed open changes nothing on disk.
- *
- * # Safety
- * `dir` is a NUL-terminated string; `key` points to `key_len` readable bytes (or is NULL
- * with `key_len` 0); `out` points to writable memory for one pointer.
- */
-enum DsStatus ds_history_open(const char *dir,
-                              const uint8_t *key,
-                              size_t key_len,
-                              struct DsHistory **out);
-
-/**
- * Frees a history store and unlocks its directory. NULL is accepted.
- *
- * # Safety
- * `history` is NULL or a store from `ds_history_open` that is not freed yet and that no
- * other thread is using.
- */
-void ds_history_free(struct DsHistory *history);
-
-/**
- * Scans a photo of a lesion with `engine` (as `ds_scan_encoded` with the default options and
- * the scale) and stores it in the history under `label`, adding the lesion if no lesion has
- * this label yet. When the lesion has an earlier scan, the change since it is measured and
- * the stored scan's risk takes it into account (reason `evolution`).
- *
- * - `label`: the user's name for the lesion, UTF-8, for example "left shoulder".
- * - `photo`, `photo_len`: the JPEG or PNG file's bytes, copied during the call; the store
- *   keeps them as given.
- * - `taken_at`: when the photo was taken, in seconds since the Unix epoch (UTC).
- * - `mm_per_px`: the photo's scale in millimetres per pixel, or 0 when unknown. With a scale
- *   on both scans, sizes are compared in millimetres, else in pixels.
- * - `out`: receives UTF-8 JSON (not NUL-terminated); free it with `ds_buffer_free`:
- *
- * ```json
- * {"lesion": {"id", "label", "body_site", "created_at"},
- *  "scan": {"id", "lesion_id", "taken_at", "width", "height", "mm_per_px", "area_px",
- *           "area_mm2", "diameter_px", "diameter_mm", "features", "classification",
- *           "risk", "models"},
- *  "change": {"before_id", "after_id", "days_between", "area_before", "area_after",
- *             "area_unit": "mm²" | "px", "area_ratio", "diameter_before", "diameter_after",
- *             "diameter_change", "diameter_unit": "mm" | "px", "iou_aligned", "iou_shape",
- *             "asymmetry_change", "border_change", "colour_change", "colours_added",
- *             "colours_removed", "growth_per_month",
- *             "alignment": {"translation_px": {"x", "y"}, "rotation_deg", "scale",
- *                           "scale_normalised"},
- *             "notes": [...], "significant",
- *             "reasons": [{"code", "value", "threshold", "text"}], "summary"} | null,
- *  "disclaimer": "Derm-Scan is a screening aid, not a medical diagnosis. ..."}
- * ```
- *
- * `features`, `classification` and `risk` are as in `ds_scan_json`; `change` is null for
- * the lesion's first scan.
- *
- * Errors: as `ds_scan_encoded`, and `DS_INVALID_ARGUMENT` (an empty label, no lesion found
- * in the photo, a negative or non-finite scale), `DS_STORE_FULL`, `DS_STORE_READ_ONLY`,
- * `DS_STORE_ERROR`. Nothing is stored on failure (a lesion added for a new label is removed
- * again).
- *
- * # Safety
- * `history` and `engine` are live handles; `label` is a NUL-terminated string; `photo`
- * points to `photo_len` readable bytes; `out` points to a writable `DsBuffer`.
- */
-enum DsStatus ds_history_add_scan(const struct DsHistory *history,
-                                  const struct DsEngine *engine,
-                                  const char *label,
-                                  const uint8_t *photo,
-                                  size_t photo_len,
-                                  int64_t taken_at,
-                                  float mm_per_px,
-                                  struct DsBuffer *out);
-
-/**
- * The change between the two latest scans of the lesion labelled `label`, as UTF-8 JSON
- * into `*out` (free it with `ds_buffer_free`): `{"lesion": {...}, "change": {...} | null,
- * "disclaimer": "..."}` with the keys of `ds_history_add_scan`; `change` is null while the
- * lesion has fewer than two scans.
- *
- * Errors: `DS_LESION_NOT_FOUND`, `DS_STORE_CORRUPT`, `DS_STORE_ERROR`, `DS_INVALID_ARGUMENT`.
- *
- * # Safety
- * `history` is a live handle; `label` is a NUL-terminated string; `out` points to a
- * writable `DsBuffer`.
- */
-enum DsStatus ds_history_compare_json(const struct DsHistory *history,
-                                      const char *label,
-                                      struct DsBuffer *out);
-
-/**
- * Writes the report for a doctor on the lesion labelled `label` to the file `path` (UTF-8),
- * atomically: one self-contained HTML file with the timeline chart, the aligned outlines, a
- * photo of each scan with its outline, the measurements, the latest change and the
- * not-a-diagnosis statement. It loads nothing from the network. Nothing else is written.
- *
- * Errors: `DS_LESION_NOT_FOUND`, `DS_STORE_ERROR` (the file cannot be written),
- * `DS_STORE_CORRUPT`, `DS_INVALID_ARGUMENT`.
- *
- * # Safety
- * `history` is a live handle; `label` and `path` are NUL-terminated strings.
- */
-enum DsStatus ds_history_write_report(const struct DsHistory *history,
-                                      const char *label,
-                                      const char *path);
-
-/**
- * Frees the bytes of a buffer the library returned and zeroes the struct. NULL, and a
- * zeroed buffer (for example one already freed), are accepted and do nothing.
- *
- * # Safety
- * `buffer` is NULL or points to a `DsBuffer` that is zeroed or was filled by a `ds_`
- * function and not modified since.
- */
-void ds_buffer_free(struct DsBuffer *buffer);
+const char *ds_last_error(void);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -251,7 +251,10 @@ mod tests {
     #[test]
     fn classify_meta_matches_the_bundle_readme_examples() {
         let l = layout();
-        assert_eq!(l.encode(&PatientMetadata::default()), vec![0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, (51.901_800_327_332_24_f64 / 90.0) as f32, 1.0]);
+        assert_eq!(
+            l.encode(&PatientMetadata::default()),
+            vec![0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, (51.901_800_327_332_24_f64 / 90.0) as f32, 1.0]
+        );
         let woman = PatientMetadata { age_years: Some(45.0), sex: Some(Sex::Female), site: Some(BodySite::Arm) };
         assert_eq!(l.encode(&woman), vec![1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.5, 0.0]);
         let man = PatientMetadata { age_years: Some(70.0), sex: Some(Sex::Male), site: Some(BodySite::Trunk) };

@@ -34,8 +34,8 @@ use ort::session::Session;
 use ort::value::TensorRef;
 
 pub use self::crop::{CropSquare, crop_square};
-pub use self::metadata::{BodySite, MAX_AGE_YEARS, MIN_AGE_YEARS, PatientMetadata, Sex};
 use self::metadata::MetaLayout;
+pub use self::metadata::{BodySite, MAX_AGE_YEARS, MIN_AGE_YEARS, PatientMetadata, Sex};
 use crate::error::{InferenceError, ModelError, Result};
 use crate::image::Image;
 use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, create_session};
@@ -140,7 +140,10 @@ impl Recipe {
         }
         let index = |label: &str| c.labels.iter().position(|l| l == label);
         let malignant = match &c.malignant {
-            Some(list) => list.iter().map(|l| index(l).ok_or_else(|| invalid(format!("malignant label {l:?} is not a label")))).collect::<Result<_, _>>()?,
+            Some(list) => list
+                .iter()
+                .map(|l| index(l).ok_or_else(|| invalid(format!("malignant label {l:?} is not a label"))))
+                .collect::<Result<_, _>>()?,
             None => DEFAULT_MALIGNANT.iter().filter_map(|l| index(l)).collect(),
         };
         let meta = MetaLayout::from_manifest(&c.meta, invalid)?;
@@ -241,8 +244,11 @@ impl Classifier {
     pub fn classify(&self, image: &Image, lesion_box: BoxPrompt, metadata: &PatientMetadata) -> Result<Classification> {
         let _span = tracing::info_span!("classify", model = %self.info.name).entered();
         let input = self.prepare(image, lesion_box, metadata)?;
-        let meta = Array2::from_shape_vec((1, input.meta.len()), input.meta)
-            .map_err(|e| InferenceError::BadOutput { stage: "classifier", name: META_INPUT.into(), detail: e.to_string() })?;
+        let meta = Array2::from_shape_vec((1, input.meta.len()), input.meta).map_err(|e| InferenceError::BadOutput {
+            stage: "classifier",
+            name: META_INPUT.into(),
+            detail: e.to_string(),
+        })?;
         let t0 = Instant::now();
         let probs: Vec<f32> = {
             let _span = tracing::debug_span!("classifier_run").entered();
@@ -259,7 +265,13 @@ impl Classifier {
         let inference_ms = t0.elapsed().as_secs_f64() * 1e3;
         let r = &self.recipe;
         if probs.len() != r.labels.len() || probs.iter().any(|p| !p.is_finite()) {
-            return Err(bad_output(format!("has {} values (finite: {}), expected {}", probs.len(), probs.iter().all(|p| p.is_finite()), r.labels.len())).into());
+            return Err(bad_output(format!(
+                "has {} values (finite: {}), expected {}",
+                probs.len(),
+                probs.iter().all(|p| p.is_finite()),
+                r.labels.len()
+            ))
+            .into());
         }
         let top = (0..probs.len()).fold(0, |best, i| if probs[i] > probs[best] { i } else { best });
         let malignant_probability = r.malignant.iter().map(|&i| probs[i]).sum();

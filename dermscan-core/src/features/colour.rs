@@ -75,8 +75,8 @@ impl StolzColour {
     }
 }
 
-pub use crate::lab::srgb_to_lab;
 pub(crate) use crate::lab::image_to_lab;
+pub use crate::lab::srgb_to_lab;
 
 /// Median CIELAB of the skin in a ring around the lesion: pixels 3 px to `3 + w` px away from
 /// it, `w` a quarter of the lesion's equivalent radius (4..=30 px). `None` if no skin is left.
@@ -160,7 +160,8 @@ pub(crate) fn fractions(labels: &[Option<StolzColour>], area: f64) -> [f64; 6] {
 
 pub(crate) fn score(lesion: &Lesion, labels: &[Option<StolzColour>], config: &FeatureConfig) -> ColourScore {
     let fractions = fractions(labels, lesion.area);
-    let present: Vec<StolzColour> = StolzColour::ALL.iter().copied().filter(|c| fractions[c.index()] >= config.colour_min_fraction).collect();
+    let present: Vec<StolzColour> =
+        StolzColour::ALL.iter().copied().filter(|c| fractions[c.index()] >= config.colour_min_fraction).collect();
     let c = present.len().clamp(1, 6) as u8;
     ColourScore { fractions, present, c }
 }

@@ -94,7 +94,13 @@ pub(crate) fn eigen(cov: [f64; 3]) -> (f64, f64, f64) {
     let [a, b, c] = cov;
     let mean = (a + c) / 2.0;
     let half_diff = ((a - c) / 2.0).hypot(b);
-    let theta = if b == 0.0 && a >= c { 0.0 } else if b == 0.0 { std::f64::consts::FRAC_PI_2 } else { 0.5 * (2.0 * b).atan2(a - c) };
+    let theta = if b == 0.0 && a >= c {
+        0.0
+    } else if b == 0.0 {
+        std::f64::consts::FRAC_PI_2
+    } else {
+        0.5 * (2.0 * b).atan2(a - c)
+    };
     ((mean + half_diff).max(0.0), (mean - half_diff).max(0.0), theta)
 }
 
@@ -108,7 +114,8 @@ pub(crate) fn measure(lesion: &Lesion) -> (Measurements, PrincipalAxes) {
     let scaled = |v: f64| mm.map(|s| v * s);
     let c = lesion.centroid;
     let (u, v) = ([theta.cos(), theta.sin()], [-theta.sin(), theta.cos()]);
-    let seg = |d: [f64; 2], len: f64| [[c[0] - d[0] * len / 2.0, c[1] - d[1] * len / 2.0], [c[0] + d[0] * len / 2.0, c[1] + d[1] * len / 2.0]];
+    let seg =
+        |d: [f64; 2], len: f64| [[c[0] - d[0] * len / 2.0, c[1] - d[1] * len / 2.0], [c[0] + d[0] * len / 2.0, c[1] + d[1] * len / 2.0]];
     let mut orientation_deg = theta.to_degrees();
     if orientation_deg <= -90.0 {
         orientation_deg += 180.0;

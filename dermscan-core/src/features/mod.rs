@@ -308,7 +308,8 @@ impl Lesion {
         }
         let lab = colour::image_to_lab(image.as_rgb());
         let contour = measure::outer_contour(mask);
-        let mut lesion = Self { width, height, inside, area: n, centroid, cov: [m20 / n, m11 / n, m02 / n], lab, skin: None, contour, mm_per_px };
+        let mut lesion =
+            Self { width, height, inside, area: n, centroid, cov: [m20 / n, m11 / n, m02 / n], lab, skin: None, contour, mm_per_px };
         lesion.skin = colour::skin_reference(&lesion, mask);
         Ok(lesion)
     }

@@ -108,7 +108,9 @@ pub(crate) fn score(lesion: &Lesion) -> StructureIndicators {
     // Distance of each lesion pixel to the nearest non-lesion pixel: black-hat responses are
     // only read deeper inside than the structuring element reaches, so the lesion's own dark
     // edge and corners are not taken for dots.
-    let outside = ::image::GrayImage::from_fn(win.w as u32, win.h as u32, |x, y| ::image::Luma([if inside(x as usize, y as usize) { 0 } else { 255 }]));
+    let outside = ::image::GrayImage::from_fn(win.w as u32, win.h as u32, |x, y| {
+        ::image::Luma([if inside(x as usize, y as usize) { 0 } else { 255 }])
+    });
     let depth = distance_transform(&outside, Norm::LInf);
     // Black-hat (closing minus image) at two scales, on L* scaled to 0..255 (8 L* = 20 levels).
     let black_hat = |radius: u8, min_l: f64| -> ::image::GrayImage {
@@ -143,14 +145,17 @@ pub(crate) fn score(lesion: &Lesion) -> StructureIndicators {
 
     // Streaks: thin protrusions removed by an opening of the mask.
     let radius = (lesion.radius() * 0.05).round().clamp(2.0, 20.0) as u8;
-    let mask = ::image::GrayImage::from_fn(win.w as u32, win.h as u32, |x, y| ::image::Luma([if inside(x as usize, y as usize) { 255 } else { 0 }]));
+    let mask = ::image::GrayImage::from_fn(win.w as u32, win.h as u32, |x, y| {
+        ::image::Luma([if inside(x as usize, y as usize) { 255 } else { 0 }])
+    });
     let opened = open(&mask, Norm::L2, radius);
     let residue = ::image::GrayImage::from_fn(win.w as u32, win.h as u32, |x, y| {
         ::image::Luma([if mask.get_pixel(x, y)[0] > 0 && opened.get_pixel(x, y)[0] == 0 { 255 } else { 0 }])
     });
     // A streak is a thin, elongated piece (corners cut off by the opening are small and squat).
     let min_piece = (2.0 * f64::from(radius).powi(2)).max(4.0);
-    out.streak_count = blobs(&residue).iter().filter(|b| b.area >= min_piece && b.area < 0.05 * area && b.elongation() >= 2.0).count() as u32;
+    out.streak_count =
+        blobs(&residue).iter().filter(|b| b.area >= min_piece && b.area < 0.05 * area && b.elongation() >= 2.0).count() as u32;
     // Streaks only make sense on a lesion large enough to have a body after opening.
     out.streaks = out.streak_count > 2 && opened.pixels().any(|p| p[0] > 0);
     out

@@ -278,7 +278,13 @@ impl Change {
 /// assert_eq!(change.diameter_unit, "px");
 /// # Ok::<(), dermscan_core::HistoryError>(())
 /// ```
-pub fn compare(before: &ScanRecord, before_mask: &Mask, after: &ScanRecord, after_mask: &Mask, thresholds: &ChangeThresholds) -> Result<Change, HistoryError> {
+pub fn compare(
+    before: &ScanRecord,
+    before_mask: &Mask,
+    after: &ScanRecord,
+    after_mask: &Mask,
+    thresholds: &ChangeThresholds,
+) -> Result<Change, HistoryError> {
     let _span = tracing::debug_span!("history_compare", before = before.id, after = after.id).entered();
     thresholds.validate()?;
     let scales = scale_pair(before, after)?;
@@ -301,7 +307,10 @@ pub fn compare(before: &ScanRecord, before_mask: &Mask, after: &ScanRecord, afte
     }
     let days_between = (after.taken_at as f64 - before.taken_at as f64) / 86_400.0;
     if days_between < 0.0 {
-        notes.push(format!("scan {} was taken {:.0} days before scan {}: the comparison runs backwards in time", after.id, -days_between, before.id));
+        notes.push(format!(
+            "scan {} was taken {:.0} days before scan {}: the comparison runs backwards in time",
+            after.id, -days_between, before.id
+        ));
     }
     let growth_per_month = (days_between >= 1.0).then(|| (area_ratio - 1.0) / (days_between / DAYS_PER_MONTH));
 
@@ -321,17 +330,38 @@ pub fn compare(before: &ScanRecord, before_mask: &Mask, after: &ScanRecord, afte
 
     let t = thresholds;
     let mut reasons = Vec::new();
-    let mut reason = |code: &str, value: f64, threshold: f64, text: String| reasons.push(ChangeReason { code: code.into(), value, threshold, text });
+    let mut reason =
+        |code: &str, value: f64, threshold: f64, text: String| reasons.push(ChangeReason { code: code.into(), value, threshold, text });
     if area_ratio >= t.area_growth {
-        reason("area_growth", area_ratio, t.area_growth, format!("The area grew by {:.0}% (ratio {area_ratio:.2}, threshold {:.2}).", (area_ratio - 1.0) * 100.0, t.area_growth));
+        reason(
+            "area_growth",
+            area_ratio,
+            t.area_growth,
+            format!("The area grew by {:.0}% (ratio {area_ratio:.2}, threshold {:.2}).", (area_ratio - 1.0) * 100.0, t.area_growth),
+        );
     } else if area_ratio <= 1.0 / t.area_growth {
-        reason("area_shrink", area_ratio, 1.0 / t.area_growth, format!("The area shrank by {:.0}% (ratio {area_ratio:.2}, threshold {:.2}).", (1.0 - area_ratio) * 100.0, 1.0 / t.area_growth));
+        reason(
+            "area_shrink",
+            area_ratio,
+            1.0 / t.area_growth,
+            format!("The area shrank by {:.0}% (ratio {area_ratio:.2}, threshold {:.2}).", (1.0 - area_ratio) * 100.0, 1.0 / t.area_growth),
+        );
     }
     if iou_shape < t.iou_min {
-        reason("shape", iou_shape, t.iou_min, format!("The outline changed: after alignment it overlaps the earlier one by {iou_shape:.2}, below {:.2}.", t.iou_min));
+        reason(
+            "shape",
+            iou_shape,
+            t.iou_min,
+            format!("The outline changed: after alignment it overlaps the earlier one by {iou_shape:.2}, below {:.2}.", t.iou_min),
+        );
     }
     if let Some(d) = asymmetry_change.filter(|&d| d >= t.asymmetry_increase) {
-        reason("asymmetry", f64::from(d), f64::from(t.asymmetry_increase), format!("The asymmetry score A rose by {d} (threshold {}).", t.asymmetry_increase));
+        reason(
+            "asymmetry",
+            f64::from(d),
+            f64::from(t.asymmetry_increase),
+            format!("The asymmetry score A rose by {d} (threshold {}).", t.asymmetry_increase),
+        );
     }
     if let (Some(d), Some(limit)) = (border_change, t.border_increase)
         && d >= limit
@@ -380,7 +410,9 @@ pub fn scale_between(before: &ScanRecord, after: &ScanRecord) -> Result<Option<f
 
 /// Both scales (before, after) in mm per pixel when both are known.
 fn scale_pair(before: &ScanRecord, after: &ScanRecord) -> Result<Option<(f64, f64)>, HistoryError> {
-    let check = |r: &ScanRecord| crate::features::checked_scale(r.mm_per_px).map_err(|e| HistoryError::InvalidArgument(format!("scan {}: {e}", r.id)));
+    let check = |r: &ScanRecord| {
+        crate::features::checked_scale(r.mm_per_px).map_err(|e| HistoryError::InvalidArgument(format!("scan {}: {e}", r.id)))
+    };
     Ok(check(before)?.zip(check(after)?))
 }
 
@@ -700,7 +732,8 @@ fn resample(r: &Shape, m: &Shape, pose: &Pose) -> Result<Mask, HistoryError> {
             0.0,
             1.0,
         ];
-        let projection = Projection::from_matrix(matrix).ok_or_else(|| HistoryError::InvalidArgument(format!("alignment with scale {k} cannot be inverted")))?;
+        let projection = Projection::from_matrix(matrix)
+            .ok_or_else(|| HistoryError::InvalidArgument(format!("alignment with scale {k} cannot be inverted")))?;
         let mut moved = GrayImage::new((bx1 - bx0) as u32, (by1 - by0) as u32);
         warp_into(&crop, projection, Interpolation::Nearest, Border::Constant(Luma([0])), &mut moved);
         for (dy, row) in moved.as_raw().chunks_exact((bx1 - bx0) as usize).enumerate() {

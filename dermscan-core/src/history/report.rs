@@ -62,7 +62,8 @@ fn data_url(mime: &str, bytes: &[u8]) -> String {
 /// A JPEG of the lesion's surroundings (twice its box) with its outline, at most
 /// [`THUMB_SIDE`] pixels a side.
 fn thumbnail(photo: &[u8], mask: &Mask) -> Result<Vec<u8>, HistoryError> {
-    let image = Image::from_bytes(photo, &ImageLimits::default()).map_err(|e| HistoryError::InvalidArgument(format!("stored photo: {e}")))?;
+    let image =
+        Image::from_bytes(photo, &ImageLimits::default()).map_err(|e| HistoryError::InvalidArgument(format!("stored photo: {e}")))?;
     if (image.width(), image.height()) != (mask.width(), mask.height()) {
         return Err(HistoryError::InvalidArgument("stored photo and mask differ in size".into()));
     }
@@ -83,7 +84,8 @@ fn thumbnail(photo: &[u8], mask: &Mask) -> Result<Vec<u8>, HistoryError> {
     let crop = ::image::imageops::crop_imm(&rgb, left, top, right - left, bottom - top).to_image();
     let scale = f64::from(THUMB_SIDE) / f64::from(crop.width().max(crop.height()));
     let crop = if scale < 1.0 {
-        let (w, h) = (((f64::from(crop.width()) * scale).round() as u32).max(1), ((f64::from(crop.height()) * scale).round() as u32).max(1));
+        let (w, h) =
+            (((f64::from(crop.width()) * scale).round() as u32).max(1), ((f64::from(crop.height()) * scale).round() as u32).max(1));
         ::image::imageops::resize(&crop, w, h, ::image::imageops::FilterType::Triangle)
     } else {
         crop
@@ -111,13 +113,18 @@ fn change_section(out: &mut String, title: &str, change: &Change) {
     let _ = writeln!(
         out,
         "<tr><th>Diameter</th><td>{:.1} → {:.1} {} ({:+.1})</td></tr>",
-        change.diameter_before, change.diameter_after, esc(&change.diameter_unit), change.diameter_change
+        change.diameter_before,
+        change.diameter_after,
+        esc(&change.diameter_unit),
+        change.diameter_change
     );
     let _ = writeln!(out, "<tr><th>Outline overlap after alignment (IoU)</th><td class=\"iou\">{:.3}</td></tr>", change.iou_aligned);
     if let Some(g) = change.growth_per_month {
         let _ = writeln!(out, "<tr><th>Area growth per month</th><td>{:+.1} %</td></tr>", g * 100.0);
     }
-    for (name, value) in [("Asymmetry (A)", change.asymmetry_change), ("Border (B)", change.border_change), ("Colours (C)", change.colour_change)] {
+    for (name, value) in
+        [("Asymmetry (A)", change.asymmetry_change), ("Border (B)", change.border_change), ("Colours (C)", change.colour_change)]
+    {
         if let Some(v) = value {
             let _ = writeln!(out, "<tr><th>{name} change</th><td>{v:+}</td></tr>");
         }
@@ -273,8 +280,11 @@ figure {{ display: inline-block; margin: .5em; vertical-align: top; }} figcaptio
         out.push_str("</figcaption></figure>\n");
     }
 
-    let models: std::collections::BTreeSet<String> =
-        input.scans.iter().flat_map(|s| s.0.models.iter().map(|m| format!("{} {} ({}), sha256 {}", m.name, m.version, m.variant, m.sha256))).collect();
+    let models: std::collections::BTreeSet<String> = input
+        .scans
+        .iter()
+        .flat_map(|s| s.0.models.iter().map(|m| format!("{} {} ({}), sha256 {}", m.name, m.version, m.variant, m.sha256)))
+        .collect();
     if !models.is_empty() {
         out.push_str("<h2>Models</h2>\n<ul class=\"models\">\n");
         for m in models {

@@ -57,7 +57,9 @@ pub(crate) fn migrate_to(conn: &mut Connection, file: &DbFile, target: i64) -> R
     if found > CURRENT {
         return Err(HistoryError::NewerSchema { found, supported: CURRENT });
     }
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)).take(usize::try_from(target - found).unwrap_or(0)) {
+    for (i, sql) in
+        MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)).take(usize::try_from(target - found).unwrap_or(0))
+    {
         let tx = conn.transaction().map_err(|e| file.error(e))?;
         tx.execute_batch(sql).map_err(|e| file.error(e))?;
         tx.pragma_update(None, "user_version", i as i64 + 1).map_err(|e| file.error(e))?;
@@ -87,7 +89,8 @@ mod tests {
         .expect("scan");
         migrate_to(&mut conn, &file(), CURRENT).expect("upgrade");
         assert_eq!(version(&conn).expect("version"), CURRENT);
-        let index: i64 = conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'scans_by_lesion'", [], |r| r.get(0)).expect("index");
+        let index: i64 =
+            conn.query_row("SELECT count(*) FROM sqlite_master WHERE name = 'scans_by_lesion'", [], |r| r.get(0)).expect("index");
         assert_eq!(index, 1);
         let scans: i64 = conn.query_row("SELECT count(*) FROM scans", [], |r| r.get(0)).expect("count");
         assert_eq!(scans, 1);

@@ -116,9 +116,10 @@ impl Codec {
     pub(crate) fn decode(&self, purpose: &str, stored: &[u8], what: &std::path::Path) -> Result<Vec<u8>, HistoryError> {
         match self {
             Self::Plain => Ok(stored.to_vec()),
-            Self::Sealed(s) => s
-                .open(purpose, stored)
-                .ok_or_else(|| HistoryError::Corrupt { path: what.to_path_buf(), detail: format!("sealed {purpose} does not open with the store key") }),
+            Self::Sealed(s) => s.open(purpose, stored).ok_or_else(|| HistoryError::Corrupt {
+                path: what.to_path_buf(),
+                detail: format!("sealed {purpose} does not open with the store key"),
+            }),
         }
     }
 }

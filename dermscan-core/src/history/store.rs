@@ -21,8 +21,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 
 use super::change::{self, Change, ChangeThresholds};
-use super::files::{self, TEMP_PREFIX};
 use super::db::DbFile;
+use super::files::{self, TEMP_PREFIX};
 use super::seal::{Codec, StoreKey};
 use super::{Lesion, ScanRecord, schema};
 use crate::classify::{BodySite, Classification};
@@ -234,7 +234,8 @@ impl HistoryStore {
         let _span = tracing::info_span!("history_open", dir = %dir.display()).entered();
         fs::create_dir_all(&dir).map_err(|e| files::io_error(&dir, e))?;
         let lock_path = dir.join(LOCK_FILE);
-        let lock = OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| files::io_error(&lock_path, e))?;
+        let lock =
+            OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| files::io_error(&lock_path, e))?;
         match lock.try_lock() {
             Ok(()) => {}
             Err(std::fs::TryLockError::WouldBlock) => return Err(HistoryError::Locked { path: dir }),
@@ -245,7 +246,7 @@ impl HistoryStore {
 
         let db_path = dir.join(DB_FILE);
         let file = DbFile::new(&db_path);
-                let mut conn = Connection::open(&db_path).map_err(|e| file.error(e))?;
+        let mut conn = Connection::open(&db_path).map_err(|e| file.error(e))?;
         // Read before writing anything: a foreign or newer database is refused untouched.
         let found = schema::version(&conn).map_err(|e| file.error(e))?;
         if found > schema::CURRENT {
@@ -261,8 +262,11 @@ impl HistoryStore {
         conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| file.error(e))?;
         schema::migrate_to(&mut conn, &file, schema::CURRENT)?;
 
-        let stored_check: Option<Vec<u8>> =
-            conn.query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| r.get(0)).optional().map_err(|e| file.error(e))?.flatten();
+        let stored_check: Option<Vec<u8>> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'key_check'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| file.error(e))?
+            .flatten();
         let codec = match (&config.key, stored_check) {
             (None, None) => Codec::Plain,
             (None, Some(_)) => return Err(HistoryError::KeyRequired),
@@ -274,8 +278,11 @@ impl HistoryStore {
                     return Err(HistoryError::NotEncrypted);
                 }
                 let codec = Codec::from_key(Some(key));
-                conn.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('key_check', ?1)", params![codec.encode("key_check", KEY_CHECK)?])
-                    .map_err(|e| file.error(e))?;
+                conn.execute(
+                    "INSERT OR REPLACE INTO meta (key, value) VALUES ('key_check', ?1)",
+                    params![codec.encode("key_check", KEY_CHECK)?],
+                )
+                .map_err(|e| file.error(e))?;
                 codec
             }
             (Some(key), Some(sealed)) => {
@@ -328,7 +335,10 @@ impl HistoryStore {
         }
         let info = inner.codec.encode("lesion", &json(&LesionInfo { label: label.to_owned(), body_site })?)?;
         let created_at = now_unix();
-        inner.conn.execute("INSERT INTO lesions (created_at, info) VALUES (?1, ?2)", params![created_at, info]).map_err(|e| inner.file.error(e))?;
+        inner
+            .conn
+            .execute("INSERT INTO lesions (created_at, info) VALUES (?1, ?2)", params![created_at, info])
+            .map_err(|e| inner.file.error(e))?;
         Ok(Lesion { id: inner.conn.last_insert_rowid(), label: label.to_owned(), body_site, created_at })
     }
 
@@ -345,12 +355,18 @@ impl HistoryStore {
     /// The lesion with this label.
     pub fn lesion_by_label(&self, label: &str) -> Result<Lesion, HistoryError> {
         let label = label.trim();
-        Self::all_lesions(&*self.lock()?)?.into_iter().find(|l| l.label == label).ok_or_else(|| HistoryError::LesionNotFound(format!("{label:?}")))
+        Self::all_lesions(&*self.lock()?)?
+            .into_iter()
+            .find(|l| l.label == label)
+            .ok_or_else(|| HistoryError::LesionNotFound(format!("{label:?}")))
     }
 
     fn all_lesions(inner: &Inner) -> Result<Vec<Lesion>, HistoryError> {
-        let mut stmt = inner.conn.prepare_cached("SELECT id, created_at, info FROM lesions ORDER BY id").map_err(|e| inner.file.error(e))?;
-        let rows = stmt.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?))).map_err(|e| inner.file.error(e))?;
+        let mut stmt =
+            inner.conn.prepare_cached("SELECT id, created_at, info FROM lesions ORDER BY id").map_err(|e| inner.file.error(e))?;
+        let rows = stmt
+            .query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, Vec<u8>>(2)?)))
+            .map_err(|e| inner.file.error(e))?;
         let mut out = Vec::new();
         for row in rows {
             let (id, created_at, info) = row.map_err(|e| inner.file.error(e))?;
@@ -419,7 +435,8 @@ impl HistoryStore {
                 let before_mask = self.read_mask(&inner, &before)?;
                 let change = change::compare(&before, &before_mask, &record, &scan.mask, &self.change)?;
                 if record.features.is_some() || record.classification.is_some() || record.risk.is_some() {
-                    let inputs = RiskInputs::from_analysis(record.features.as_ref(), record.classification.as_ref()).with_evolution(change.evolution_signal());
+                    let inputs = RiskInputs::from_analysis(record.features.as_ref(), record.classification.as_ref())
+                        .with_evolution(change.evolution_signal());
                     record.risk = Some(risk::assess(&inputs, &self.risk));
                 }
                 Some(change)
@@ -431,7 +448,12 @@ impl HistoryStore {
         let mask = inner.codec.encode("mask", &scan.mask.to_png())?;
         let health = inner.codec.encode(
             "health",
-            &json(&Health { area_px, features: record.features.clone(), classification: record.classification.clone(), risk: record.risk.clone() })?,
+            &json(&Health {
+                area_px,
+                features: record.features.clone(),
+                classification: record.classification.clone(),
+                risk: record.risk.clone(),
+            })?,
         )?;
         self.check_quota(photo.len() + mask.len() + health.len())?;
         record.photo_file = file_name(&inner.codec, &scan.photo, &photo);
@@ -483,8 +505,11 @@ impl HistoryStore {
     }
 
     fn lesion_exists(inner: &Inner, lesion_id: i64) -> Result<(), HistoryError> {
-        let found: Option<i64> =
-            inner.conn.query_row("SELECT id FROM lesions WHERE id = ?1", [lesion_id], |r| r.get(0)).optional().map_err(|e| inner.file.error(e))?;
+        let found: Option<i64> = inner
+            .conn
+            .query_row("SELECT id FROM lesions WHERE id = ?1", [lesion_id], |r| r.get(0))
+            .optional()
+            .map_err(|e| inner.file.error(e))?;
         found.map(|_| ()).ok_or_else(|| HistoryError::LesionNotFound(lesion_id.to_string()))
     }
 
@@ -493,7 +518,10 @@ impl HistoryStore {
         let used = self.disk_usage()?;
         let needed = used.saturating_add(adding as u64);
         if needed > limit {
-            return Err(HistoryError::StorageFull { path: self.dir.clone(), detail: format!("the store's limit is {limit} bytes and this scan needs {needed}") });
+            return Err(HistoryError::StorageFull {
+                path: self.dir.clone(),
+                detail: format!("the store's limit is {limit} bytes and this scan needs {needed}"),
+            });
         }
         Ok(())
     }
@@ -501,7 +529,8 @@ impl HistoryStore {
     /// Bytes the store takes on disk (database, its journal and the files).
     pub fn disk_usage(&self) -> Result<u64, HistoryError> {
         let files: u64 = files::list(&self.files_dir)?.iter().map(|(_, size)| size).sum();
-        let db: u64 = ["", "-wal", "-shm"].iter().filter_map(|s| fs::metadata(self.dir.join(format!("{DB_FILE}{s}"))).ok()).map(|m| m.len()).sum();
+        let db: u64 =
+            ["", "-wal", "-shm"].iter().filter_map(|s| fs::metadata(self.dir.join(format!("{DB_FILE}{s}"))).ok()).map(|m| m.len()).sum();
         Ok(files + db)
     }
 
@@ -514,8 +543,15 @@ impl HistoryStore {
     }
 
     fn scan_ids(inner: &Inner, lesion_id: i64) -> Result<Vec<i64>, HistoryError> {
-        let mut stmt = inner.conn.prepare_cached("SELECT id FROM scans WHERE lesion_id = ?1 ORDER BY taken_at, id").map_err(|e| inner.file.error(e))?;
-        let ids = stmt.query_map([lesion_id], |r| r.get(0)).map_err(|e| inner.file.error(e))?.collect::<Result<Vec<i64>, _>>().map_err(|e| inner.file.error(e))?;
+        let mut stmt = inner
+            .conn
+            .prepare_cached("SELECT id FROM scans WHERE lesion_id = ?1 ORDER BY taken_at, id")
+            .map_err(|e| inner.file.error(e))?;
+        let ids = stmt
+            .query_map([lesion_id], |r| r.get(0))
+            .map_err(|e| inner.file.error(e))?
+            .collect::<Result<Vec<i64>, _>>()
+            .map_err(|e| inner.file.error(e))?;
         Ok(ids)
     }
 
@@ -535,9 +571,11 @@ impl HistoryStore {
             )
             .optional()
             .map_err(|e| inner.file.error(e))?;
-        let (lesion_id, taken_at, width, height, mm_per_px, models, health, photo_file, mask_file) = row.ok_or(HistoryError::ScanNotFound(id))?;
+        let (lesion_id, taken_at, width, height, mm_per_px, models, health, photo_file, mask_file) =
+            row.ok_or(HistoryError::ScanNotFound(id))?;
         let corrupt = |detail: String| HistoryError::Corrupt { path: self.dir.join(DB_FILE), detail: format!("scan {id}: {detail}") };
-        let health: Health = serde_json::from_slice(&inner.codec.decode("health", &health, &self.dir.join(DB_FILE))?).map_err(|e| corrupt(e.to_string()))?;
+        let health: Health =
+            serde_json::from_slice(&inner.codec.decode("health", &health, &self.dir.join(DB_FILE))?).map_err(|e| corrupt(e.to_string()))?;
         let models: Vec<ModelInfo> = serde_json::from_str(&models).map_err(|e| corrupt(e.to_string()))?;
         Ok(ScanRecord {
             id,
@@ -571,7 +609,8 @@ impl HistoryStore {
         let path = self.files_dir.join(&scan.mask_file);
         let png = inner.codec.decode("mask", &files::read_verified(&self.files_dir, &scan.mask_file)?, &path)?;
         let corrupt = |detail: &str| HistoryError::Corrupt { path: path.clone(), detail: detail.to_owned() };
-        let grey = ::image::load_from_memory_with_format(&png, ::image::ImageFormat::Png).map_err(|_| corrupt("not a PNG mask"))?.into_luma8();
+        let grey =
+            ::image::load_from_memory_with_format(&png, ::image::ImageFormat::Png).map_err(|_| corrupt("not a PNG mask"))?.into_luma8();
         let (w, h) = grey.dimensions();
         Mask::from_pixels(w, h, grey.into_raw()).ok_or_else(|| corrupt("empty mask image"))
     }
@@ -692,7 +731,8 @@ impl HistoryStore {
                 let health = new.encode("health", &inner.codec.decode("health", health, &db_path)?)?;
                 let mut names = Vec::new();
                 for (purpose, old_name) in [("photo", photo_file), ("mask", mask_file)] {
-                    let plain = inner.codec.decode(purpose, &files::read_verified(&self.files_dir, old_name)?, &self.files_dir.join(old_name))?;
+                    let plain =
+                        inner.codec.decode(purpose, &files::read_verified(&self.files_dir, old_name)?, &self.files_dir.join(old_name))?;
                     let bytes = new.encode(purpose, &plain)?;
                     let name = file_name(&new, &plain, &bytes);
                     if files::write_atomic(&self.files_dir, &name, &bytes)? {
@@ -710,9 +750,11 @@ impl HistoryStore {
             }
             for (id, health, names) in &scan_rows {
                 let (photo, mask) = (names.first().cloned().unwrap_or_default(), names.get(1).cloned().unwrap_or_default());
-                tx.execute("UPDATE scans SET health = ?1, photo_file = ?2, mask_file = ?3 WHERE id = ?4", params![health, photo, mask, id]).map_err(|e| file.error(e))?;
+                tx.execute("UPDATE scans SET health = ?1, photo_file = ?2, mask_file = ?3 WHERE id = ?4", params![health, photo, mask, id])
+                    .map_err(|e| file.error(e))?;
             }
-            tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('key_check', ?1)", params![key_check]).map_err(|e| file.error(e))?;
+            tx.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('key_check', ?1)", params![key_check])
+                .map_err(|e| file.error(e))?;
             tx.commit().map_err(|e| file.error(e))
         })();
         if let Err(e) = result {
@@ -735,7 +777,8 @@ impl HistoryStore {
         if integrity != "ok" {
             report.problems.push(format!("database: {integrity}"));
         }
-        let fk: Option<i64> = inner.conn.query_row("PRAGMA foreign_key_check", [], |r| r.get(1)).optional().map_err(|e| inner.file.error(e))?;
+        let fk: Option<i64> =
+            inner.conn.query_row("PRAGMA foreign_key_check", [], |r| r.get(1)).optional().map_err(|e| inner.file.error(e))?;
         if let Some(row) = fk {
             report.problems.push(format!("database: scan {row} names a missing lesion"));
         }
@@ -754,7 +797,10 @@ impl HistoryStore {
                 inner.codec.decode("photo", &photo, &self.files_dir.join(&r.photo_file))?;
                 let mask = self.read_mask(&inner, &r)?;
                 if mask.area_px() != r.area_px {
-                    return Err(HistoryError::Corrupt { path: self.files_dir.join(&r.mask_file), detail: "mask area differs from the record".into() });
+                    return Err(HistoryError::Corrupt {
+                        path: self.files_dir.join(&r.mask_file),
+                        detail: "mask area differs from the record".into(),
+                    });
                 }
                 Ok(())
             });

@@ -88,7 +88,8 @@ pub fn area_chart(scans: &[ScanRecord]) -> Result<Vec<u8>, HistoryError> {
     let (w, h) = CHART_SIZE;
     let mut img = RgbImage::from_pixel(w, h, WHITE);
     let (left, right, top, bottom) = (76.0f32, w as f32 - 28.0, 40.0f32, h as f32 - 48.0);
-    let title = format!("Lesion area ({}), {} scan{}", if in_mm { "mm²" } else { "px" }, order.len(), if order.len() == 1 { "" } else { "s" });
+    let title =
+        format!("Lesion area ({}), {} scan{}", if in_mm { "mm²" } else { "px" }, order.len(), if order.len() == 1 { "" } else { "s" });
     draw_text(&mut img, left as i32, 14, &title, INK, 1);
 
     // y: 0 to a round number above the largest area.
@@ -113,7 +114,8 @@ pub fn area_chart(scans: &[ScanRecord]) -> Result<Vec<u8>, HistoryError> {
     let (t0, t1) = (order.first().map_or(0, |s| s.taken_at), order.last().map_or(0, |s| s.taken_at));
     let span = (t1 as f64 - t0 as f64).max(0.0);
     let (x_left, x_right) = (left + 16.0, right - 16.0);
-    let x_of = |t: i64| if span > 0.0 { x_left + (((t as f64 - t0 as f64) / span) as f32) * (x_right - x_left) } else { (x_left + x_right) / 2.0 };
+    let x_of =
+        |t: i64| if span > 0.0 { x_left + (((t as f64 - t0 as f64) / span) as f32) * (x_right - x_left) } else { (x_left + x_right) / 2.0 };
     let points: Vec<(f32, f32)> = order.iter().zip(&values).map(|(s, &v)| (x_of(s.taken_at), y_of(v))).collect();
     for pair in points.windows(2) {
         if let [a, b] = pair {
@@ -150,7 +152,11 @@ pub fn outline_overlay(scans: &[(ScanRecord, Mask)]) -> Result<Vec<u8>, HistoryE
     let mut order: Vec<&(ScanRecord, Mask)> = scans.iter().collect();
     order.sort_by_key(|(s, _)| (s.taken_at, s.id));
     let Some((reference, reference_mask)) = order.iter().find(|(_, m)| m.area_px() > 0).map(|pair| (&pair.0, &pair.1)) else {
-        return Err(HistoryError::InvalidArgument(if scans.is_empty() { "an outline overlay needs at least one scan".into() } else { "every mask is empty: no outline to draw".into() }));
+        return Err(HistoryError::InvalidArgument(if scans.is_empty() {
+            "an outline overlay needs at least one scan".into()
+        } else {
+            "every mask is empty: no outline to draw".into()
+        }));
     };
     let mut aligned: Vec<Option<Mask>> = Vec::with_capacity(order.len());
     for (record, mask) in &order {
@@ -344,7 +350,9 @@ mod tests {
     }
 
     fn ellipse(w: u32, h: u32, cx: f64, cy: f64, a: f64, b: f64) -> Mask {
-        let px = (0..w * h).map(|i| u8::from(((f64::from(i % w) + 0.5 - cx) / a).powi(2) + ((f64::from(i / w) + 0.5 - cy) / b).powi(2) <= 1.0)).collect();
+        let px = (0..w * h)
+            .map(|i| u8::from(((f64::from(i % w) + 0.5 - cx) / a).powi(2) + ((f64::from(i / w) + 0.5 - cy) / b).powi(2) <= 1.0))
+            .collect();
         Mask::from_pixels(w, h, px).expect("w*h pixels")
     }
 

@@ -122,11 +122,7 @@ impl ModelBundle {
         if self.manifest.kind == kind {
             Ok(())
         } else {
-            Err(ModelError::WrongKind {
-                name: self.manifest.name.clone(),
-                expected: kind.into(),
-                found: self.manifest.kind.clone(),
-            })
+            Err(ModelError::WrongKind { name: self.manifest.name.clone(), expected: kind.into(), found: self.manifest.kind.clone() })
         }
     }
 }

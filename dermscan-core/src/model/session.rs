@@ -93,8 +93,7 @@ pub(crate) fn create_session(runtime: &Runtime, bytes: &[u8], file: &str, config
     if config.threads > 0 {
         builder = builder.with_intra_threads(config.threads).map_err(|e| fail(e.to_string()))?;
     }
-    let providers: Vec<ExecutionProviderDispatch> =
-        config.execution_providers.iter().filter_map(|p| p.dispatch(config.threads)).collect();
+    let providers: Vec<ExecutionProviderDispatch> = config.execution_providers.iter().filter_map(|p| p.dispatch(config.threads)).collect();
     if !providers.is_empty() {
         builder = builder.with_execution_providers(providers).map_err(|e| fail(e.to_string()))?;
     }

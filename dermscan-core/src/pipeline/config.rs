@@ -5,10 +5,10 @@ use std::path::PathBuf;
 use crate::classify::PatientMetadata;
 use crate::features::FeatureConfig;
 use crate::image::ImageLimits;
+use crate::model::ExecutionProvider;
+use crate::preprocess::HairRemoval;
 use crate::quality::QualityConfig;
 use crate::risk::RiskThresholds;
-use crate::preprocess::HairRemoval;
-use crate::model::ExecutionProvider;
 use crate::roi::{CropPolicy, RoiConfig};
 use crate::segment::{BoxPrompt, MaskMode};
 use crate::verify::VerifyConfig;
@@ -143,7 +143,6 @@ impl Default for ScanOptions {
         }
     }
 }
-
 
 impl ScanOptions {
     /// Reports at most `n` lesions (1: the primary lesion only).

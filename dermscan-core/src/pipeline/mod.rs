@@ -19,15 +19,15 @@ use std::sync::Arc;
 use std::time::Instant;
 
 pub use self::config::{DEFAULT_MAX_LESIONS, EngineConfig, ScanOptions};
+use crate::classify::{Classification, Classifier};
 pub use crate::control::{CancelToken, Control, Progress, Stage};
 use crate::error::Result;
+use crate::features::{self, FeatureConfig, Features};
 use crate::image::Image;
 use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, runtime};
-use crate::roi::{self, LesionCandidate, context_window};
-use crate::classify::{Classification, Classifier};
-use crate::features::{self, FeatureConfig, Features};
 use crate::quality::{self, QualityReport};
 use crate::risk::{self, RiskAssessment, RiskInputs};
+use crate::roi::{self, LesionCandidate, context_window};
 use crate::segment::{BoxPrompt, EncodeOptions, ImageEmbedding, Mask, Prompt, Segmenter};
 use crate::verify::{self, Evidence, Verified};
 
@@ -222,18 +222,15 @@ impl Engine {
         let mut analysis_ms = t.elapsed().as_secs_f64() * 1e3;
         let mut lesions = Vec::with_capacity(found.lesions.len());
         for (bbox, mask, evidence) in found.lesions {
-            let (features, classification, risk) = self.analyse(image, bbox, &mask, &feature_config, options, &mut timings, &mut analysis_ms)?;
+            let (features, classification, risk) =
+                self.analyse(image, bbox, &mask, &feature_config, options, &mut timings, &mut analysis_ms)?;
             lesions.push(LesionFinding { bbox, mask, evidence, features, classification, risk });
         }
         timings.analysis = analysis_ms;
         let (roi, mask, features, classification, risk) = match lesions.first() {
-            Some(p) => (
-                Roi { bbox: p.bbox, source: found.source },
-                p.mask.clone(),
-                p.features.clone(),
-                p.classification.clone(),
-                p.risk.clone(),
-            ),
+            Some(p) => {
+                (Roi { bbox: p.bbox, source: found.source }, p.mask.clone(), p.features.clone(), p.classification.clone(), p.risk.clone())
+            }
             None => (
                 Roi { bbox: BoxPrompt::new(0.0, 0.0, 0.0, 0.0), source: RoiSource::None },
                 Mask::empty(image.width(), image.height()),
@@ -262,7 +259,14 @@ impl Engine {
 
     /// The caller's box: encoder on the context window the crop policy chooses, decoder on
     /// the box.
-    fn segment_user_box(&self, image: &Image, bbox: BoxPrompt, options: &ScanOptions, control: &Control, timings: &mut StageTimings) -> Result<Found> {
+    fn segment_user_box(
+        &self,
+        image: &Image,
+        bbox: BoxPrompt,
+        options: &ScanOptions,
+        control: &Control,
+        timings: &mut StageTimings,
+    ) -> Result<Found> {
         let window = context_window(options.crop, bbox, image.width(), image.height(), self.segmenter.recipe().input.size);
         let embedding = self.segmenter.encode_with(image, &EncodeOptions { window, hair_removal: options.hair_removal }, control)?;
         control.enter(Stage::Decode)?;
@@ -319,7 +323,11 @@ impl Engine {
             Some(window) => {
                 // Progress already reported the encoder and decoder stages: stay quiet, but
                 // stay cancellable.
-                let crop = self.segmenter.encode_with(image, &EncodeOptions { window: Some(window), hair_removal: options.hair_removal }, &control.silent())?;
+                let crop = self.segmenter.encode_with(
+                    image,
+                    &EncodeOptions { window: Some(window), hair_removal: options.hair_removal },
+                    &control.silent(),
+                )?;
                 let (bbox, mask) = verify::resegment(&self.segmenter, &crop, primary, options.mask_mode, verify_config)?;
                 timings.decoder += 2.0 * mask.decoder_ms();
                 let extra = whole.encoder_ms();

@@ -138,11 +138,8 @@ fn area_integer(src: &[u8], sw: usize, dw: usize, dh: usize, fx: usize, fy: usiz
                         acc += u32::from(src[base + sx * 3 + c]);
                     }
                 }
-                out[(dy * dw + dx) * 3 + c] = if area == 4 {
-                    ((acc + 2) >> 2) as u8
-                } else {
-                    (acc as f32 * inv).round_ties_even().min(255.0) as u8
-                };
+                out[(dy * dw + dx) * 3 + c] =
+                    if area == 4 { ((acc + 2) >> 2) as u8 } else { (acc as f32 * inv).round_ties_even().min(255.0) as u8 };
             }
         }
     }

@@ -358,7 +358,10 @@ pub fn assess(image: &Image, lesion: Option<&Mask>, config: &QualityConfig) -> Q
             QualityIssue::Blurry,
             blur_sigma_px,
             t.max_blur_sigma_px,
-            format!("The photo is blurred around the lesion: edges are as soft as a {blur_sigma_px:.1} px blur (limit {:.1} px).", t.max_blur_sigma_px),
+            format!(
+                "The photo is blurred around the lesion: edges are as soft as a {blur_sigma_px:.1} px blur (limit {:.1} px).",
+                t.max_blur_sigma_px
+            ),
             "Hold the phone steady, tap the lesion to focus, and keep at the closest distance the camera can still focus.",
         );
     }
@@ -389,11 +392,7 @@ pub fn assess(image: &Image, lesion: Option<&Mask>, config: &QualityConfig) -> Q
             QualityIssue::Glare,
             glare_fraction,
             t.max_glare_fraction,
-            format!(
-                "Reflections cover {:.0}% of the lesion area (limit {:.0}%).",
-                glare_fraction * 100.0,
-                t.max_glare_fraction * 100.0
-            ),
+            format!("Reflections cover {:.0}% of the lesion area (limit {:.0}%).", glare_fraction * 100.0, t.max_glare_fraction * 100.0),
             "Tilt the phone slightly, turn off the flash, or use a polarised dermoscope / a drop of immersion fluid.",
         );
     }
@@ -595,12 +594,13 @@ mod tests {
     use super::*;
 
     fn skin(w: u32, h: u32) -> Vec<u8> {
-        (0..w * h).flat_map(|i| {
-            // Fine texture so the frame is not featureless.
-            let t = if (i % w + i / w).is_multiple_of(2) { 8 } else { 0 };
-            [210 + t, 170 + t, 150 + t]
-        })
-        .collect()
+        (0..w * h)
+            .flat_map(|i| {
+                // Fine texture so the frame is not featureless.
+                let t = if (i % w + i / w).is_multiple_of(2) { 8 } else { 0 };
+                [210 + t, 170 + t, 150 + t]
+            })
+            .collect()
     }
 
     #[test]

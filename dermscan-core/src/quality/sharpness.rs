@@ -116,11 +116,8 @@ pub(crate) fn laplacian_variance(grey: &GrayImage) -> f32 {
     }
     let lap = laplacian_filter(grey);
     // Skip the outer ring, where the filter sees replicated pixels.
-    let values: Vec<f64> = lap
-        .enumerate_pixels()
-        .filter(|(x, y, _)| *x > 0 && *y > 0 && *x + 1 < w && *y + 1 < h)
-        .map(|(_, _, p)| f64::from(p[0]))
-        .collect();
+    let values: Vec<f64> =
+        lap.enumerate_pixels().filter(|(x, y, _)| *x > 0 && *y > 0 && *x + 1 < w && *y + 1 < h).map(|(_, _, p)| f64::from(p[0])).collect();
     let n = values.len().max(1) as f64;
     let mean = values.iter().sum::<f64>() / n;
     (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n) as f32

@@ -191,8 +191,16 @@ pub fn assess(inputs: &RiskInputs, t: &RiskThresholds) -> RiskAssessment {
             (RiskLevel::Low, t.malignant_medium)
         };
         let text = match level {
-            RiskLevel::Low => format!("The classifier gives the malignant types {:.0}% together, below {:.0}% (most likely: {class}).", p * 100.0, threshold * 100.0),
-            _ => format!("The classifier gives the malignant types (melanoma, basal cell carcinoma, actinic keratosis) {:.0}%, at or above {:.0}% (most likely: {class}).", p * 100.0, threshold * 100.0),
+            RiskLevel::Low => format!(
+                "The classifier gives the malignant types {:.0}% together, below {:.0}% (most likely: {class}).",
+                p * 100.0,
+                threshold * 100.0
+            ),
+            _ => format!(
+                "The classifier gives the malignant types (melanoma, basal cell carcinoma, actinic keratosis) {:.0}%, at or above {:.0}% (most likely: {class}).",
+                p * 100.0,
+                threshold * 100.0
+            ),
         };
         reasons.push(RiskReason { code: "classifier".into(), level, value: f64::from(p), threshold: f64::from(threshold), text });
     }
@@ -204,7 +212,9 @@ pub fn assess(inputs: &RiskInputs, t: &RiskThresholds) -> RiskAssessment {
         } else {
             (RiskLevel::Low, t.tds_suspicious, "benign")
         };
-        let text = format!("Total Dermoscopy Score (proxy) {tds:.2}: the {band} band (threshold {threshold:.2}). It is estimated from the photo, not read by a dermatologist.");
+        let text = format!(
+            "Total Dermoscopy Score (proxy) {tds:.2}: the {band} band (threshold {threshold:.2}). It is estimated from the photo, not read by a dermatologist."
+        );
         reasons.push(RiskReason { code: "tds_proxy".into(), level, value: tds, threshold, text });
     }
     if let Some(d) = inputs.diameter_mm {
@@ -218,7 +228,11 @@ pub fn assess(inputs: &RiskInputs, t: &RiskThresholds) -> RiskAssessment {
     }
     if let Some(e) = &inputs.evolution {
         let level = if e.significant { RiskLevel::High } else { RiskLevel::Low };
-        let text = if e.significant { format!("It has changed since the earlier scan: {}.", e.summary) } else { format!("No significant change since the earlier scan ({}).", e.summary) };
+        let text = if e.significant {
+            format!("It has changed since the earlier scan: {}.", e.summary)
+        } else {
+            format!("No significant change since the earlier scan ({}).", e.summary)
+        };
         reasons.push(RiskReason { code: "evolution".into(), level, value: e.area_ratio, threshold: 1.0, text });
     }
     reasons.sort_by_key(|r| std::cmp::Reverse(r.level));

@@ -42,8 +42,5 @@ pub(crate) fn usable_pixels(lab: &[[f32; 3]], w: u32, h: u32) -> Vec<bool> {
     });
     let grow = (w.max(h) / 96).clamp(1, 8) as u8;
     let frame = dilate(&frame, Norm::LInf, grow);
-    lab.iter()
-        .zip(frame.as_raw())
-        .map(|(p, f)| *f == 0 && !(p[0] > GLARE_LIGHTNESS && chroma(p) < GLARE_CHROMA))
-        .collect()
+    lab.iter().zip(frame.as_raw()).map(|(p, f)| *f == 0 && !(p[0] > GLARE_LIGHTNESS && chroma(p) < GLARE_CHROMA)).collect()
 }

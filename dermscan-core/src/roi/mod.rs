@@ -16,7 +16,7 @@ mod regions;
 mod skin;
 
 use image::{GrayImage, Luma};
-use imageproc::contrast::{otsu_level, threshold, ThresholdType};
+use imageproc::contrast::{ThresholdType, otsu_level, threshold};
 use imageproc::distance_transform::{Norm, distance_transform};
 use imageproc::filter::gaussian_blur_f32;
 use imageproc::morphology::{Mask as Structuring, grayscale_open, open};
@@ -61,7 +61,15 @@ pub struct RoiConfig {
 
 impl Default for RoiConfig {
     fn default() -> Self {
-        Self { work_size: 384, min_contrast: 8.0, min_area_fraction: 0.0004, box_margin: 0.08, max_candidates: 5, hair_removal: HairRemoval::default(), merge_distance: 0.1 }
+        Self {
+            work_size: 384,
+            min_contrast: 8.0,
+            min_area_fraction: 0.0004,
+            box_margin: 0.08,
+            max_candidates: 5,
+            hair_removal: HairRemoval::default(),
+            merge_distance: 0.1,
+        }
     }
 }
 

@@ -28,7 +28,21 @@ pub(crate) struct RegionStats {
 
 impl Default for RegionStats {
     fn default() -> Self {
-        Self { area: 0, strong: 0, distance: 0.0, sum_x: 0.0, sum_y: 0.0, x0: u32::MAX, y0: u32::MAX, x1: 0, y1: 0, inscribed: 0, core: [u32::MAX, u32::MAX, 0, 0], strong_xs: Vec::new(), strong_ys: Vec::new() }
+        Self {
+            area: 0,
+            strong: 0,
+            distance: 0.0,
+            sum_x: 0.0,
+            sum_y: 0.0,
+            x0: u32::MAX,
+            y0: u32::MAX,
+            x1: 0,
+            y1: 0,
+            inscribed: 0,
+            core: [u32::MAX, u32::MAX, 0, 0],
+            strong_xs: Vec::new(),
+            strong_ys: Vec::new(),
+        }
     }
 }
 
@@ -109,9 +123,11 @@ pub(crate) fn merge_fragments(ranked: Vec<LesionCandidate>, distance: f32) -> Ve
         });
         match host {
             Some((m, _)) => {
-                m.bbox = BoxPrompt::new(m.bbox.x0.min(c.bbox.x0), m.bbox.y0.min(c.bbox.y0), m.bbox.x1.max(c.bbox.x1), m.bbox.y1.max(c.bbox.y1));
+                m.bbox =
+                    BoxPrompt::new(m.bbox.x0.min(c.bbox.x0), m.bbox.y0.min(c.bbox.y0), m.bbox.x1.max(c.bbox.x1), m.bbox.y1.max(c.bbox.y1));
                 m.area_px += c.area_px;
-                m.core = BoxPrompt::new(m.core.x0.min(c.core.x0), m.core.y0.min(c.core.y0), m.core.x1.max(c.core.x1), m.core.y1.max(c.core.y1));
+                m.core =
+                    BoxPrompt::new(m.core.x0.min(c.core.x0), m.core.y0.min(c.core.y0), m.core.x1.max(c.core.x1), m.core.y1.max(c.core.y1));
             }
             None => {
                 let own = c.bbox;

@@ -46,7 +46,8 @@ pub(crate) fn estimate(lab: &[[f32; 3]], valid: &[bool], w: u32, h: u32) -> Skin
     let mut background = vec![global; n];
     let mut reference = vec![global; n];
     for _ in 0..4 {
-        let weights: Vec<f32> = (0..n).map(|i| if delta_e(cell(i), reference[i]) <= SKIN_TOLERANCE * 1.5 { validity[i] } else { 0.0 }).collect();
+        let weights: Vec<f32> =
+            (0..n).map(|i| if delta_e(cell(i), reference[i]) <= SKIN_TOLERANCE * 1.5 { validity[i] } else { 0.0 }).collect();
         let den = blur(&weights, gw, gh, sigma);
         const EPS: f32 = 0.05;
         let mut next = vec![[0.0f32; 3]; n];

@@ -31,10 +31,7 @@ impl Geometry {
 
     /// Per-axis scale, resized / window (SAM's `ResizeLongestSide.apply_coords`).
     pub fn axis_scale(&self) -> (f32, f32) {
-        (
-            self.resized_width as f32 / self.window.width as f32,
-            self.resized_height as f32 / self.window.height as f32,
-        )
+        (self.resized_width as f32 / self.window.width as f32, self.resized_height as f32 / self.window.height as f32)
     }
 }
 

@@ -47,7 +47,15 @@ impl Mask {
 
     /// An empty mask (no lesion) of `width` x `height`.
     pub fn empty(width: u32, height: u32) -> Self {
-        Self { width, height, pixels: vec![0; width as usize * height as usize], iou_score: 0.0, low_res_logits: Vec::new(), decoder_ms: 0.0, postprocess_ms: 0.0 }
+        Self {
+            width,
+            height,
+            pixels: vec![0; width as usize * height as usize],
+            iou_score: 0.0,
+            low_res_logits: Vec::new(),
+            decoder_ms: 0.0,
+            postprocess_ms: 0.0,
+        }
     }
 
     /// This mask's pixels with `other`'s model score and timings (for masks derived from a
@@ -98,9 +106,8 @@ impl Mask {
         // Trace on the bounding box (plus a 1 px frame) rather than the whole photo.
         let rect = PixelRect { x: x0.saturating_sub(1), y: y0.saturating_sub(1), width: 0, height: 0 };
         let (rw, rh) = ((x1 + 1).min(self.width) - rect.x, (y1 + 1).min(self.height) - rect.y);
-        let sub = ::image::GrayImage::from_fn(rw, rh, |x, y| {
-            ::image::Luma([self.pixels[((y + rect.y) * self.width + x + rect.x) as usize]])
-        });
+        let sub =
+            ::image::GrayImage::from_fn(rw, rh, |x, y| ::image::Luma([self.pixels[((y + rect.y) * self.width + x + rect.x) as usize]]));
         find_contours::<u32>(&sub)
             .into_iter()
             .filter(|c| c.border_type == BorderType::Outer)

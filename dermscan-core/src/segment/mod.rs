@@ -14,8 +14,8 @@ mod postprocess;
 mod prompt;
 mod recipe;
 
-use std::sync::{Arc, Mutex};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use ndarray::{Array1, Array2, Array3, Array4};
@@ -28,10 +28,10 @@ pub use self::mask::Mask;
 pub use self::postprocess::Upscale;
 pub use self::prompt::{BoxPrompt, PointLabel, PointPrompt, Prompt};
 pub use self::recipe::{MaskSelection, Recipe};
+use crate::control::{Control, Stage};
 use crate::error::{Error, InferenceError, ModelError, PromptError, Result};
 use crate::image::{Image, PixelRect};
 use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, create_session};
-use crate::control::{Control, Stage};
 use crate::preprocess::{self, HairRemoval};
 
 /// How the decoder's mask tokens become the mask.
@@ -131,10 +131,9 @@ impl Segmenter {
         bundle.expect_kind("segmenter")?;
         let recipe = Recipe::from_manifest(bundle.manifest())?;
         let session = |role: &str| -> Result<Session> {
-            let bytes = bundle.file(role).ok_or_else(|| ModelError::Manifest {
-                path: bundle.dir().join("manifest.json"),
-                reason: format!("no {role} file"),
-            })?;
+            let bytes = bundle
+                .file(role)
+                .ok_or_else(|| ModelError::Manifest { path: bundle.dir().join("manifest.json"), reason: format!("no {role} file") })?;
             Ok(create_session(runtime, bytes, role, config)?)
         };
         Ok(Self {
@@ -159,10 +158,7 @@ impl Segmenter {
 
     /// How many times the encoder and decoder have run.
     pub fn stats(&self) -> SegmenterStats {
-        SegmenterStats {
-            encoder_runs: self.encoder_runs.load(Ordering::Relaxed),
-            decoder_runs: self.decoder_runs.load(Ordering::Relaxed),
-        }
+        SegmenterStats { encoder_runs: self.encoder_runs.load(Ordering::Relaxed), decoder_runs: self.decoder_runs.load(Ordering::Relaxed) }
     }
 
     /// Runs the image encoder on `window` of `image` (the whole image when `None`), exactly
@@ -205,9 +201,7 @@ impl Segmenter {
                 .ok_or_else(|| bad_output("encoder", "image_embeddings", "is missing"))?
                 .try_extract_array::<f32>()
                 .map_err(ort_err("encoder"))?;
-            emb.into_dimensionality::<ndarray::Ix4>()
-                .map_err(|_| bad_output("encoder", "image_embeddings", "is not 4-D"))?
-                .to_owned()
+            emb.into_dimensionality::<ndarray::Ix4>().map_err(|_| bad_output("encoder", "image_embeddings", "is not 4-D"))?.to_owned()
         };
         self.encoder_runs.fetch_add(1, Ordering::Relaxed);
         let encoder_ms = t1.elapsed().as_secs_f64() * 1e3;
@@ -250,10 +244,14 @@ impl Segmenter {
         let t0 = Instant::now();
         let low = self.recipe.low_res_size as usize;
         let n = encoded.labels.len();
-        let coords = Array3::from_shape_vec((1, n, 2), encoded.coords).map_err(|e| bad_output("decoder", "point_coords", &e.to_string()))?;
+        let coords =
+            Array3::from_shape_vec((1, n, 2), encoded.coords).map_err(|e| bad_output("decoder", "point_coords", &e.to_string()))?;
         let labels = Array2::from_shape_vec((1, n), encoded.labels).map_err(|e| bad_output("decoder", "point_labels", &e.to_string()))?;
         let (mask_input, has_mask) = match &prompt.mask {
-            Some(m) => (Array4::from_shape_vec((1, 1, low, low), m.clone()).map_err(|_| PromptError::MaskSize { expected: low, len: m.len() })?, 1.0f32),
+            Some(m) => (
+                Array4::from_shape_vec((1, 1, low, low), m.clone()).map_err(|_| PromptError::MaskSize { expected: low, len: m.len() })?,
+                1.0f32,
+            ),
             None => (Array4::zeros((1, 1, low, low)), 0.0f32),
         };
         let has_mask = Array1::from_vec(vec![has_mask]);

@@ -71,10 +71,18 @@ pub(crate) fn fill_holes(mask: &mut [u8], width: u32, height: u32) {
             continue;
         }
         outside[i] = true;
-        if x > 0 { stack.push((x - 1, y)); }
-        if x + 1 < bw { stack.push((x + 1, y)); }
-        if y > 0 { stack.push((x, y - 1)); }
-        if y + 1 < bh { stack.push((x, y + 1)); }
+        if x > 0 {
+            stack.push((x - 1, y));
+        }
+        if x + 1 < bw {
+            stack.push((x + 1, y));
+        }
+        if y > 0 {
+            stack.push((x, y - 1));
+        }
+        if y + 1 < bh {
+            stack.push((x, y + 1));
+        }
     }
     for y in 0..bh {
         for x in 0..bw {
@@ -100,5 +108,4 @@ mod tests {
         assert_eq!(m[2 * 5 + 2], 255);
         assert_eq!(m.iter().filter(|&&p| p != 0).count(), 9);
     }
-
 }

@@ -89,7 +89,9 @@ impl Recipe {
         {
             return Err(ModelError::TensorMismatch {
                 file: "manifest.json".into(),
-                detail: format!("a segmenter needs encoder image -> image_embeddings and decoder {DECODER_INPUTS:?} -> {DECODER_OUTPUTS:?}"),
+                detail: format!(
+                    "a segmenter needs encoder image -> image_embeddings and decoder {DECODER_INPUTS:?} -> {DECODER_OUTPUTS:?}"
+                ),
             });
         }
         if input.size == 0 || mask.low_res_size == 0 {
@@ -171,9 +173,7 @@ impl Recipe {
     pub(crate) fn select(&self, prompt: &Prompt, ious: &[f32]) -> usize {
         let ambiguous = prompt.bbox.is_none() && prompt.points.len() == 1 && prompt.mask.is_none();
         match self.selection {
-            MaskSelection::Sam if ambiguous && ious.len() > 1 => {
-                (1..ious.len()).max_by(|&a, &b| ious[a].total_cmp(&ious[b])).unwrap_or(0)
-            }
+            MaskSelection::Sam if ambiguous && ious.len() > 1 => (1..ious.len()).max_by(|&a, &b| ious[a].total_cmp(&ious[b])).unwrap_or(0),
             _ => 0,
         }
     }

@@ -34,7 +34,17 @@ pub struct Evidence {
 
 impl Evidence {
     pub(crate) fn empty() -> Self {
-        Self { iou_pred: 0.0, stability: 0.0, contrast: 0.0, box_fill: 0.0, touches_box: false, touches_frame: false, in_corner: false, area_px: 0, coarse: false }
+        Self {
+            iou_pred: 0.0,
+            stability: 0.0,
+            contrast: 0.0,
+            box_fill: 0.0,
+            touches_box: false,
+            touches_frame: false,
+            in_corner: false,
+            area_px: 0,
+            coarse: false,
+        }
     }
 
     pub(crate) fn measure(image: &Image, first: &Mask, second: &Mask, prompt: BoxPrompt) -> Self {
@@ -72,7 +82,11 @@ impl Evidence {
 
     /// A single number to rank verified lesions by (higher is more certain).
     pub fn score(&self) -> f32 {
-        self.iou_pred * self.stability * self.contrast.min(40.0) * (self.area_px as f32).sqrt().ln_1p() * if self.touches_frame { 0.5 } else { 1.0 }
+        self.iou_pred
+            * self.stability
+            * self.contrast.min(40.0)
+            * (self.area_px as f32).sqrt().ln_1p()
+            * if self.touches_frame { 0.5 } else { 1.0 }
     }
 }
 

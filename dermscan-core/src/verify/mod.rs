@@ -65,7 +65,14 @@ pub struct Verified {
 /// merely fills that box (the region spread into the skin around the lesion), decodes its
 /// core box instead. Then refits the box to the mask and decodes again. Returns the result
 /// with its evidence whether or not it passes (see [`Evidence::passes`]).
-pub fn verify(segmenter: &Segmenter, image: &Image, embedding: &ImageEmbedding, candidate: &LesionCandidate, mode: MaskMode, config: &VerifyConfig) -> Result<Verified> {
+pub fn verify(
+    segmenter: &Segmenter,
+    image: &Image,
+    embedding: &ImageEmbedding,
+    candidate: &LesionCandidate,
+    mode: MaskMode,
+    config: &VerifyConfig,
+) -> Result<Verified> {
     let _span = tracing::debug_span!("verify").entered();
     // The core box first: the region often spreads into reddish or freckled skin around the
     // lesion, and the model fills whatever box it is given. When the mask fills the core box
@@ -96,7 +103,13 @@ pub fn verify(segmenter: &Segmenter, image: &Image, embedding: &ImageEmbedding, 
 /// the finder's box there, refits the box to that mask and decodes again, so the outline comes
 /// from the sharper embedding and not from the coarse one it was verified on. Returns the
 /// final box and mask.
-pub fn resegment(segmenter: &Segmenter, embedding: &ImageEmbedding, verified: &Verified, mode: MaskMode, config: &VerifyConfig) -> Result<(BoxPrompt, Mask)> {
+pub fn resegment(
+    segmenter: &Segmenter,
+    embedding: &ImageEmbedding,
+    verified: &Verified,
+    mode: MaskMode,
+    config: &VerifyConfig,
+) -> Result<(BoxPrompt, Mask)> {
     let _span = tracing::debug_span!("resegment").entered();
     let first = segmenter.decode_with(embedding, &Prompt::from_box(verified.prompt), mode)?;
     let Some(refit) = refit_box(&first, config.refit_margin) else { return Ok((verified.prompt, first)) };

@@ -22,14 +22,14 @@
 //! `scripts/cheader`.
 
 // In the order the header lists their functions.
-mod status;
-mod engine;
-mod scan;
-mod mask;
-mod history;
-mod buffer;
-mod types;
 mod args;
+mod buffer;
+mod engine;
+mod history;
+mod mask;
+mod scan;
+mod status;
+mod types;
 
 pub use buffer::{DsBuffer, ds_buffer_free};
 pub use engine::{DsEngine, ds_engine_free, ds_engine_new};

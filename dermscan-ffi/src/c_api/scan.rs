@@ -10,12 +10,12 @@ use super::engine::DsEngine;
 use super::mask::DsMask;
 use super::status::{DsStatus, status_call, value_call};
 use super::types::{DsPixelFormat, DsPoint, DsScanOptions};
-use crate::mask::Mask;
-use crate::scan::ScanResult;
+use crate::analysis::{Classification, LesionFeatures, QualityReport, RiskAssessment};
 use crate::error::DermscanError;
 use crate::image::{ImageSource, RawImage};
-use crate::analysis::{Classification, LesionFeatures, QualityReport, RiskAssessment};
+use crate::mask::Mask;
 use crate::prompt::Prompt;
+use crate::scan::ScanResult;
 use crate::types::{BoundingBox, LesionCandidate, MaskMode, ModelInfo, Point, RoiSource, ScanOptions, StageTimings};
 
 /// The outcome of one scan (opaque): the box, the mask, the model, the timings, and the
@@ -74,9 +74,7 @@ pub unsafe extern "C" fn ds_scan_encoded(
     out: *mut *mut DsScan,
 ) -> DsStatus {
     // SAFETY: pointers as documented above.
-    status_call(|| unsafe {
-        scan(engine, options, out, || Ok(ImageSource::Encoded { bytes: args::slice(bytes, len, "bytes")?.to_vec() }))
-    })
+    status_call(|| unsafe { scan(engine, options, out, || Ok(ImageSource::Encoded { bytes: args::slice(bytes, len, "bytes")?.to_vec() })) })
 }
 
 /// Scans an uncompressed camera frame, as `ds_scan_encoded` does.
@@ -200,7 +198,13 @@ impl DsScan {
             lesions: r
                 .lesions
                 .iter()
-                .map(|l| LesionJson { bbox: l.bbox, area_px: l.area_px, features: l.features.as_ref(), classification: l.classification.as_ref(), risk: &l.risk })
+                .map(|l| LesionJson {
+                    bbox: l.bbox,
+                    area_px: l.area_px,
+                    features: l.features.as_ref(),
+                    classification: l.classification.as_ref(),
+                    risk: &l.risk,
+                })
                 .collect(),
             quality: &r.quality,
             timings_ms: &r.timings,
