@@ -192,7 +192,7 @@ fn analyse_whole(image: &Image, mask: &Mask, config: &FeatureConfig) -> Result<F
     let asym = asymmetry::score(&lesion, &labels, config);
     let border = border::score(&lesion, config);
     let structures = structures::score(&lesion);
-    let abcd = tds::Abcd::new(asym, border, colour, structures);
+    let abcd = Abcd::new(asym, border, colour, structures);
     tracing::debug!(a = abcd.a, b = abcd.b, c = abcd.c, d = abcd.d_proxy, tds = abcd.tds, "abcd");
     Ok(Features { measurements, abcd, axes })
 }

@@ -238,8 +238,8 @@ impl HistoryStore {
             OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| files::io_error(&lock_path, e))?;
         match lock.try_lock() {
             Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => return Err(HistoryError::Locked { path: dir }),
-            Err(std::fs::TryLockError::Error(e)) => return Err(files::io_error(&lock_path, e)),
+            Err(fs::TryLockError::WouldBlock) => return Err(HistoryError::Locked { path: dir }),
+            Err(fs::TryLockError::Error(e)) => return Err(files::io_error(&lock_path, e)),
         }
         let files_dir = dir.join(FILES_DIR);
         fs::create_dir_all(&files_dir).map_err(|e| files::io_error(&files_dir, e))?;

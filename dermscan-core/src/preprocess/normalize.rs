@@ -1,6 +1,6 @@
 //! Pixel normalisation into a CHW float tensor.
 
-use ndarray::{Array4, s};
+use ndarray::{Array4, Axis, Slice};
 
 /// Normalisation applied to the resized 8-bit image.
 #[derive(Debug, Clone, PartialEq)]
@@ -29,7 +29,12 @@ impl Normalization {
             Normalization::MeanStd { mean, std } => (*mean, *std),
         };
         for c in 0..3 {
-            let mut plane = tensor.slice_mut(s![0, c, ..h, ..w]);
+            // The plane's top-left h x w corner (`s![0, c, ..h, ..w]`; ndarray's `s!` macro
+            // allows unsafe code inside, which this crate forbids).
+            let mut plane = tensor.index_axis_mut(Axis(0), 0);
+            let mut plane = plane.index_axis_mut(Axis(0), c);
+            plane.slice_axis_inplace(Axis(0), Slice::from(..h));
+            plane.slice_axis_inplace(Axis(1), Slice::from(..w));
             for (dst, px) in plane.iter_mut().zip(rgb.chunks_exact(3)) {
                 *dst = (f32::from(px[c]) - offset[c]) / divisor[c];
             }

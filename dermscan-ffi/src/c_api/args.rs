@@ -23,6 +23,7 @@ pub(crate) unsafe fn string(ptr: *const c_char, name: &str) -> Result<String, De
 /// # Safety
 /// As [`string`].
 pub(crate) unsafe fn optional_string(ptr: *const c_char, name: &str) -> Result<Option<String>, DermscanError> {
+    // SAFETY: `ptr` is not NULL here; the caller guarantees a NUL-terminated string.
     if ptr.is_null() { Ok(None) } else { unsafe { string(ptr, name) }.map(Some) }
 }
 

@@ -63,18 +63,22 @@ pub unsafe extern "C" fn ds_engine_new_with_classifier(
     out: *mut *mut DsEngine,
 ) -> DsStatus {
     status_call(|| {
-        // SAFETY (all blocks): pointers as documented above.
+        // SAFETY: `out` is NULL or writable for one pointer (this function's contract).
         unsafe { args::clear_handle(out) };
         args::require_out(out)?;
         let config = EngineConfig {
+            // SAFETY: `model_dir` is NULL or a NUL-terminated string valid during the call (this function's contract).
             model_dir: unsafe { args::string(model_dir, "model_dir") }?,
+            // SAFETY: `runtime_library` is NULL or a NUL-terminated string valid during the call (this function's contract).
             runtime_library: unsafe { args::optional_string(runtime_library, "runtime_library") }?,
             threads,
             execution_providers: Vec::new(),
             max_pixels: None,
+            // SAFETY: `classifier_dir` is NULL or a NUL-terminated string valid during the call (this function's contract).
             classifier_dir: unsafe { args::optional_string(classifier_dir, "classifier_dir") }?,
         };
         let engine = Engine::new(config)?;
+        // SAFETY: `out` was checked non-NULL by `require_out` and is writable (this function's contract).
         unsafe { args::write_handle(out, DsEngine { inner: engine }) }
     })
 }

@@ -45,12 +45,15 @@ pub struct DsHistory {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ds_history_open(dir: *const c_char, key: *const u8, key_len: usize, out: *mut *mut DsHistory) -> DsStatus {
     status_call(|| {
-        // SAFETY (all blocks): pointers as documented above.
+        // SAFETY: `out` is NULL or writable for one pointer (this function's contract).
         unsafe { args::clear_handle(out) };
         args::require_out(out)?;
+        // SAFETY: `dir` is NULL or a NUL-terminated string valid during the call (this function's contract).
         let dir = unsafe { args::string(dir, "dir") }?;
+        // SAFETY: `key` points to its length's readable bytes, or is NULL with length 0 (this function's contract).
         let key = if key.is_null() && key_len == 0 { None } else { Some(unsafe { args::slice(key, key_len, "key") }?.to_vec()) };
         let store = HistoryStore::open(dir, key, None)?;
+        // SAFETY: `out` was checked non-NULL by `require_out` and is writable (this function's contract).
         unsafe { args::write_handle(out, DsHistory { inner: store }) }
     })
 }
@@ -136,14 +139,18 @@ pub unsafe extern "C" fn ds_history_add_scan(
     out: *mut DsBuffer,
 ) -> DsStatus {
     status_call(|| {
-        // SAFETY (all blocks): pointers as documented above.
+        // SAFETY: `out` is NULL or points to a writable `DsBuffer` (this function's contract).
         unsafe { clear_out(out) };
         if out.is_null() {
             return Err(super::status::null_argument("out"));
         }
+        // SAFETY: `history` is NULL or a live handle from this library (this function's contract).
         let history = unsafe { args::handle(history, "history") }?;
+        // SAFETY: `engine` is NULL or a live handle from this library (this function's contract).
         let engine = unsafe { args::handle(engine, "engine") }?;
+        // SAFETY: `label` is NULL or a NUL-terminated string valid during the call (this function's contract).
         let label = unsafe { args::string(label, "label") }?;
+        // SAFETY: `photo` points to its length's readable bytes, or is NULL with length 0 (this function's contract).
         let photo = unsafe { args::slice(photo, photo_len, "photo") }?.to_vec();
         let scale = (mm_per_px != 0.0).then_some(mm_per_px);
         // Snapped outlines: the store compares sizes over time.
@@ -171,6 +178,7 @@ pub unsafe extern "C" fn ds_history_add_scan(
             change: added.change.as_ref(),
             disclaimer: dermscan_core::NOT_A_DIAGNOSIS,
         };
+        // SAFETY: `out` is NULL (refused by `write_out`) or points to a writable `DsBuffer` (this function's contract).
         unsafe { write_out(out, json.to_vec()?) }
     })
 }
@@ -188,16 +196,19 @@ pub unsafe extern "C" fn ds_history_add_scan(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ds_history_compare_json(history: *const DsHistory, label: *const c_char, out: *mut DsBuffer) -> DsStatus {
     status_call(|| {
-        // SAFETY (all blocks): pointers as documented above.
+        // SAFETY: `out` is NULL or points to a writable `DsBuffer` (this function's contract).
         unsafe { clear_out(out) };
         if out.is_null() {
             return Err(super::status::null_argument("out"));
         }
+        // SAFETY: `history` is NULL or a live handle from this library (this function's contract).
         let history = unsafe { args::handle(history, "history") }?;
+        // SAFETY: `label` is NULL or a NUL-terminated string valid during the call (this function's contract).
         let label = unsafe { args::string(label, "label") }?;
         let lesion = history.inner.lesion_by_label(label)?;
         let change = history.inner.latest_change(lesion.id)?;
         let json = HistoryJson { lesion: &lesion, scan: None, change: change.as_ref(), disclaimer: dermscan_core::NOT_A_DIAGNOSIS };
+        // SAFETY: `out` is NULL (refused by `write_out`) or points to a writable `DsBuffer` (this function's contract).
         unsafe { write_out(out, json.to_vec()?) }
     })
 }
@@ -215,9 +226,11 @@ pub unsafe extern "C" fn ds_history_compare_json(history: *const DsHistory, labe
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ds_history_write_report(history: *const DsHistory, label: *const c_char, path: *const c_char) -> DsStatus {
     status_call(|| {
-        // SAFETY (all blocks): pointers as documented above.
+        // SAFETY: `history` is NULL or a live handle from this library (this function's contract).
         let history = unsafe { args::handle(history, "history") }?;
+        // SAFETY: `label` is NULL or a NUL-terminated string valid during the call (this function's contract).
         let label = unsafe { args::string(label, "label") }?;
+        // SAFETY: `path` is NULL or a NUL-terminated string valid during the call (this function's contract).
         let path = unsafe { args::string(path, "path") }?;
         let lesion = history.inner.lesion_by_label(label)?;
         history.inner.write_report(lesion.id, path)

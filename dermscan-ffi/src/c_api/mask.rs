@@ -63,9 +63,11 @@ pub unsafe extern "C" fn ds_mask_area(mask: *const DsMask) -> u64 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ds_mask_png(mask: *const DsMask, out: *mut DsBuffer) -> DsStatus {
     status_call(|| {
-        // SAFETY: pointers as documented above.
+        // SAFETY: `out` is NULL or points to a writable `DsBuffer` (this function's contract).
         unsafe { clear_out(out) };
+        // SAFETY: `mask` is NULL or a live handle from this library (this function's contract).
         let mask = unsafe { args::handle(mask, "mask") }?;
+        // SAFETY: `out` is NULL (refused by `write_out`) or points to a writable `DsBuffer` (this function's contract).
         unsafe { write_out(out, mask.inner.to_png()) }
     })
 }
@@ -78,9 +80,11 @@ pub unsafe extern "C" fn ds_mask_png(mask: *const DsMask, out: *mut DsBuffer) ->
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ds_mask_pixels(mask: *const DsMask, out: *mut DsBuffer) -> DsStatus {
     status_call(|| {
-        // SAFETY: pointers as documented above.
+        // SAFETY: `out` is NULL or points to a writable `DsBuffer` (this function's contract).
         unsafe { clear_out(out) };
+        // SAFETY: `mask` is NULL or a live handle from this library (this function's contract).
         let mask = unsafe { args::handle(mask, "mask") }?;
+        // SAFETY: `out` is NULL (refused by `write_out`) or points to a writable `DsBuffer` (this function's contract).
         unsafe { write_out(out, mask.inner.pixels()) }
     })
 }

@@ -95,6 +95,7 @@ mod tests {
         // SAFETY: both functions return pointers to static NUL-terminated strings.
         let version = unsafe { CStr::from_ptr(ds_version()) };
         assert_eq!(version.to_str().ok(), Some(env!("CARGO_PKG_VERSION")));
+        // SAFETY: the pointers are as this function's contract documents.
         let disclaimer = unsafe { CStr::from_ptr(ds_not_a_diagnosis()) };
         assert_eq!(disclaimer.to_str().ok(), Some(dermscan_core::NOT_A_DIAGNOSIS));
     }

@@ -39,13 +39,16 @@ unsafe fn scan(
     out: *mut *mut DsScan,
     image: impl FnOnce() -> Result<ImageSource, DermscanError>,
 ) -> Result<(), DermscanError> {
-    // SAFETY (all blocks): the exported callers pass on their callers' guarantees.
+    // SAFETY: `out` is NULL or writable for one pointer (this function's contract).
     unsafe { args::clear_handle(out) };
     args::require_out(out)?;
+    // SAFETY: `engine` is NULL or a live handle from this library (this function's contract).
     let engine = unsafe { args::handle(engine, "engine") }?;
+    // SAFETY: `options` is NULL or points to a readable `DsScanOptions` (this function's contract).
     let options: ScanOptions = unsafe { DsScanOptions::read(options) }?;
     let mask_mode = options.mask_mode.unwrap_or(MaskMode::Lesion);
     let result = engine.inner.scan(image()?, options)?;
+    // SAFETY: `out` was checked non-NULL by `require_out` and is writable (this function's contract).
     unsafe { args::write_handle(out, DsScan { result, mask_mode }) }
 }
 
@@ -73,7 +76,7 @@ pub unsafe extern "C" fn ds_scan_encoded(
     options: *const DsScanOptions,
     out: *mut *mut DsScan,
 ) -> DsStatus {
-    // SAFETY: pointers as documented above.
+    // SAFETY: the pointers are as this function's contract documents; the helper it calls requires no more.
     status_call(|| unsafe { scan(engine, options, out, || Ok(ImageSource::Encoded { bytes: args::slice(bytes, len, "bytes")?.to_vec() })) })
 }
 
@@ -104,7 +107,7 @@ pub unsafe extern "C" fn ds_scan_raw(
     options: *const DsScanOptions,
     out: *mut *mut DsScan,
 ) -> DsStatus {
-    // SAFETY: pointers as documented above.
+    // SAFETY: the pointers are as this function's contract documents; the helper it calls requires no more.
     status_call(|| unsafe {
         scan(engine, options, out, || {
             let format = DsPixelFormat::from_raw(format)?;
@@ -244,9 +247,11 @@ impl DsScan {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ds_scan_json(scan: *const DsScan, out: *mut DsBuffer) -> DsStatus {
     status_call(|| {
-        // SAFETY: pointers as documented above.
+        // SAFETY: `out` is NULL or points to a writable `DsBuffer` (this function's contract).
         unsafe { clear_out(out) };
+        // SAFETY: `scan` is NULL or a live handle from this library (this function's contract).
         let scan = unsafe { args::handle(scan, "scan") }?;
+        // SAFETY: `out` is NULL (refused by `write_out`) or points to a writable `DsBuffer` (this function's contract).
         unsafe { write_out(out, scan.to_json()?) }
     })
 }
@@ -259,10 +264,12 @@ pub unsafe extern "C" fn ds_scan_json(scan: *const DsScan, out: *mut DsBuffer) -
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn ds_scan_mask(scan: *const DsScan, out: *mut *mut DsMask) -> DsStatus {
     status_call(|| {
-        // SAFETY: pointers as documented above.
+        // SAFETY: `out` is NULL or writable for one pointer (this function's contract).
         unsafe { args::clear_handle(out) };
         args::require_out(out)?;
+        // SAFETY: `scan` is NULL or a live handle from this library (this function's contract).
         let scan = unsafe { args::handle(scan, "scan") }?;
+        // SAFETY: `out` was checked non-NULL by `require_out` and is writable (this function's contract).
         unsafe { args::write_handle(out, DsMask { inner: Arc::clone(&scan.result.mask) }) }
     })
 }
@@ -272,12 +279,15 @@ pub unsafe extern "C" fn ds_scan_mask(scan: *const DsScan, out: *mut *mut DsMask
 /// # Safety
 /// As the exported callers' contracts.
 unsafe fn reprompt(engine: *const DsEngine, scan: *const DsScan, prompt: Prompt, out: *mut *mut DsMask) -> Result<(), DermscanError> {
-    // SAFETY (all blocks): the exported callers pass on their callers' guarantees.
+    // SAFETY: `out` is NULL or writable for one pointer (this function's contract).
     unsafe { args::clear_handle(out) };
     args::require_out(out)?;
+    // SAFETY: `engine` is NULL or a live handle from this library (this function's contract).
     let engine = unsafe { args::handle(engine, "engine") }?;
+    // SAFETY: `scan` is NULL or a live handle from this library (this function's contract).
     let scan = unsafe { args::handle(scan, "scan") }?;
     let mask: Arc<Mask> = engine.inner.decode(Arc::clone(&scan.result.embedding), prompt, Some(scan.mask_mode))?;
+    // SAFETY: `out` was checked non-NULL by `require_out` and is writable (this function's contract).
     unsafe { args::write_handle(out, DsMask { inner: mask }) }
 }
 
@@ -301,7 +311,7 @@ pub unsafe extern "C" fn ds_reprompt_box(
     out: *mut *mut DsMask,
 ) -> DsStatus {
     let prompt = Prompt { bbox: Some(BoundingBox { x0, y0, x1, y1 }), points: Vec::new(), previous_mask: None };
-    // SAFETY: pointers as documented above.
+    // SAFETY: the pointers are as this function's contract documents; the helper it calls requires no more.
     status_call(|| unsafe { reprompt(engine, scan, prompt, out) })
 }
 
@@ -320,7 +330,7 @@ pub unsafe extern "C" fn ds_reprompt_points(
     n: usize,
     out: *mut *mut DsMask,
 ) -> DsStatus {
-    // SAFETY: pointers as documented above.
+    // SAFETY: the pointers are as this function's contract documents; the helper it calls requires no more.
     status_call(|| unsafe {
         args::clear_handle(out);
         let points = args::slice(points, n, "points")?;

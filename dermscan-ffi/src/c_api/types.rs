@@ -159,6 +159,7 @@ mod tests {
         let zeroed = DsScanOptions { has_box: false, x0: 0.0, y0: 0.0, x1: 0.0, y1: 0.0, crop: 0, mask_mode: 0 };
         // SAFETY: a valid struct and NULL.
         let a = unsafe { DsScanOptions::read(&zeroed) }.expect("zeroed");
+        // SAFETY: `std` is NULL or points to a readable `DsScanOptions` (this function's contract).
         let b = unsafe { DsScanOptions::read(std::ptr::null()) }.expect("null");
         let core_a: dermscan_core::ScanOptions = a.to_core().expect("valid options");
         let core_b: dermscan_core::ScanOptions = b.to_core().expect("valid options");
