@@ -19,6 +19,7 @@ pub mod classify;
 pub mod control;
 pub mod error;
 pub mod features;
+#[cfg(feature = "history")]
 pub mod history;
 pub mod image;
 pub mod lab;

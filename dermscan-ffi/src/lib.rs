@@ -31,6 +31,7 @@ pub mod c_api;
 pub mod embedding;
 pub mod engine;
 pub mod error;
+#[cfg(feature = "history")]
 pub mod history;
 pub mod image;
 pub mod mask;
@@ -43,6 +44,7 @@ pub mod types;
 pub use crate::embedding::Embedding;
 pub use crate::engine::Engine;
 pub use crate::error::DermscanError;
+#[cfg(feature = "history")]
 pub use crate::history::HistoryStore;
 pub use crate::mask::Mask;
 pub use crate::scan::ScanResult;

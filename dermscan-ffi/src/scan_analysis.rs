@@ -8,6 +8,7 @@ use dermscan_core as core;
 /// identities of the models behind them. It is what `HistoryStore.add_scan` stores with the
 /// scan's mask and photo; read the same values from the `ScanResult`'s own fields.
 #[derive(Debug, uniffi::Object)]
+#[cfg_attr(not(feature = "history"), allow(dead_code, reason = "read by the history store only"))]
 pub struct ScanAnalysis {
     pub(crate) features: Option<core::Features>,
     pub(crate) classification: Option<core::Classification>,

@@ -25,6 +25,7 @@
 mod args;
 mod buffer;
 mod engine;
+#[cfg(feature = "history")]
 mod history;
 mod mask;
 mod scan;
@@ -33,6 +34,7 @@ mod types;
 
 pub use buffer::{DsBuffer, ds_buffer_free};
 pub use engine::{DsEngine, ds_engine_free, ds_engine_new};
+#[cfg(feature = "history")]
 pub use history::{DsHistory, ds_history_add_scan, ds_history_compare_json, ds_history_free, ds_history_open, ds_history_write_report};
 pub use mask::{DsMask, ds_mask_area, ds_mask_free, ds_mask_height, ds_mask_pixels, ds_mask_png, ds_mask_width};
 pub use scan::{DsScan, ds_reprompt_box, ds_reprompt_points, ds_scan_encoded, ds_scan_free, ds_scan_json, ds_scan_mask, ds_scan_raw};
