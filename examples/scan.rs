@@ -19,7 +19,7 @@ use std::process::ExitCode;
 
 use dermscan::classify::{BodySite, PatientMetadata, Sex};
 use dermscan::features::colour_regions;
-use dermscan::{BoxPrompt, CropPolicy, Engine, EngineConfig, Image, MaskMode, RiskLevel, ScanOptions, ScanResult};
+use dermscan::{BoxPrompt, CropPolicy, Engine, EngineConfig, Image, MaskMode, RiskLevel, ScanOptions, ScanReport, ScanResult};
 use image::{Rgb, RgbImage};
 use imageproc::drawing::{draw_filled_circle_mut, draw_filled_rect_mut, draw_hollow_rect_mut, draw_line_segment_mut};
 use imageproc::rect::Rect;
@@ -153,94 +153,21 @@ fn scan_file(engine: &Engine, path: &Path, options: &ScanOptions, out: &Path) ->
     Ok(result)
 }
 
-fn result_json(path: &Path, r: &ScanResult, options: &ScanOptions, decode_ms: f64) -> serde_json::Value {
-    let g = r.embedding.geometry();
-    let t = &r.timings;
-    serde_json::json!({
-        "image": { "path": path.display().to_string(), "width": g.image_width, "height": g.image_height },
-        "roi": {
-            "box": r.roi.bbox.to_array(),
-            "source": r.roi.source,
-            "candidates": r.candidates,
-        },
-        "crop": {
-            "window": [g.window.x, g.window.y, g.window.x + g.window.width, g.window.y + g.window.height],
-            "policy": options.crop,
-            "model_input": [g.resized_width, g.resized_height],
-        },
-        "mask": {
-            "mode": options.mask_mode,
-            "area_px": r.mask.area_px(),
-            "iou_score": r.mask.iou_score(),
-            "bbox": r.mask.bbox(),
-            "contour": r.mask.contour(),
-        },
-        "model": r.model,
-        "features": r.features.as_ref().map(|f| features_json(f, options)),
-        "classification": r.classification.as_ref().map(probabilities_json),
-        "classifier": r.classification.as_ref().map(|c| serde_json::json!({
-            "top": c.top, "malignant_probability": c.malignant_probability, "crop": c.crop,
-            "probabilities": c.probabilities, "model": c.model, "metadata": options.metadata,
-        })),
-        "risk": r.risk,
-        "lesions": r.lesions.iter().enumerate().map(|(i, l)| serde_json::json!({
-            "box": l.bbox.to_array(),
-            "area_px": l.mask.area_px(),
-            "mask_file": lesion_mask_file(i),
-            "evidence": l.evidence,
-            "features": l.features.as_ref().map(|f| features_json(f, options)),
-            "classification": l.classification.as_ref().map(probabilities_json),
-            "top_class": l.classification.as_ref().map(|c| c.top.clone()),
-            "risk": l.risk,
-        })).collect::<Vec<_>>(),
-        "quality": r.quality,
-        "timings_ms": {
-            "decode_image": decode_ms,
-            "roi": t.roi,
-            "preprocess": t.preprocess,
-            "encoder": t.encoder,
-            "decoder": t.decoder,
-            "postprocess": t.postprocess,
-            "analysis": t.analysis,
-            "classifier": t.classifier,
-            "scan_total": t.total,
-        },
-        "disclaimer": dermscan::NOT_A_DIAGNOSIS,
-    })
+/// The core's scan report, with what only this program knows: the photo's path, the time to
+/// decode it, and the file each lesion's mask was written to.
+fn result_json(path: &Path, r: &ScanResult, options: &ScanOptions, decode_ms: f64) -> ScanReport {
+    let mut report = ScanReport::new(r, options);
+    report.image.path = Some(path.display().to_string());
+    report.timings_ms.decode_image = Some(decode_ms);
+    for (i, lesion) in report.lesions.iter_mut().enumerate() {
+        lesion.mask_file = Some(lesion_mask_file(i));
+    }
+    report
 }
 
 /// File name of the `i`-th lesion's mask (0 is the primary lesion).
 fn lesion_mask_file(i: usize) -> String {
     format!("lesion_{i}.png")
-}
-
-/// The classifier's probabilities as a label-to-probability map.
-fn probabilities_json(c: &dermscan::Classification) -> serde_json::Map<String, serde_json::Value> {
-    c.probabilities.iter().map(|p| (p.label.clone(), serde_json::json!(p.probability))).collect()
-}
-
-/// Measurements and ABCD scores of one lesion.
-fn features_json(f: &dermscan::Features, options: &ScanOptions) -> serde_json::Value {
-    let m = &f.measurements;
-    serde_json::json!({
-        "abcd": {
-            "a": f.abcd.a, "b": f.abcd.b, "c": f.abcd.c, "d_proxy": f.abcd.d_proxy,
-            "tds": f.abcd.tds, "tds_is_proxy": true, "band": f.abcd.band, "colours": f.abcd.colours,
-        },
-        "diameter_px": m.diameter_px,
-        "diameter_mm": m.diameter_mm,
-        "area_px": m.area_px,
-        "area_mm2": m.area_mm2,
-        "perimeter_px": m.perimeter_px,
-        "perimeter_mm": m.perimeter_mm,
-        "major_axis_px": m.major_axis_px,
-        "minor_axis_px": m.minor_axis_px,
-        "major_axis_mm": m.major_axis_mm,
-        "minor_axis_mm": m.minor_axis_mm,
-        "orientation_deg": m.orientation_deg,
-        "mm_per_px": options.mm_per_px,
-        "detail": f,
-    })
 }
 
 /// The photo with the mask outline (yellow), the prompt box (cyan), the principal axes

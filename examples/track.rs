@@ -161,13 +161,8 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
             // Snapped outlines: sizes are compared over time, see ScanOptions::snap_edges.
             let options = ScanOptions { mm_per_px: args.scale, metadata, snap_edges: true, ..ScanOptions::default() };
             let result = engine.scan(&image, &options)?;
-            let lesion = match store.lesion_by_label(&name) {
-                Ok(l) => l,
-                Err(dermscan::HistoryError::LesionNotFound(_)) => store.add_lesion(&name, args.site)?,
-                Err(e) => return Err(e.into()),
-            };
             let taken = args.taken.unwrap_or_else(|| OffsetDateTime::now_utc().unix_timestamp());
-            let added = store.add_scan(lesion.id, NewScan::from_result(&result, photo, taken, args.scale))?;
+            let (lesion, added) = store.add_scan_by_label(&name, args.site, NewScan::from_result(&result, photo, taken, args.scale))?;
             let out = json!({"lesion": lesion, "scan": scan_json(&added.record), "change": added.change});
             println!("{}", serde_json::to_string_pretty(&out)?);
         }

@@ -439,3 +439,26 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// Adding by label: the first scan adds the lesion, the second finds it, and a scan that
+/// cannot be stored leaves no lesion behind.
+#[test]
+fn add_scan_by_label_adds_once_and_rolls_back_a_failed_first_scan() {
+    let dir = temp();
+    let store = HistoryStore::open(dir.path(), StoreConfig::default()).expect("open");
+    let (first, _) = store.add_scan_by_label("left shoulder", None, new_scan(1, 1_700_000_000)).expect("first scan");
+    let (again, added) = store.add_scan_by_label("left shoulder", None, new_scan(2, 1_700_086_400)).expect("second scan");
+    assert_eq!(first.id, again.id, "the second scan goes to the same lesion");
+    assert!(added.change.is_some(), "the second scan is compared with the first");
+    assert_eq!(store.scans(first.id).expect("scans").len(), 2);
+
+    let mut bad = new_scan(3, 1_700_172_800);
+    bad.photo = b"not a photo".to_vec();
+    let err = store.add_scan_by_label("right knee", None, bad).expect_err("an unreadable photo is refused");
+    assert!(matches!(err, HistoryError::InvalidArgument(_)), "{err}");
+    assert!(
+        matches!(store.lesion_by_label("right knee"), Err(HistoryError::LesionNotFound(_))),
+        "the lesion added for the failed scan is removed again"
+    );
+    assert_eq!(store.lesions().expect("lesions").len(), 1);
+}

@@ -39,7 +39,7 @@ pub use crate::features::{Abcd, FeatureConfig, Features, Measurements, Principal
 pub use crate::image::{Image, ImageLimits, PixelFormat, PixelRect};
 pub use crate::model::{ExecutionProvider, ModelBundle, ModelInfo};
 pub use crate::pipeline::{
-    DEFAULT_MAX_LESIONS, Engine, EngineConfig, LesionFinding, Roi, RoiSource, ScanOptions, ScanResult, StageTimings,
+    DEFAULT_MAX_LESIONS, Engine, EngineConfig, LesionFinding, Roi, RoiSource, ScanOptions, ScanReport, ScanResult, StageTimings,
 };
 pub use crate::quality::{QualityConfig, QualityIssue, QualityReport, QualityWarning, Strictness, assess as assess_quality};
 pub use crate::risk::{RiskAssessment, RiskLevel, RiskThresholds};

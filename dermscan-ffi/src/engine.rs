@@ -109,9 +109,32 @@ impl Engine {
     }
 }
 
+impl Engine {
+    /// Scans like `scan`, also returning the core's report of the scan (the document the C
+    /// ABI's `ds_scan_json` returns and the `scan` example writes).
+    pub(crate) fn scan_reported(&self, image: ImageSource, options: ScanOptions) -> Result<(ScanResult, core::ScanReport), DermscanError> {
+        guard(|| {
+            let (result, options) = scan_core(&self.inner, &image, options, &core::Control::default())?;
+            let report = core::ScanReport::new(&result, &options);
+            Ok((ScanResult::from(result), report))
+        })
+    }
+}
+
 fn scan(engine: &core::Engine, image: &ImageSource, options: ScanOptions, control: &core::Control) -> Result<ScanResult, DermscanError> {
+    scan_core(engine, image, options, control).map(|(result, _)| ScanResult::from(result))
+}
+
+/// A core scan, with the core options it ran with.
+fn scan_core(
+    engine: &core::Engine,
+    image: &ImageSource,
+    options: ScanOptions,
+    control: &core::Control,
+) -> Result<(core::ScanResult, core::ScanOptions), DermscanError> {
     let _span = tracing::info_span!("ffi_scan").entered();
     let image = image.load(&engine.config().image_limits)?;
-    let result = engine.scan_with(&image, &options.to_core()?, control)?;
-    Ok(ScanResult::from(result))
+    let options = options.to_core()?;
+    let result = engine.scan_with(&image, &options, control)?;
+    Ok((result, options))
 }

@@ -16,6 +16,21 @@ use crate::mask::Mask;
 use crate::scan::ScanResult;
 use crate::types::ModelInfo;
 
+/// What the store keeps of a scan: the photo as given, the mask, and the core's analysis.
+pub(crate) fn new_scan(photo: Vec<u8>, scan: &ScanResult, taken_at: i64, mm_per_px: Option<f32>) -> h::NewScan {
+    let analysis = &scan.analysis;
+    h::NewScan {
+        taken_at,
+        photo,
+        mask: scan.mask.inner().clone(),
+        mm_per_px,
+        features: analysis.features.clone(),
+        classification: analysis.classification.clone(),
+        risk: Some(analysis.risk.clone()),
+        models: analysis.models.clone(),
+    }
+}
+
 /// One lesion the user follows over time.
 #[derive(Debug, Clone, PartialEq, Serialize, uniffi::Record)]
 pub struct Lesion {
@@ -224,6 +239,12 @@ pub struct AddedScan {
     pub change: Option<Change>,
 }
 
+impl From<&h::AddedScan> for AddedScan {
+    fn from(added: &h::AddedScan) -> Self {
+        Self { scan: (&added.record).into(), change: added.change.as_ref().map(Into::into) }
+    }
+}
+
 /// What `HistoryStore.check` found.
 #[derive(Debug, Clone, PartialEq, Serialize, uniffi::Record)]
 pub struct StoreCheck {
@@ -349,19 +370,8 @@ impl HistoryStore {
         mm_per_px: Option<f32>,
     ) -> Result<AddedScan, DermscanError> {
         guard(|| {
-            let analysis = &scan.analysis;
-            let new = h::NewScan {
-                taken_at,
-                photo,
-                mask: scan.mask.inner().clone(),
-                mm_per_px,
-                features: analysis.features.clone(),
-                classification: analysis.classification.clone(),
-                risk: Some(analysis.risk.clone()),
-                models: analysis.models.clone(),
-            };
-            let added = self.inner.add_scan(lesion_id, new)?;
-            Ok(AddedScan { scan: (&added.record).into(), change: added.change.as_ref().map(Into::into) })
+            let added = self.inner.add_scan(lesion_id, new_scan(photo, &scan, taken_at, mm_per_px))?;
+            Ok(AddedScan::from(&added))
         })
     }
 

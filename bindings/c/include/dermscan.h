@@ -584,27 +584,33 @@ void ds_scan_free(struct DsScan *scan);
 
 /**
  * The scan as UTF-8 JSON (not NUL-terminated), into `*out`; free it with `ds_buffer_free`.
- * Boxes are `{"x0","y0","x1","y1"}` in pixels of the upright photo (`x1`, `y1` exclusive):
+ * It is the core's scan report (`dermscan_core::ScanReport`), the same document the `scan`
+ * example writes as `result.json` (there `image.path`, `timings_ms.decode_image` and each
+ * lesion's `mask_file` are filled in; here they are null). Boxes are `[x0, y0, x1, y1]` in
+ * pixels of the upright photo (`x1`, `y1` exclusive), contours `[[x, y], ...]`:
  *
  * ```json
- * {"roi": {"box": {...}, "source": "auto" | "user" | "none",
- *          "candidates": [{"bbox": {...}, "score", "contrast", "area_px", "touches_border"}]},
- *  "mask": {"width", "height", "area_px", "iou_score", "bbox": {...} | null,
- *           "contour": [{"x", "y"}, ...]},
+ * {"image": {"path", "width", "height"},
+ *  "roi": {"box": [...], "source": "auto" | "user" | "none",
+ *          "candidates": [{"bbox", "core", "score", "contrast", "area_px", "touches_border"}]},
+ *  "crop": {"window": [...], "policy", "model_input": [w, h]},
+ *  "mask": {"mode", "width", "height", "area_px", "iou_score", "bbox": [...] | null,
+ *           "contour": [[x, y], ...]},
  *  "model": {"name", "family", "version", "variant", "sha256"},
- *  "features": {"measurements": {"area_px", "perimeter_px", "diameter_px", "major_axis_px",
- *                                "minor_axis_px", "orientation_deg", "area_mm2", ... "_mm" | null},
- *               "abcd": {"a", "b", "c", "d_proxy", "tds_proxy", "band", "colours": [...]},
- *               "centroid", "major_axis", "minor_axis"} | null,
- *  "classification": {"probabilities": [{"label", "name", "probability"}], "top",
- *                     "malignant_probability", "crop", "model"} | null,
+ *  "features": {"abcd": {"a", "b", "c", "d_proxy", "tds", "tds_is_proxy", "band", "colours"},
+ *               "diameter_px", "diameter_mm", "area_px", "area_mm2", "perimeter_px",
+ *               "perimeter_mm", "major_axis_px", "minor_axis_px", "major_axis_mm",
+ *               "minor_axis_mm", "orientation_deg", "mm_per_px", "detail"} | null,
+ *  "classification": {"akiec": p, "bcc": p, ...} | null,
+ *  "classifier": {"top", "malignant_probability", "crop", "probabilities", "model",
+ *                 "metadata"} | null,
  *  "risk": {"level": "unknown" | "low" | "medium" | "high",
  *           "reasons": [{"code", "level", "value", "threshold", "text"}], "disclaimer"},
- *  "lesions": [{"box": {...}, "area_px", "features", "classification", "risk"}, ...],
- *  "quality": {"acceptable", "warnings": [{"issue", "measured", "threshold", "message", "advice"}],
- *              "blur_sigma_px", "brightness", "glare_fraction"},
- *  "timings_ms": {"roi_ms", "preprocess_ms", "encoder_ms", "decoder_ms", "postprocess_ms",
- *                 "analysis_ms", "classifier_ms", "total_ms"},
+ *  "lesions": [{"box", "area_px", "mask_file", "evidence", "features", "classification",
+ *               "top_class", "risk"}, ...],
+ *  "quality": {"warnings": [...], "blur_sigma_px", "brightness", "glare_fraction", ...},
+ *  "timings_ms": {"decode_image", "roi", "preprocess", "encoder", "decoder", "postprocess",
+ *                 "analysis", "classifier", "scan_total"},
  *  "disclaimer": "Derm-Scan is a screening aid, not a medical diagnosis. ..."}
  * ```
  *

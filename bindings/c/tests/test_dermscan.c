@@ -369,7 +369,7 @@ static DsScan *test_scan(const DsEngine *engine, const char *name, const unsigne
         check(strstr(text, ds_not_a_diagnosis()) != NULL, "JSON carries the disclaimer");
         snprintf(line, sizeof line, "\"source\":\"%s\"", source);
         check(strstr(text, line) != NULL, "JSON roi source");
-        check(strstr(text, "\"contour\":[{") != NULL && strstr(text, "\"timings_ms\"") != NULL && strstr(text, "\"iou_score\"") != NULL,
+        check(strstr(text, "\"contour\":[[") != NULL && strstr(text, "\"timings_ms\"") != NULL && strstr(text, "\"iou_score\"") != NULL,
               "JSON has contour, iou_score and timings");
         check(strstr(text, "\"lesions\":[{\"box\":") != NULL, "JSON lists the lesions found, the primary first");
         free(text);

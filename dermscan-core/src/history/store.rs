@@ -378,6 +378,26 @@ impl HistoryStore {
         Ok(out)
     }
 
+    /// Stores a scan of the lesion labelled `label`, adding the lesion (at `body_site`) first
+    /// when no lesion has this label. A failed call changes nothing: a lesion it added is
+    /// removed again. Returns the lesion with the added scan.
+    pub fn add_scan_by_label(&self, label: &str, body_site: Option<BodySite>, scan: NewScan) -> Result<(Lesion, AddedScan), HistoryError> {
+        let (lesion, created) = match self.lesion_by_label(label) {
+            Ok(lesion) => (lesion, false),
+            Err(HistoryError::LesionNotFound(_)) => (self.add_lesion(label, body_site)?, true),
+            Err(e) => return Err(e),
+        };
+        match self.add_scan(lesion.id, scan) {
+            Ok(added) => Ok((lesion, added)),
+            Err(e) => {
+                if created && let Err(undo) = self.delete_lesion(lesion.id) {
+                    tracing::warn!(lesion = lesion.id, error = %undo, "could not remove the lesion added for a failed scan");
+                }
+                Err(e)
+            }
+        }
+    }
+
     /// Stores a scan of a lesion: photo and mask files first, then the row, in one
     /// transaction. If the lesion has an earlier scan, the change since it is measured and
     /// the scan's risk re-assessed with it.

@@ -13,12 +13,14 @@
 //! ```
 
 mod config;
+pub mod report;
 // Cancellation and progress live below every stage (crate::control); re-exported here.
 
 use std::sync::Arc;
 use std::time::Instant;
 
 pub use self::config::{DEFAULT_MAX_LESIONS, EngineConfig, ScanOptions};
+pub use self::report::ScanReport;
 use crate::classify::{Classification, Classifier};
 pub use crate::control::{CancelToken, Control, Progress, Stage};
 use crate::error::Result;

@@ -157,21 +157,9 @@ pub unsafe extern "C" fn ds_history_add_scan(
         let options = ScanOptions { mm_per_px: scale, snap_edges: Some(true), ..ScanOptions::default() };
         let result = engine.inner.scan(ImageSource::Encoded { bytes: photo.clone() }, options)?;
 
-        let store = &history.inner;
-        let (lesion, created) = match store.inner.lesion_by_label(&label) {
-            Ok(lesion) => (lesion, false),
-            Err(dermscan_core::HistoryError::LesionNotFound(_)) => (store.inner.add_lesion(&label, None)?, true),
-            Err(e) => return Err(e.into()),
-        };
-        let added = match store.add_scan(lesion.id, photo, result, taken_at, scale) {
-            Ok(added) => added,
-            Err(e) => {
-                if created {
-                    let _ = store.inner.delete_lesion(lesion.id);
-                }
-                return Err(e);
-            }
-        };
+        let new = crate::history::new_scan(photo, &result, taken_at, scale);
+        let (lesion, added) = history.inner.inner.add_scan_by_label(&label, None, new)?;
+        let added = crate::history::AddedScan::from(&added);
         let json = HistoryJson {
             lesion: &lesion.into(),
             scan: Some(&added.scan),

@@ -33,7 +33,7 @@ mod status;
 mod types;
 
 pub use buffer::{DsBuffer, ds_buffer_free};
-pub use engine::{DsEngine, ds_engine_free, ds_engine_new};
+pub use engine::{DsEngine, ds_engine_free, ds_engine_new, ds_engine_new_with_classifier};
 #[cfg(feature = "history")]
 pub use history::{DsHistory, ds_history_add_scan, ds_history_compare_json, ds_history_free, ds_history_open, ds_history_write_report};
 pub use mask::{DsMask, ds_mask_area, ds_mask_free, ds_mask_height, ds_mask_pixels, ds_mask_png, ds_mask_width};

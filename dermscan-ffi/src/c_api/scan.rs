@@ -2,21 +2,18 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use super::args;
 use super::buffer::{DsBuffer, clear_out, write_out};
 use super::engine::DsEngine;
 use super::mask::DsMask;
 use super::status::{DsStatus, status_call, value_call};
 use super::types::{DsPixelFormat, DsPoint, DsScanOptions};
-use crate::analysis::{Classification, LesionFeatures, QualityReport, RiskAssessment};
 use crate::error::DermscanError;
 use crate::image::{ImageSource, RawImage};
 use crate::mask::Mask;
 use crate::prompt::Prompt;
 use crate::scan::ScanResult;
-use crate::types::{BoundingBox, LesionCandidate, MaskMode, ModelInfo, Point, RoiSource, ScanOptions, StageTimings};
+use crate::types::{BoundingBox, MaskMode, ScanOptions};
 
 /// The outcome of one scan (opaque): the box, the mask, the model, the timings, and the
 /// image embedding kept for re-prompting (about 4 MB for LiteMedSAM). Immutable; may be read
@@ -24,6 +21,8 @@ use crate::types::{BoundingBox, LesionCandidate, MaskMode, ModelInfo, Point, Roi
 #[derive(Debug)]
 pub struct DsScan {
     result: ScanResult,
+    /// The core's report of the scan, returned by `ds_scan_json`.
+    report: dermscan_core::ScanReport,
     /// The mask mode the scan used; re-prompts use it too.
     mask_mode: MaskMode,
 }
@@ -47,9 +46,9 @@ unsafe fn scan(
     // SAFETY: `options` is NULL or points to a readable `DsScanOptions` (this function's contract).
     let options: ScanOptions = unsafe { DsScanOptions::read(options) }?;
     let mask_mode = options.mask_mode.unwrap_or(MaskMode::Lesion);
-    let result = engine.inner.scan(image()?, options)?;
+    let (result, report) = engine.inner.scan_reported(image()?, options)?;
     // SAFETY: `out` was checked non-NULL by `require_out` and is writable (this function's contract).
-    unsafe { args::write_handle(out, DsScan { result, mask_mode }) }
+    unsafe { args::write_handle(out, DsScan { result, report, mask_mode }) }
 }
 
 /// Scans a JPEG or PNG file's bytes: decodes them (EXIF orientation applied), finds the
@@ -128,117 +127,40 @@ pub unsafe extern "C" fn ds_scan_free(scan: *mut DsScan) {
     value_call((), || unsafe { args::free_handle(scan) });
 }
 
-/// The JSON form of a scan (the keys documented on `ds_scan_json`).
-#[derive(Serialize)]
-struct ScanJson<'a> {
-    roi: RoiJson<'a>,
-    mask: MaskJson,
-    model: &'a ModelInfo,
-    features: Option<&'a LesionFeatures>,
-    classification: Option<&'a Classification>,
-    risk: &'a RiskAssessment,
-    lesions: Vec<LesionJson<'a>>,
-    quality: &'a QualityReport,
-    timings_ms: &'a StageTimings,
-    disclaimer: &'static str,
-}
-
-#[derive(Serialize)]
-struct RoiJson<'a> {
-    #[serde(rename = "box")]
-    bbox: BoundingBox,
-    source: &'static str,
-    candidates: &'a [LesionCandidate],
-}
-
-/// One lesion of the scan (the primary first).
-#[derive(Serialize)]
-struct LesionJson<'a> {
-    #[serde(rename = "box")]
-    bbox: BoundingBox,
-    area_px: u64,
-    features: Option<&'a LesionFeatures>,
-    classification: Option<&'a Classification>,
-    risk: &'a RiskAssessment,
-}
-
-#[derive(Serialize)]
-struct MaskJson {
-    width: u32,
-    height: u32,
-    area_px: u64,
-    iou_score: f32,
-    bbox: Option<BoundingBox>,
-    contour: Vec<Point>,
-}
-
 impl DsScan {
     fn to_json(&self) -> Result<Vec<u8>, DermscanError> {
-        let r = &self.result;
-        let m = &r.mask;
-        let json = ScanJson {
-            roi: RoiJson {
-                bbox: r.roi,
-                source: match r.roi_source {
-                    RoiSource::Auto => "auto",
-                    RoiSource::User => "user",
-                    RoiSource::None => "none",
-                },
-                candidates: &r.candidates,
-            },
-            mask: MaskJson {
-                width: m.width(),
-                height: m.height(),
-                area_px: m.area_px(),
-                iou_score: m.iou_score(),
-                bbox: m.bbox(),
-                contour: m.contour(),
-            },
-            model: &r.model,
-            features: r.features.as_ref(),
-            classification: r.classification.as_ref(),
-            risk: &r.risk,
-            lesions: r
-                .lesions
-                .iter()
-                .map(|l| LesionJson {
-                    bbox: l.bbox,
-                    area_px: l.area_px,
-                    features: l.features.as_ref(),
-                    classification: l.classification.as_ref(),
-                    risk: &l.risk,
-                })
-                .collect(),
-            quality: &r.quality,
-            timings_ms: &r.timings,
-            disclaimer: dermscan_core::NOT_A_DIAGNOSIS,
-        };
-        serde_json::to_vec(&json).map_err(|e| DermscanError::Internal(format!("could not write the scan as JSON: {e}")))
+        serde_json::to_vec(&self.report).map_err(|e| DermscanError::Internal(format!("could not write the scan as JSON: {e}")))
     }
 }
 
 /// The scan as UTF-8 JSON (not NUL-terminated), into `*out`; free it with `ds_buffer_free`.
-/// Boxes are `{"x0","y0","x1","y1"}` in pixels of the upright photo (`x1`, `y1` exclusive):
+/// It is the core's scan report (`dermscan_core::ScanReport`), the same document the `scan`
+/// example writes as `result.json` (there `image.path`, `timings_ms.decode_image` and each
+/// lesion's `mask_file` are filled in; here they are null). Boxes are `[x0, y0, x1, y1]` in
+/// pixels of the upright photo (`x1`, `y1` exclusive), contours `[[x, y], ...]`:
 ///
 /// ```json
-/// {"roi": {"box": {...}, "source": "auto" | "user" | "none",
-///          "candidates": [{"bbox": {...}, "score", "contrast", "area_px", "touches_border"}]},
-///  "mask": {"width", "height", "area_px", "iou_score", "bbox": {...} | null,
-///           "contour": [{"x", "y"}, ...]},
+/// {"image": {"path", "width", "height"},
+///  "roi": {"box": [...], "source": "auto" | "user" | "none",
+///          "candidates": [{"bbox", "core", "score", "contrast", "area_px", "touches_border"}]},
+///  "crop": {"window": [...], "policy", "model_input": [w, h]},
+///  "mask": {"mode", "width", "height", "area_px", "iou_score", "bbox": [...] | null,
+///           "contour": [[x, y], ...]},
 ///  "model": {"name", "family", "version", "variant", "sha256"},
-///  "features": {"measurements": {"area_px", "perimeter_px", "diameter_px", "major_axis_px",
-///                                "minor_axis_px", "orientation_deg", "area_mm2", ... "_mm" | null},
-///               "abcd": {"a", "b", "c", "d_proxy", "tds_proxy", "band", "colours": [...]},
-///               "centroid", "major_axis", "minor_axis"} | null,
-///  "classification": {"probabilities": [{"label", "name", "probability"}], "top",
-///                     "malignant_probability", "crop", "model"} | null,
+///  "features": {"abcd": {"a", "b", "c", "d_proxy", "tds", "tds_is_proxy", "band", "colours"},
+///               "diameter_px", "diameter_mm", "area_px", "area_mm2", "perimeter_px",
+///               "perimeter_mm", "major_axis_px", "minor_axis_px", "major_axis_mm",
+///               "minor_axis_mm", "orientation_deg", "mm_per_px", "detail"} | null,
+///  "classification": {"akiec": p, "bcc": p, ...} | null,
+///  "classifier": {"top", "malignant_probability", "crop", "probabilities", "model",
+///                 "metadata"} | null,
 ///  "risk": {"level": "unknown" | "low" | "medium" | "high",
 ///           "reasons": [{"code", "level", "value", "threshold", "text"}], "disclaimer"},
-///  "lesions": [{"box": {...}, "area_px", "features", "classification", "risk"}, ...],
-///  "quality": {"acceptable", "warnings": [{"issue", "measured", "threshold", "message", "advice"}],
-///              "blur_sigma_px", "brightness", "glare_fraction"},
-///  "timings_ms": {"roi_ms", "preprocess_ms", "encoder_ms", "decoder_ms", "postprocess_ms",
-///                 "analysis_ms", "classifier_ms", "total_ms"},
+///  "lesions": [{"box", "area_px", "mask_file", "evidence", "features", "classification",
+///               "top_class", "risk"}, ...],
+///  "quality": {"warnings": [...], "blur_sigma_px", "brightness", "glare_fraction", ...},
+///  "timings_ms": {"decode_image", "roi", "preprocess", "encoder", "decoder", "postprocess",
+///                 "analysis", "classifier", "scan_total"},
 ///  "disclaimer": "Derm-Scan is a screening aid, not a medical diagnosis. ..."}
 /// ```
 ///
