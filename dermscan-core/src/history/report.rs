@@ -50,9 +50,10 @@ fn esc(text: &str) -> String {
 
 /// `YYYY-MM-DD HH:MM UTC`.
 pub(crate) fn format_time(unix_s: i64) -> String {
-    let (y, m, d) = timeline::civil_date(unix_s);
-    let secs = unix_s.rem_euclid(86_400);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02} UTC", secs / 3600, secs % 3600 / 60)
+    match time::OffsetDateTime::from_unix_timestamp(unix_s) {
+        Ok(t) => format!("{:04}-{:02}-{:02} {:02}:{:02} UTC", t.year(), u8::from(t.month()), t.day(), t.hour(), t.minute()),
+        Err(_) => "????-??-?? ??:?? UTC".to_owned(),
+    }
 }
 
 fn data_url(mime: &str, bytes: &[u8]) -> String {

@@ -2,7 +2,7 @@
 //! outlines drawn one on another after alignment ([`outline_overlay`]).
 //!
 //! Text is drawn with the public-domain 8x8 bitmap font of the `font8x8` crate; lines, points
-//! and frames with `imageproc::drawing`. Dates are UTC calendar dates ([`civil_date`]).
+//! and frames with `imageproc::drawing`. Dates are UTC calendar dates ([`date_string`]).
 
 use image::{GrayImage, Luma, Rgb, RgbImage};
 use imageproc::contours::{BorderType, find_contours};
@@ -26,36 +26,17 @@ pub const OVERLAY_SIDE: u32 = 480;
 /// Legend lines [`outline_overlay`] draws at most; further scans are summed up in one line.
 const LEGEND_MAX: usize = 16;
 
-/// The UTC calendar date `(year, month, day)` of a time in seconds since the Unix epoch
-/// (Howard Hinnant's `civil_from_days`, exact for the proleptic Gregorian calendar).
-///
-/// ```
-/// use dermscan_core::history::timeline::civil_date;
-/// assert_eq!(civil_date(0), (1970, 1, 1));
-/// assert_eq!(civil_date(951_782_400), (2000, 2, 29));
-/// assert_eq!(civil_date(-1), (1969, 12, 31));
-/// ```
-pub fn civil_date(unix_s: i64) -> (i64, u32, u32) {
-    let z = unix_s.div_euclid(86_400) + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097; // 0..=146096
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365; // 0..=399
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100); // 0..=365
-    let mp = (5 * doy + 2) / 153; // 0..=11, March first
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
-/// `YYYY-MM-DD` of a time in seconds since the Unix epoch (UTC).
+/// `YYYY-MM-DD` of a time in seconds since the Unix epoch (UTC calendar date, by the `time`
+/// crate); `????-??-??` for a time outside years -9999 to 9999.
 ///
 /// ```
 /// assert_eq!(dermscan_core::history::timeline::date_string(1_700_000_000), "2023-11-14");
 /// ```
 pub fn date_string(unix_s: i64) -> String {
-    let (y, m, d) = civil_date(unix_s);
-    format!("{y:04}-{m:02}-{d:02}")
+    match time::OffsetDateTime::from_unix_timestamp(unix_s) {
+        Ok(t) => format!("{:04}-{:02}-{:02}", t.year(), u8::from(t.month()), t.day()),
+        Err(_) => "????-??-??".to_owned(),
+    }
 }
 
 /// A chart of the lesion's area over time, as PNG bytes (640x320, white background): one point
@@ -362,19 +343,18 @@ mod tests {
 
     #[test]
     fn history_civil_dates() {
-        assert_eq!(civil_date(0), (1970, 1, 1));
-        assert_eq!(civil_date(86_399), (1970, 1, 1));
-        assert_eq!(civil_date(86_400), (1970, 1, 2));
-        assert_eq!(civil_date(951_782_400), (2000, 2, 29));
-        assert_eq!(civil_date(951_868_800), (2000, 3, 1));
-        assert_eq!(civil_date(1_700_000_000), (2023, 11, 14));
-        assert_eq!(civil_date(4_107_542_400), (2100, 3, 1));
-        assert_eq!(civil_date(-86_400 * 365), (1969, 1, 1));
+        assert_eq!(date_string(0), "1970-01-01");
+        assert_eq!(date_string(86_399), "1970-01-01");
+        assert_eq!(date_string(86_400), "1970-01-02");
+        assert_eq!(date_string(951_782_400), "2000-02-29");
+        assert_eq!(date_string(951_868_800), "2000-03-01");
+        assert_eq!(date_string(1_700_000_000), "2023-11-14");
+        assert_eq!(date_string(4_107_542_400), "2100-03-01");
+        assert_eq!(date_string(-86_400 * 365), "1969-01-01");
         assert_eq!(date_string(1_709_164_800), "2024-02-29");
-        // Far times do not overflow.
-        let (y, m, d) = civil_date(i64::MIN);
-        assert!(y < 0 && (1..=12).contains(&m) && (1..=31).contains(&d));
-        let _ = civil_date(i64::MAX);
+        // Far times neither overflow nor panic.
+        assert_eq!(date_string(i64::MIN), "????-??-??");
+        assert_eq!(date_string(i64::MAX), "????-??-??");
     }
 
     #[test]
