@@ -1,5 +1,5 @@
 //! Scores the engine against ground truth on a labelled folder:
-//! `cargo run --release --example evaluate -- DIR [--model DIR] [--crop auto|none] [--mask lesion|upstream] [--auto] [--no-hair] [--refine] [--snap] [--quiet]`
+//! `cargo run --release --example evaluate -- DIR [--model DIR] [--crop auto|none] [--mask lesion|upstream] [--auto] [--no-hair] [--refine] [--no-snap] [--quiet]`
 //!
 //! `DIR/meta.json` is either the synthetic set's (as written by `examples/synth.rs`: `file`,
 //! `mask`, `box`, `hair`) or a real-photo manifest (`image`, `mask`, `kind`, as in a
@@ -25,7 +25,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut dir = PathBuf::from("target/synth");
     let (mut model, mut crop, mut auto) = (PathBuf::from("models/litemedsam"), CropPolicy::Auto, false);
     let mut mask = MaskMode::Lesion;
-    let (mut hair_removal, mut refine, mut snap, mut quiet) = (HairRemoval::default(), false, false, false);
+    let (mut hair_removal, mut refine, mut snap, mut quiet) = (HairRemoval::default(), false, true, false);
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
@@ -34,7 +34,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "--auto" => auto = true,
             "--no-hair" => hair_removal = HairRemoval::disabled(),
             "--refine" => refine = true,
-            "--snap" => snap = true,
+            "--no-snap" => snap = false,
             "--quiet" => quiet = true,
             "--mask" => mask = args.next().ok_or("--mask needs lesion|upstream")?.parse()?,
             other => dir = other.into(),

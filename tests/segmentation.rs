@@ -90,12 +90,12 @@ fn litemedsam_meets_the_dice_targets_on_the_synthetic_set() {
         ),
     );
     assert!(mean(&split(&s.true_box, false)) >= 0.93, "true-box Dice without hair {:.4} < 0.93", mean(&split(&s.true_box, false)));
-    // The colour-aware finder with model verification (issue 13) lifted the real development
-    // photos from 0.634 to 0.783 automatic Dice but measured 0.864 here (0.904 before): on
-    // hairy synthetic images its whole-photo verification masks are too small. The goal stays
-    // 0.90 with a loss of at most 0.03 (issue 13 is open); these bars guard the measured level.
-    assert!(true_all - auto_all <= 0.07, "the lesion finder loses {:.4} Dice against the true box (> 0.07)", true_all - auto_all);
-    assert!(auto_all >= 0.85, "auto-ROI Dice on the whole set {auto_all:.4} < 0.85");
+    // With the adaptive lesion mask and edge snapping by default this set measures 0.898
+    // automatic and a loss of 0.019 (the real development photos 0.822). The goal stays 0.90
+    // with no image below 0.6 (issue 13 is open: two hairy images are); these bars guard the
+    // measured level with a small margin.
+    assert!(true_all - auto_all <= 0.04, "the lesion finder loses {:.4} Dice against the true box (> 0.04)", true_all - auto_all);
+    assert!(auto_all >= 0.88, "auto-ROI Dice on the whole set {auto_all:.4} < 0.88");
     assert!(hair_with >= hair_without + 0.05, "hair removal: {hair_with:.4} with vs {hair_without:.4} without");
 }
 
@@ -117,7 +117,9 @@ fn crop_auto_beats_whole_image_on_small_lesions() {
     for spec in synth::small_lesion_set(SEED + 1, 8) {
         let case = synth::render(&spec);
         let image = to_image(&case);
-        let opts = ScanOptions::default().with_box(true_box(&case));
+        // The crop alone: edge snapping (on by default) also repairs much of a coarse
+        // whole-image outline (crop=none 0.93 with it), which would hide what the crop does.
+        let opts = ScanOptions::default().with_box(true_box(&case)).with_snap_edges(false);
         let a = engine.scan(&image, &opts.with_crop(CropPolicy::Auto)).expect("auto");
         let n = engine.scan(&image, &opts.with_crop(CropPolicy::None)).expect("none");
         assert!(!a.embedding.geometry().window.is_full(image.width(), image.height()), "small lesion is cropped");
@@ -229,8 +231,9 @@ fn the_sample_mole_is_found_alike_in_all_eight_poses() {
         let d = ((c.0 - centres[0].0).powi(2) + (c.1 - centres[0].1).powi(2)).sqrt();
         assert!(d < 30.0, "a different lesion in one pose: centre {c:?} vs {:?}\n{}", centres[0], lines.join("\n"));
     }
-    // Measured 5.6% (31% before the verified finder); the goal is 5% (issue 13).
-    assert!(cv <= 0.08, "area varies with the pose by {:.1}%\n{}", cv * 100.0, lines.join("\n"));
+    // Measured 4.6% with edge snapping on by default (5.2% without, 31% before the verified
+    // finder); the goal is 5% (issue 13).
+    assert!(cv <= 0.05, "area varies with the pose by {:.1}%\n{}", cv * 100.0, lines.join("\n"));
 }
 
 #[test]

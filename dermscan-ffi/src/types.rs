@@ -142,8 +142,9 @@ pub struct ScanOptions {
     /// `unknown`, or a HAM10000 localisation such as `back` or `face`.
     #[uniffi(default = None)]
     pub body_site: Option<String>,
-    /// Snap the outline to the colour edge between lesion and skin; none means no. Turn it
-    /// on for photos whose sizes the history store compares over time.
+    /// Snap the outline to the colour edge between lesion and skin; none means yes (the
+    /// default, measured better on real photos and needed when the history store compares
+    /// sizes over time).
     #[uniffi(default = None)]
     pub snap_edges: Option<bool>,
     /// Most lesions an automatic scan reports (1: the primary lesion only); none means 5.
@@ -173,7 +174,7 @@ impl ScanOptions {
             },
             mm_per_px: o.mm_per_px,
             metadata: core::classify::PatientMetadata { age_years: o.age_years, sex: o.sex.map(Into::into), site },
-            snap_edges: o.snap_edges.unwrap_or(false),
+            snap_edges: o.snap_edges.unwrap_or(true),
             max_lesions: o.max_lesions.unwrap_or(core::DEFAULT_MAX_LESIONS),
             ..core::ScanOptions::default()
         })

@@ -110,9 +110,11 @@ pub struct ScanOptions {
     /// box (default: off; on the synthetic set it lowered the mean Dice, see the README).
     pub refine: bool,
     /// Snap the mask's outline to the colour edge between lesion and skin
-    /// ([`crate::segment::snap_to_edge`]; default: off). Use it when sizes are compared over
-    /// time (the evolution tracker): it removes most of the model's lighting-dependent
-    /// outline offset, see the README for the measured effect.
+    /// ([`crate::segment::snap_to_edge`]; default: on). It removes most of the model's
+    /// lighting-dependent outline offset, which matters when sizes are compared over time,
+    /// and measured better on real photos too (real development photos, automatic: Dice 0.822
+    /// against 0.812, precision 0.838 against 0.819; true box 0.927 against 0.917; synthetic
+    /// set 0.898 against 0.890).
     pub snap_edges: bool,
     /// Millimetres per pixel, when the host knows the scale (dermatoscope attachment,
     /// reference sticker); measurements then come in millimetres too.
@@ -136,7 +138,7 @@ impl Default for ScanOptions {
             mask_mode: MaskMode::default(),
             hair_removal: HairRemoval::default(),
             refine: false,
-            snap_edges: false,
+            snap_edges: true,
             mm_per_px: None,
             metadata: PatientMetadata::default(),
             max_lesions: DEFAULT_MAX_LESIONS,
