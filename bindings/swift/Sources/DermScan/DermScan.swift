@@ -5109,8 +5109,9 @@ public struct ScanOptions: Equatable, Hashable {
      */
     public let bodySite: String?
     /**
-     * Snap the outline to the colour edge between lesion and skin; none means no. Turn it
-     * on for photos whose sizes the history store compares over time.
+     * Snap the outline to the colour edge between lesion and skin; none means yes (the
+     * default, measured better on real photos and needed when the history store compares
+     * sizes over time).
      */
     public let snapEdges: Bool?
     /**
@@ -5147,8 +5148,9 @@ public struct ScanOptions: Equatable, Hashable {
          * `unknown`, or a HAM10000 localisation such as `back` or `face`.
          */bodySite: String? = nil, 
         /**
-         * Snap the outline to the colour edge between lesion and skin; none means no. Turn it
-         * on for photos whose sizes the history store compares over time.
+         * Snap the outline to the colour edge between lesion and skin; none means yes (the
+         * default, measured better on real photos and needed when the history store compares
+         * sizes over time).
          */snapEdges: Bool? = nil, 
         /**
          * Most lesions an automatic scan reports (1: the primary lesion only); none means 5.

@@ -6574,8 +6574,9 @@ data class ScanOptions (
     var `bodySite`: kotlin.String? = null 
     , 
     /**
-     * Snap the outline to the colour edge between lesion and skin; none means no. Turn it
-     * on for photos whose sizes the history store compares over time.
+     * Snap the outline to the colour edge between lesion and skin; none means yes (the
+     * default, measured better on real photos and needed when the history store compares
+     * sizes over time).
      */
     var `snapEdges`: kotlin.Boolean? = null 
     , 
