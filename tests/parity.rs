@@ -77,7 +77,9 @@ fn check(model: &str, items: Vec<Item>, dir: &Path) {
             .with_box(BoxPrompt::new(x0, y0, x1, y1))
             .with_crop(CropPolicy::None)
             .with_mask_mode(MaskMode::Upstream)
-            .with_hair_removal(HairRemoval::disabled());
+            .with_hair_removal(HairRemoval::disabled())
+            // The upstream recipe has no edge snapping.
+            .with_snap_edges(false);
         let ours = engine.scan(&image, &opts).expect("scan");
         let theirs = image::open(it.image.with_extension("ref.png")).expect("reference mask").into_luma8();
         let dice = synth::dice(ours.mask.pixels(), theirs.as_raw());
