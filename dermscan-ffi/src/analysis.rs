@@ -277,8 +277,7 @@ impl From<&core::RiskAssessment> for RiskAssessment {
 }
 
 /// A photo problem.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, uniffi::Enum)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
 pub enum QualityIssue {
     /// Out of focus or motion-blurred.
     Blurry,
@@ -297,7 +296,7 @@ pub enum QualityIssue {
 }
 
 /// One failed check with retake advice.
-#[derive(Debug, Clone, PartialEq, Serialize, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct QualityWarning {
     /// Which check.
     pub issue: QualityIssue,
@@ -312,7 +311,7 @@ pub struct QualityWarning {
 }
 
 /// Whether the photo is good enough.
-#[derive(Debug, Clone, PartialEq, Serialize, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct QualityReport {
     /// No warnings.
     pub acceptable: bool,

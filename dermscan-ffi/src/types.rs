@@ -7,7 +7,7 @@ use dermscan_core as core;
 use serde::Serialize;
 
 /// A box in original-image pixels: left, top, right, bottom (`x1`, `y1` exclusive).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, uniffi::Record)]
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
 pub struct BoundingBox {
     /// Left edge.
     pub x0: f32,
@@ -58,7 +58,7 @@ impl From<PixelRegion> for core::PixelRect {
 }
 
 /// A pixel position (column, row).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, uniffi::Record)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Record)]
 pub struct Point {
     /// Column.
     pub x: u32,
@@ -269,7 +269,7 @@ impl From<core::RoiSource> for RoiSource {
 }
 
 /// A place in the photo that looks like a lesion, ranked by score.
-#[derive(Debug, Clone, PartialEq, Serialize, uniffi::Record)]
+#[derive(Debug, Clone, PartialEq, uniffi::Record)]
 pub struct LesionCandidate {
     /// Its box in photo pixels.
     pub bbox: BoundingBox,
@@ -317,7 +317,7 @@ impl From<&core::ModelInfo> for ModelInfo {
 }
 
 /// Milliseconds spent in each stage of a scan.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, uniffi::Record)]
+#[derive(Debug, Clone, Copy, PartialEq, uniffi::Record)]
 pub struct StageTimings {
     /// Lesion finder (0 when the caller gave a box).
     pub roi_ms: f64,
