@@ -4,7 +4,7 @@
 //! cargo run --release --example scan -- [IMAGE|FOLDER] [--box x0,y0,x1,y1] [--crop auto|none]
 //!                                       [--mask lesion|upstream] [--model DIR] [--out DIR] [--threads N]
 //!                                       [--classifier DIR | --no-classifier] [--scale MM_PER_PX]
-//!                                       [--age YEARS] [--sex female|male|unknown] [--site SITE]
+//!                                       [--age YEARS] [--sex female|male|unknown] [--site SITE] [--no-snap]
 //! ```
 //! Writes `OUT/result.json` (box, mask, `features` with the ABCD scores, `classification`,
 //! `risk`, `quality`), `OUT/mask.png` (8-bit 0/255, size of the oriented photo),
@@ -39,6 +39,7 @@ struct Args {
     classifier: Option<PathBuf>,
     mm_per_px: Option<f32>,
     metadata: PatientMetadata,
+    snap_edges: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -53,6 +54,7 @@ fn parse_args() -> Result<Args, String> {
         classifier: Some(PathBuf::from(CLASSIFIER)),
         mm_per_px: None,
         metadata: PatientMetadata::default(),
+        snap_edges: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(a) = it.next() {
@@ -74,6 +76,7 @@ fn parse_args() -> Result<Args, String> {
             "--threads" => args.threads = value("--threads")?.parse().map_err(|e| format!("--threads: {e}"))?,
             "--classifier" => args.classifier = Some(value("--classifier")?.into()),
             "--no-classifier" => args.classifier = None,
+            "--no-snap" => args.snap_edges = false,
             "--scale" => args.mm_per_px = Some(value("--scale")?.parse().map_err(|e| format!("--scale: {e}"))?),
             "--age" => args.metadata.age_years = Some(value("--age")?.parse().map_err(|e| format!("--age: {e}"))?),
             "--sex" => args.metadata.sex = Some(value("--sex")?.parse::<Sex>().map_err(|e| format!("--sex: {e}"))?),
@@ -81,7 +84,7 @@ fn parse_args() -> Result<Args, String> {
             "-h" | "--help" => {
                 println!(
                     "usage: scan [IMAGE|FOLDER] [--box x0,y0,x1,y1] [--crop auto|none] [--mask lesion|upstream] [--model DIR] [--out DIR] [--threads N]\n\
-                     \x20           [--classifier DIR | --no-classifier] [--scale MM_PER_PX] [--age YEARS] [--sex female|male|unknown] [--site SITE]"
+                     \x20           [--classifier DIR | --no-classifier] [--scale MM_PER_PX] [--age YEARS] [--sex female|male|unknown] [--site SITE] [--no-snap]"
                 );
                 std::process::exit(0);
             }
@@ -116,6 +119,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         mask_mode: args.mask,
         mm_per_px: args.mm_per_px,
         metadata: args.metadata,
+        snap_edges: args.snap_edges,
         ..ScanOptions::default()
     };
     if args.input.is_dir() {

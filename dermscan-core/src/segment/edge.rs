@@ -4,9 +4,12 @@
 //! visible pigment edge, by an amount that changes with lighting and lesion size. For one
 //! photo that is a small error; for the change between two photos of one lesion (the
 //! evolution tracker) it is not, because growth is a ratio of two such areas. Snapping
-//! re-decides only the pixels within a narrow band around the model's outline, by colour:
-//! each band pixel joins the side whose mean colour (taken on rings just inside and just
-//! outside the band) it is closer to along the lesion-to-skin colour axis. The model still
+//! looks only at a narrow band around the model's outline: each band pixel votes, by its
+//! colour along the lesion-to-skin axis (ring means just inside and just outside the band),
+//! for lesion or skin, and the outline moves inwards or outwards by the offset that agrees
+//! with most votes, one offset per sector around the lesion, interpolated between sectors.
+//! Per-pixel decisions would follow every fleck of texture on a soft edge and make a smooth
+//! mole's border read as irregular (B) and asymmetric (A). The model still
 //! decides where the lesion is and its shape; the image decides where its edge lies.
 
 use image::{GrayImage, Luma};
@@ -20,6 +23,9 @@ use crate::image::Image;
 /// Smallest colour difference (RGB units) between the inside and outside rings for snapping
 /// to be trusted; below it the mask is returned unchanged.
 const MIN_CONTRAST: f32 = 12.0;
+
+/// Sectors around the lesion's centre, each with its own outline offset.
+const SECTORS: usize = 16;
 
 /// Half-width of the band in pixels for a lesion of this many pixels: 6% of its
 /// equivalent radius, between 2 and 12 px.
@@ -95,20 +101,62 @@ pub fn snap_to_edge(image: &Image, mask: &Mask) -> Mask {
         return mask.clone();
     }
 
-    // Re-decide the band; keep the core and the far skin as they are.
-    let snapped = GrayImage::from_fn(rw, rh, |x, y| {
+    // Signed distance from the model's outline in px (positive inside), at pixel centres.
+    let signed = |x: u32, y: u32| {
         let (d_in, d_out) = (to_skin.get_pixel(x, y).0[0], to_lesion.get_pixel(x, y).0[0]);
-        let is_lesion = if d_in > b2 {
-            true
-        } else if d_out > b2 {
-            false
-        } else {
+        if d_in > 0.0 { (d_in as f32).sqrt() - 0.5 } else { 0.5 - (d_out as f32).sqrt() }
+    };
+    // Each band pixel votes by colour for lesion or skin. Around the outline, in sectors seen
+    // from the lesion's centre, the outline moves by the offset (shrunk or grown) that agrees
+    // with most votes of the sector and its neighbours; offsets are interpolated between
+    // sectors. Per-pixel decisions would follow every fleck of texture on a soft edge and turn
+    // a smooth mole ragged; smooth offsets correct the size and keep the model's shape.
+    let band = band as f32;
+    let offsets: Vec<f32> = (0..=(4.0 * band) as usize).map(|j| -band + j as f32 * 0.5).collect();
+    let (cx, cy) = centre(mask);
+    let (cx, cy) = (cx - rx0 as f32, cy - ry0 as f32);
+    let sector_of = |x: u32, y: u32| {
+        let turn = (y as f32 - cy).atan2(x as f32 - cx) / std::f32::consts::TAU;
+        turn.rem_euclid(1.0) * SECTORS as f32
+    };
+    let mut votes = vec![vec![0u64; offsets.len()]; SECTORS];
+    for y in 0..rh {
+        for x in 0..rw {
+            let s = signed(x, y);
+            if s.abs() > band {
+                continue;
+            }
             let c = colour(x, y);
-            let t: f32 = (0..3).map(|k| (c[k] - mean_out[k]) * axis[k]).sum::<f32>() / norm2;
-            t > 0.5
-        };
-        Luma([if is_lesion { 255 } else { 0 }])
-    });
+            let lesion_colour = (0..3).map(|k| (c[k] - mean_out[k]) * axis[k]).sum::<f32>() / norm2 > 0.5;
+            let sector = (sector_of(x, y) as usize).min(SECTORS - 1);
+            for (v, d) in votes[sector].iter_mut().zip(&offsets) {
+                *v += u64::from((s > *d) == lesion_colour);
+            }
+        }
+    }
+    let shift: Vec<f32> = (0..SECTORS)
+        .map(|k| {
+            let pooled: Vec<u64> =
+                (0..offsets.len()).map(|j| votes[(k + SECTORS - 1) % SECTORS][j] + 2 * votes[k][j] + votes[(k + 1) % SECTORS][j]).collect();
+            let best = pooled.iter().max().copied().unwrap_or(0);
+            offsets
+                .iter()
+                .zip(&pooled)
+                .filter(|(_, v)| **v == best)
+                .map(|(d, _)| *d)
+                .min_by(|a, b| a.abs().total_cmp(&b.abs()))
+                .unwrap_or(0.0)
+        })
+        .collect();
+    let offset_at = |x: u32, y: u32| {
+        // Sector centres sit at k + 0.5.
+        let t = sector_of(x, y) - 0.5;
+        let k = t.floor();
+        let f = t - k;
+        let k = (k as isize).rem_euclid(SECTORS as isize) as usize;
+        shift[k] * (1.0 - f) + shift[(k + 1) % SECTORS] * f
+    };
+    let snapped = GrayImage::from_fn(rw, rh, |x, y| Luma([if signed(x, y) > offset_at(x, y) { 255 } else { 0 }]));
     // Thin strands (hair crossing the band) go; the largest region stays, holes filled.
     let snapped = open(&snapped, Norm::LInf, 1);
     let labels = connected_components(&snapped, Connectivity::Eight, Luma([0u8]));
@@ -138,4 +186,18 @@ pub fn snap_to_edge(image: &Image, mask: &Mask) -> Mask {
         }
     }
     Mask::from_pixels(w, h, pixels).map_or_else(|| mask.clone(), |m| m.with_scores_of(mask))
+}
+
+/// Centroid of a mask's pixels (its box centre for an empty mask).
+fn centre(mask: &Mask) -> (f32, f32) {
+    let w = mask.width() as usize;
+    let (mut sx, mut sy, mut n) = (0f64, 0f64, 0f64);
+    for (i, p) in mask.pixels().iter().enumerate() {
+        if *p > 0 {
+            sx += (i % w) as f64 + 0.5;
+            sy += (i / w) as f64 + 0.5;
+            n += 1.0;
+        }
+    }
+    if n == 0.0 { (mask.width() as f32 / 2.0, mask.height() as f32 / 2.0) } else { ((sx / n) as f32, (sy / n) as f32) }
 }
