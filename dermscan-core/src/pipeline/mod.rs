@@ -308,6 +308,15 @@ impl Engine {
             if !v.evidence.passes(verify_config) || kept.iter().any(|k| overlaps(&k.mask, &v.mask)) {
                 continue;
             }
+            // A second piece of a lesion already kept (one that fills the frame, or whose
+            // halves differ in colour): segment the two as one.
+            if let Some(k) = kept.iter_mut().find(|k| verify::touching(k, &v)) {
+                let joined = verify::merge(&self.segmenter, image, &whole, k, &v, options.mask_mode)?;
+                timings.decoder += joined.mask.decoder_ms();
+                timings.postprocess += joined.mask.postprocess_ms();
+                *k = joined;
+                continue;
+            }
             kept.push(v);
             if kept.len() >= limit {
                 break;

@@ -146,6 +146,23 @@ impl Mask {
         if total == 0 { 1.0 } else { 2.0 * inter as f64 / total as f64 }
     }
 
+    /// The pixels in either mask (`self` unchanged when the sizes differ). Scores and timings
+    /// are `self`'s.
+    ///
+    /// ```
+    /// use dermscan_core::segment::Mask;
+    /// let a = Mask::from_pixels(4, 1, vec![1, 1, 0, 0]).expect("4 pixels");
+    /// let b = Mask::from_pixels(4, 1, vec![0, 1, 1, 0]).expect("4 pixels");
+    /// assert_eq!(a.union(&b).area_px(), 3);
+    /// ```
+    pub fn union(&self, other: &Mask) -> Mask {
+        if (self.width, self.height) != (other.width, other.height) {
+            return self.clone();
+        }
+        let pixels = self.pixels.iter().zip(&other.pixels).map(|(a, b)| a | b).collect();
+        Self { pixels, ..self.clone() }
+    }
+
     /// Encodes the mask as an 8-bit greyscale PNG (0/255).
     pub fn to_png(&self) -> Vec<u8> {
         let mut out = Vec::new();

@@ -18,6 +18,9 @@ use crate::segment::{BoxPrompt, ImageEmbedding, Mask, MaskMode, Prompt, Segmente
 
 pub use self::evidence::{Evidence, mask_contrast};
 
+/// Masks closer than this (px) are pieces of one lesion.
+const TOUCH_PX: u32 = 2;
+
 /// A prompt box shorter than this in the model's input pixels gives a coarse mask.
 const COARSE_SIDE: f32 = 32.0;
 
@@ -97,6 +100,51 @@ pub fn verify(
     let model_side = bw.max(bh) * g.resized_width as f32 / g.window.width.max(1) as f32;
     evidence.coarse = model_side < COARSE_SIDE;
     Ok(Verified { prompt, bbox: refit, mask: second, evidence })
+}
+
+/// Whether two verified lesions are pieces of one: their masks touch (some pixel of one lies
+/// within [`TOUCH_PX`] of the other). A lesion filling a close-up, or one whose halves differ
+/// in colour, reaches the finder as several regions; two separate moles have skin between
+/// them.
+pub fn touching(a: &Verified, b: &Verified) -> bool {
+    let (Some(ba), Some(bb)) = (a.mask.bbox(), b.mask.bbox()) else { return false };
+    // Only the overlap of the two boxes (one grown by the reach) can hold touching pixels.
+    let r = TOUCH_PX;
+    let (x0, y0) = (ba[0].saturating_sub(r).max(bb[0]), ba[1].saturating_sub(r).max(bb[1]));
+    let (x1, y1) = ((ba[2] + r).min(bb[2]), (ba[3] + r).min(bb[3]));
+    let w = a.mask.width();
+    let (pa, pb) = (a.mask.pixels(), b.mask.pixels());
+    let at = |x: u32, y: u32| (y * w + x) as usize;
+    (y0..y1).any(|y| {
+        (x0..x1).any(|x| {
+            pb[at(x, y)] > 0 && {
+                let (nx0, ny0) = (x.saturating_sub(r), y.saturating_sub(r));
+                let (nx1, ny1) = ((x + r + 1).min(w), (y + r + 1).min(a.mask.height()));
+                (ny0..ny1).any(|ny| (nx0..nx1).any(|nx| pa[at(nx, ny)] > 0))
+            }
+        })
+    })
+}
+
+/// Joins two touching pieces of one lesion: decodes the box around both masks on
+/// `embedding`. The evidence compares the model's mask with the union of the pieces.
+pub fn merge(
+    segmenter: &Segmenter,
+    image: &Image,
+    embedding: &ImageEmbedding,
+    a: &Verified,
+    b: &Verified,
+    mode: MaskMode,
+) -> Result<Verified> {
+    let _span = tracing::debug_span!("merge").entered();
+    let [ax0, ay0, ax1, ay1] = a.bbox.to_array();
+    let [bx0, by0, bx1, by1] = b.bbox.to_array();
+    let bbox = BoxPrompt::new(ax0.min(bx0), ay0.min(by0), ax1.max(bx1), ay1.max(by1));
+    let mask = segmenter.decode_with(embedding, &Prompt::from_box(bbox), mode)?;
+    let pieces = a.mask.union(&b.mask);
+    let mut evidence = Evidence::measure(image, &pieces, &mask, bbox);
+    evidence.coarse = a.evidence.coarse && b.evidence.coarse;
+    Ok(Verified { prompt: bbox, bbox, mask, evidence })
 }
 
 /// Segments a verified lesion again on another embedding (its own context window): decodes
