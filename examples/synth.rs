@@ -1,41 +1,92 @@
-//! Writes the synthetic evaluation set to disk for the Python tools (export calibration,
-//! variant evaluation, reference parity):
-//! `cargo run --release --example synth -- [--out target/synth] [--seed 7] [--n 36] [--small]`
-//! Each case: `NNN.png` (image), `NNN_mask.png` (truth, 0/255); `meta.json` lists them.
+//! Writes a synthetic evaluation set to disk for the Python tools (export calibration,
+//! variant evaluation, reference parity) and `examples/evaluate.rs`:
+//! `cargo run --release --example synth -- [--out target/synth] [--seed 7] [--n N] [--set standard|small|varied|empty|multi] [--small]`
+//!
+//! Sets (`tests/support/synth.rs`): `standard` (default, n 36), `small` (small lesions in
+//! large frames, n 36; `--small` is an alias), `varied` (every skin type x every lesion kind
+//! with artefacts, n 48), `empty` (no lesion, n 24), `multi` (2-4 lesions per photo, n 24).
+//!
+//! Each case: `NNN.png` (image), `NNN_mask.png` (the primary lesion's truth, 0/255; all zero
+//! without a lesion) and, for a photo with more than one lesion, `NNN_mask_K.png` for each
+//! lesion K (0 = primary). `meta.json` lists them: `file`, `mask`, `box` (the primary mask's
+//! tight box, exclusive ends; absent without a lesion), `hair`, `skin_type`, `radius`,
+//! `colours`, `irregularity`, `vignette`, `glare`, `blur`, `kind`, `fov`, `ink`, `ruler`,
+//! `bubbles`, `no_lesion`, `lesion_masks` (the per-lesion mask files, primary first; `[]`
+//! without a lesion) and, except for the standard and small sets, `group` (the lesion kind
+//! for `varied`, `empty`, `multi`) for `evaluate` to group by.
 
 #[path = "../tests/support/synth.rs"]
 mod synth;
 
 use std::path::PathBuf;
 
+use synth::SynthScene;
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = PathBuf::from("target/synth");
-    let (mut seed, mut n, mut small) = (7u64, 36usize, false);
+    let (mut seed, mut n, mut set) = (7u64, None, "standard".to_string());
     let mut args = std::env::args().skip(1);
     while let Some(a) = args.next() {
         match a.as_str() {
             "--out" => out = args.next().ok_or("--out needs a folder")?.into(),
             "--seed" => seed = args.next().ok_or("--seed needs a number")?.parse()?,
-            "--n" => n = args.next().ok_or("--n needs a number")?.parse()?,
-            "--small" => small = true,
+            "--n" => n = Some(args.next().ok_or("--n needs a number")?.parse::<usize>()?),
+            "--set" => set = args.next().ok_or("--set needs standard|small|varied|empty|multi")?,
+            "--small" => set = "small".into(),
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
+    let scenes: Vec<SynthScene> = match set.as_str() {
+        "standard" => synth::standard_set(seed, n.unwrap_or(36)).into_iter().map(SynthScene::from).collect(),
+        "small" => synth::small_lesion_set(seed, n.unwrap_or(36)).into_iter().map(SynthScene::from).collect(),
+        "varied" => synth::varied_set(seed, n.unwrap_or(48)),
+        "empty" => synth::empty_set(seed, n.unwrap_or(24)),
+        "multi" => synth::multi_set(seed, n.unwrap_or(24)),
+        other => return Err(format!("unknown set {other} (standard|small|varied|empty|multi)").into()),
+    };
     std::fs::create_dir_all(&out)?;
-    let specs = if small { synth::small_lesion_set(seed, n) } else { synth::standard_set(seed, n) };
     let mut meta = Vec::new();
-    for (i, spec) in specs.iter().enumerate() {
-        let case = synth::render(spec);
+    for (i, scene) in scenes.iter().enumerate() {
+        let case = synth::render_scene(scene);
+        let spec = &case.spec;
         let (file, mask) = (format!("{i:03}.png"), format!("{i:03}_mask.png"));
         case.image.save(out.join(&file))?;
         case.mask.save(out.join(&mask))?;
-        meta.push(serde_json::json!({
+        let lesion_masks: Vec<String> = if case.lesion_masks.len() > 1 {
+            let mut names = Vec::new();
+            for (k, m) in case.lesion_masks.iter().enumerate() {
+                let name = format!("{i:03}_mask_{k}.png");
+                m.save(out.join(&name))?;
+                names.push(name);
+            }
+            names
+        } else {
+            case.lesion_masks.iter().map(|_| mask.clone()).collect()
+        };
+        let mut item = serde_json::json!({
             "file": file, "mask": mask, "box": case.bbox, "hair": spec.hair,
             "skin_type": spec.skin_type, "radius": spec.radius, "colours": case.colour_count,
             "irregularity": spec.irregularity, "vignette": spec.vignette, "glare": spec.glare, "blur": spec.blur,
-        }));
+            "kind": scene.kind.name(), "fov": scene.fov, "ink": scene.ink, "ruler": scene.ruler, "bubbles": scene.bubbles,
+            "no_lesion": scene.no_lesion, "lesion_masks": lesion_masks,
+        });
+        if let Some(obj) = item.as_object_mut() {
+            if case.lesion_masks.is_empty() {
+                obj.remove("box");
+            }
+            let group = match set.as_str() {
+                "varied" => Some(scene.kind.name()),
+                "empty" => Some("empty"),
+                "multi" => Some("multi"),
+                _ => None,
+            };
+            if let Some(group) = group {
+                obj.insert("group".into(), group.into());
+            }
+        }
+        meta.push(item);
     }
     std::fs::write(out.join("meta.json"), serde_json::to_string_pretty(&meta)?)?;
-    println!("wrote {} cases to {}", meta.len(), out.display());
+    println!("wrote {} cases ({set} set) to {}", meta.len(), out.display());
     Ok(())
 }
