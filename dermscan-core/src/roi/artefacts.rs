@@ -1,5 +1,5 @@
 //! What is in a skin photo but is not skin or lesion: the dermoscope's dark circular field of
-//! view and vignetted corners, and specular glare. Thin structures (hair, ink lines, ruler
+//! view and vignetted corners, specular glare and marker ink. Thin structures (hair, ink lines, ruler
 //! ticks) are removed later by an opening of the colour-distance map.
 
 use image::{GrayImage, Luma};
@@ -43,4 +43,14 @@ pub(crate) fn usable_pixels(lab: &[[f32; 3]], w: u32, h: u32) -> Vec<bool> {
     let grow = (w.max(h) / 96).clamp(1, 8) as u8;
     let frame = dilate(&frame, Norm::LInf, grow);
     lab.iter().zip(frame.as_raw()).map(|(p, f)| *f == 0 && !(p[0] > GLARE_LIGHTNESS && chroma(p) < GLARE_CHROMA)).collect()
+}
+
+/// CIELAB b* below which a pixel is marker ink: no skin lesion is that saturated a blue or
+/// violet (a blue naevus or a blue-white veil sits around -10).
+const INK_BLUE: f32 = -20.0;
+
+/// Whether a pixel is marker ink (blue or violet pen) rather than skin or lesion. (Black ink
+/// looks like pigment; only its thinness gives it away, see the opening in the finder.)
+pub(crate) fn is_ink(pixel: [f32; 3]) -> bool {
+    pixel[2] < INK_BLUE
 }

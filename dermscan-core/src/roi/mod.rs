@@ -120,7 +120,7 @@ pub fn find_lesions(image: &Image, config: &RoiConfig) -> Vec<LesionCandidate> {
     let skin = skin::estimate(&lab, &usable, w, h);
     let map = GrayImage::from_fn(w, h, |x, y| {
         let i = (y * w + x) as usize;
-        let d = if usable[i] { skin::lesion_distance(lab[i], skin.local[i]) } else { 0.0 };
+        let d = if usable[i] && !artefacts::is_ink(lab[i]) { skin::lesion_distance(lab[i], skin.local[i]) } else { 0.0 };
         Luma([(d * MAP_SCALE).round().clamp(0.0, 255.0) as u8])
     });
     // Thin structures (hair the painter missed, ink lines, ruler ticks) vanish under an
@@ -131,7 +131,7 @@ pub fn find_lesions(image: &Image, config: &RoiConfig) -> Vec<LesionCandidate> {
     let map = gaussian_blur_f32(&map, (w.max(h) as f32 / 256.0).max(0.8));
 
     let floor = (config.min_contrast * MAP_SCALE).round().clamp(1.0, 255.0) as u8;
-    let high = otsu_level(&map).max(floor);
+    let high = otsu_level(&without_frame_regions(&map, floor)).max(floor);
     let low = ((f32::from(high) * HYSTERESIS) as u8).max(floor * 3 / 4).max(1);
     let strong = threshold(&map, high - 1, ThresholdType::Binary);
     // A small opening drops single-pixel specks and one-pixel bridges.
@@ -197,4 +197,30 @@ pub fn find_lesions(image: &Image, config: &RoiConfig) -> Vec<LesionCandidate> {
     candidates.truncate(config.max_candidates);
     tracing::debug!(found = candidates.len(), high, low, "roi candidates");
     candidates
+}
+
+/// The map with the regions that run off the frame away from its centre set to zero, for
+/// choosing the threshold: a dermoscope's vignetted corners and dark rim stand out from the
+/// skin more than a pale or pink lesion does, and would otherwise set the level above it.
+/// (The regions still become candidates; only the threshold ignores them.)
+fn without_frame_regions(map: &GrayImage, floor: u8) -> GrayImage {
+    let (w, h) = map.dimensions();
+    let above = threshold(map, floor.saturating_sub(1), ThresholdType::Binary);
+    let labels = connected_components(&above, Connectivity::Eight, Luma([0u8]));
+    let count = labels.pixels().map(|p| p[0]).max().unwrap_or(0) as usize;
+    let mut touches = vec![false; count + 1];
+    let mut boxes = vec![[u32::MAX, u32::MAX, 0u32, 0u32]; count + 1];
+    for (x, y, l) in labels.enumerate_pixels() {
+        let l = l[0] as usize;
+        if l == 0 {
+            continue;
+        }
+        touches[l] |= x == 0 || y == 0 || x + 1 == w || y + 1 == h;
+        let b = &mut boxes[l];
+        *b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
+    }
+    let (cx, cy) = (w / 2, h / 2);
+    let frame: Vec<bool> =
+        (0..=count).map(|l| touches[l] && !(boxes[l][0] <= cx && cx <= boxes[l][2] && boxes[l][1] <= cy && cy <= boxes[l][3])).collect();
+    GrayImage::from_fn(w, h, |x, y| if frame[labels.get_pixel(x, y)[0] as usize] { Luma([0]) } else { *map.get_pixel(x, y) })
 }

@@ -15,8 +15,10 @@ use crate::preprocess::resize_plane_f32;
 const GRID: u32 = 48;
 /// Width of the frame's outer band used for the first skin estimate, as a fraction of each side.
 const BAND: f32 = 0.12;
-/// Colour distance (CIELAB ΔE) within which a pixel still counts as skin while estimating it.
-const SKIN_TOLERANCE: f32 = 9.0;
+/// Colour distance (CIELAB ΔE) within which a pixel still counts as skin while estimating it:
+/// the skin's own variation across the frame's band ([`band_spread`]), within these bounds.
+const MIN_SKIN_TOLERANCE: f32 = 6.0;
+const MAX_SKIN_TOLERANCE: f32 = 9.0;
 /// Weight of a lightness difference when the pixel is lighter than the skin (glare, shine and
 /// uneven light make lighter patches common on healthy skin).
 const LIGHTER_WEIGHT: f32 = 0.5;
@@ -41,13 +43,16 @@ pub(crate) fn estimate(lab: &[[f32; 3]], valid: &[bool], w: u32, h: u32) -> Skin
     let coarse = [channel(0), channel(1), channel(2)];
     let validity = resize_plane_f32(&valid.iter().map(|v| f32::from(u8::from(*v))).collect::<Vec<_>>(), w, h, gw, gh);
     let cell = |i: usize| [coarse[0][i], coarse[1][i], coarse[2][i]];
+    // What counts as skin follows how much this skin varies: uniform skin lets a faint pink
+    // or pale lesion stand out; blotchy, sun-damaged skin must not become "lesion".
+    let tolerance = band_spread(&coarse, &validity, global, gw, gh).clamp(MIN_SKIN_TOLERANCE, MAX_SKIN_TOLERANCE);
+    tracing::debug!(tolerance, "skin tolerance");
     let sigma = (gw.max(gh) as f32 * 0.12).max(1.0);
     let n = (gw * gh) as usize;
     let mut background = vec![global; n];
     let mut reference = vec![global; n];
     for _ in 0..4 {
-        let weights: Vec<f32> =
-            (0..n).map(|i| if delta_e(cell(i), reference[i]) <= SKIN_TOLERANCE * 1.5 { validity[i] } else { 0.0 }).collect();
+        let weights: Vec<f32> = (0..n).map(|i| if delta_e(cell(i), reference[i]) <= tolerance * 1.5 { validity[i] } else { 0.0 }).collect();
         let den = blur(&weights, gw, gh, sigma);
         const EPS: f32 = 0.05;
         let mut next = vec![[0.0f32; 3]; n];
@@ -129,4 +134,22 @@ pub(crate) fn blur(src: &[f32], w: u32, h: u32, sigma: f32) -> Vec<f32> {
         out
     };
     pass(&pass(src, true), false)
+}
+
+/// How much the skin's colour varies across the frame's outer band on the coarse grid: the
+/// 75th percentile of the cells' CIELAB distance from the band's median colour.
+fn band_spread(coarse: &[Vec<f32>; 3], validity: &[f32], global: [f32; 3], gw: u32, gh: u32) -> f32 {
+    let (bx, by) = ((gw as f32 * BAND).ceil() as u32, (gh as f32 * BAND).ceil() as u32);
+    let mut d: Vec<f32> = (0..(gw * gh) as usize)
+        .filter(|&i| {
+            let (x, y) = (i as u32 % gw, i as u32 / gw);
+            validity[i] > 0.9 && (x < bx || y < by || x + bx >= gw || y + by >= gh)
+        })
+        .map(|i| delta_e([coarse[0][i], coarse[1][i], coarse[2][i]], global))
+        .collect();
+    if d.is_empty() {
+        return 0.0;
+    }
+    let k = (d.len() * 3 / 4).min(d.len() - 1);
+    *d.select_nth_unstable_by(k, f32::total_cmp).1
 }

@@ -25,6 +25,10 @@ pub struct Evidence {
     /// Whether the final mask sits in a corner of the photo, touching just the two edges
     /// that meet there and away from the centre: a dermoscope's vignetted corner.
     pub in_corner: bool,
+    /// Whether the final mask is a strip along the frame: it reaches two opposite edges of the
+    /// photo but spans less than [`STRIP_SHARE`] of the other side (a ruler, a sleeve, the
+    /// shadow of the dermoscope's rim), not a lesion.
+    pub strip: bool,
     /// Final mask area in pixels.
     pub area_px: u64,
     /// Whether the lesion is only a few pixels wide in the model's input, so its mask is a
@@ -42,6 +46,7 @@ impl Evidence {
             touches_box: false,
             touches_frame: false,
             in_corner: false,
+            strip: false,
             area_px: 0,
             coarse: false,
         }
@@ -55,6 +60,10 @@ impl Evidence {
         let two_adjacent = edges.iter().filter(|e| **e).count() == 2 && (edges[0] != edges[2]) && (edges[1] != edges[3]);
         let off_centre = second.bbox().is_some_and(|[x0, y0, x1, y1]| !(x0 < w / 2 && x1 > w / 2 && y0 < h / 2 && y1 > h / 2));
         let in_corner = two_adjacent && off_centre;
+        let strip = second.bbox().is_some_and(|[x0, y0, x1, y1]| {
+            (edges[0] && edges[2] && ((y1 - y0) as f32) < STRIP_SHARE * h as f32)
+                || (edges[1] && edges[3] && ((x1 - x0) as f32) < STRIP_SHARE * w as f32)
+        });
         Self {
             iou_pred: second.iou_score(),
             stability: iou(first, second),
@@ -63,6 +72,7 @@ impl Evidence {
             touches_box,
             touches_frame,
             in_corner,
+            strip,
             area_px: second.area_px(),
             coarse: false,
         }
@@ -70,7 +80,13 @@ impl Evidence {
 
     /// Whether this is a lesion under `config`.
     pub fn passes(&self, config: &VerifyConfig) -> bool {
+        let at_frame = self.touches_frame
+            // Cut by the frame, the model sees less of the lesion and says less: a mask there
+            // must be a confident one, and more than a few model pixels wide.
+            && (self.coarse || self.iou_pred < config.min_iou_at_frame);
         !self.in_corner
+            && !self.strip
+            && !at_frame
             && self.area_px >= config.min_area_px
             && self.iou_pred >= config.min_iou
             && self.stability >= config.min_stability
@@ -99,6 +115,10 @@ fn iou(a: &Mask, b: &Mask) -> f32 {
     }
     if either == 0 { 0.0 } else { both as f32 / either as f32 }
 }
+
+/// A mask reaching two opposite edges of the photo but spanning less than this share of the
+/// other side is a strip along the frame.
+pub(crate) const STRIP_SHARE: f32 = 0.25;
 
 /// A mask covering more than this share of its box has run beyond it.
 const OVERFLOW: f32 = 1.05;

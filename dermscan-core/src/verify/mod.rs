@@ -30,6 +30,9 @@ const COARSE_SIDE: f32 = 32.0;
 pub struct VerifyConfig {
     /// Smallest predicted IoU of the decoder.
     pub min_iou: f32,
+    /// Smallest predicted IoU for a mask that touches the photo's edge (the model sees only
+    /// part of such a lesion; the frame's own edges and shadows are what it then finds).
+    pub min_iou_at_frame: f32,
     /// Smallest overlap (IoU) between the mask from the finder's box and the mask from the
     /// mask's own box.
     pub min_stability: f32,
@@ -47,7 +50,15 @@ pub struct VerifyConfig {
 
 impl Default for VerifyConfig {
     fn default() -> Self {
-        Self { min_iou: 0.5, min_stability: 0.6, min_contrast: 3.5, max_box_fill: 0.9, refit_margin: 0.05, min_area_px: 36 }
+        Self {
+            min_iou: 0.5,
+            min_iou_at_frame: 0.7,
+            min_stability: 0.6,
+            min_contrast: 3.5,
+            max_box_fill: 0.9,
+            refit_margin: 0.05,
+            min_area_px: 36,
+        }
     }
 }
 
