@@ -26,7 +26,7 @@ pub struct Evidence {
     /// that meet there and away from the centre: a dermoscope's vignetted corner.
     pub in_corner: bool,
     /// Whether the final mask is a strip along the frame: it reaches two opposite edges of the
-    /// photo but spans less than [`STRIP_SHARE`] of the other side (a ruler, a sleeve, the
+    /// photo but spans less than a quarter of the other side (a ruler, a sleeve, the
     /// shadow of the dermoscope's rim), not a lesion.
     pub strip: bool,
     /// Final mask area in pixels.

@@ -114,7 +114,7 @@ pub fn verify(
 }
 
 /// Whether two verified lesions are pieces of one: their masks touch (some pixel of one lies
-/// within [`TOUCH_PX`] of the other). A lesion filling a close-up, or one whose halves differ
+/// within 2 px of the other). A lesion filling a close-up, or one whose halves differ
 /// in colour, reaches the finder as several regions; two separate moles have skin between
 /// them.
 pub fn touching(a: &Verified, b: &Verified) -> bool {
