@@ -6,7 +6,7 @@ mod support;
 use dermscan::features::{FeatureConfig, Features, analyse};
 use dermscan::{FeatureError, Image, Mask};
 use support::report;
-use support::synth::{SynthCase, SynthSpec, render, standard_set};
+use support::synth::{SynthCase, SynthSpec, plain_spec, render, standard_set};
 
 const SEED: u64 = 7;
 const SET_SIZE: usize = 36;
@@ -59,24 +59,7 @@ fn spearman(x: &[f64], y: &[f64]) -> f64 {
 
 /// A clean lesion (no hair, glare, vignette, blur or lighting gradient) for controlled sweeps.
 fn clean(seed: u64, skin_type: usize, elongation: f32, irregularity: f32, colours: Vec<usize>) -> SynthSpec {
-    SynthSpec {
-        seed,
-        width: 512,
-        height: 512,
-        skin_type,
-        radius: 90.0,
-        centre: (0.5, 0.5),
-        elongation,
-        irregularity,
-        colours,
-        hair: false,
-        vignette: false,
-        glare: false,
-        blur: 0.0,
-        gradient: 0.0,
-        rotation: 0.0,
-        exposure: 1.0,
-    }
+    SynthSpec { elongation, irregularity, colours, ..plain_spec(seed, (512, 512), skin_type, 90.0, (0.5, 0.5)) }
 }
 
 #[test]

@@ -927,8 +927,9 @@ fn kind_colours(rng: &mut ChaCha8Rng, kind: LesionKind, n_colours: usize) -> Vec
     }
 }
 
-/// A spec with no artefacts, for the builders to fill in.
-fn plain_spec(seed: u64, (width, height): (u32, u32), skin_type: usize, radius: f32, centre: (f32, f32)) -> SynthSpec {
+/// A spec with no artefacts (a round, smooth, light-brown lesion), for the set builders and
+/// the tests' controlled cases to fill in.
+pub fn plain_spec(seed: u64, (width, height): (u32, u32), skin_type: usize, radius: f32, centre: (f32, f32)) -> SynthSpec {
     SynthSpec {
         seed,
         width,

@@ -208,19 +208,20 @@ fn without_frame_regions(map: &GrayImage, floor: u8) -> GrayImage {
     let above = threshold(map, floor.saturating_sub(1), ThresholdType::Binary);
     let labels = connected_components(&above, Connectivity::Eight, Luma([0u8]));
     let count = labels.pixels().map(|p| p[0]).max().unwrap_or(0) as usize;
-    let mut touches = vec![false; count + 1];
+    // Each region's box (inclusive ends).
     let mut boxes = vec![[u32::MAX, u32::MAX, 0u32, 0u32]; count + 1];
-    for (x, y, l) in labels.enumerate_pixels() {
-        let l = l[0] as usize;
-        if l == 0 {
-            continue;
-        }
-        touches[l] |= x == 0 || y == 0 || x + 1 == w || y + 1 == h;
-        let b = &mut boxes[l];
+    for (x, y, l) in labels.enumerate_pixels().filter(|(_, _, l)| l[0] > 0) {
+        let b = &mut boxes[l[0] as usize];
         *b = [b[0].min(x), b[1].min(y), b[2].max(x), b[3].max(y)];
     }
     let (cx, cy) = (w / 2, h / 2);
-    let frame: Vec<bool> =
-        (0..=count).map(|l| touches[l] && !(boxes[l][0] <= cx && cx <= boxes[l][2] && boxes[l][1] <= cy && cy <= boxes[l][3])).collect();
+    let frame: Vec<bool> = boxes
+        .iter()
+        .enumerate()
+        .map(|(l, &[x0, y0, x1, y1])| {
+            let touches = x0 == 0 || y0 == 0 || x1 + 1 >= w || y1 + 1 >= h;
+            l > 0 && touches && !(x0 <= cx && cx <= x1 && y0 <= cy && cy <= y1)
+        })
+        .collect();
     GrayImage::from_fn(w, h, |x, y| if frame[labels.get_pixel(x, y)[0] as usize] { Luma([0]) } else { *map.get_pixel(x, y) })
 }

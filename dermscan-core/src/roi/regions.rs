@@ -123,11 +123,9 @@ pub(crate) fn merge_fragments(ranked: Vec<LesionCandidate>, distance: f32) -> Ve
         });
         match host {
             Some((m, _)) => {
-                m.bbox =
-                    BoxPrompt::new(m.bbox.x0.min(c.bbox.x0), m.bbox.y0.min(c.bbox.y0), m.bbox.x1.max(c.bbox.x1), m.bbox.y1.max(c.bbox.y1));
+                m.bbox = m.bbox.union(c.bbox);
                 m.area_px += c.area_px;
-                m.core =
-                    BoxPrompt::new(m.core.x0.min(c.core.x0), m.core.y0.min(c.core.y0), m.core.x1.max(c.core.x1), m.core.y1.max(c.core.y1));
+                m.core = m.core.union(c.core);
             }
             None => {
                 let own = c.bbox;

@@ -83,11 +83,8 @@ pub(crate) fn lesion_distance(pixel: [f32; 3], skin: [f32; 3]) -> f32 {
 /// Per-channel median of the valid pixels in the frame's outer band (of all valid pixels when
 /// the band has none; neutral skin when nothing is valid).
 fn band_median(lab: &[[f32; 3]], valid: &[bool], w: u32, h: u32) -> [f32; 3] {
-    let (bx, by) = ((w as f32 * BAND).ceil() as u32, (h as f32 * BAND).ceil() as u32);
-    let in_band = |i: usize| {
-        let (x, y) = (i as u32 % w, i as u32 / w);
-        x < bx || y < by || x + bx >= w || y + by >= h
-    };
+    let band = in_band(w, h);
+    let in_band = |i: usize| band(i as u32 % w, i as u32 / w);
     let pick = |band: bool| -> [Vec<f32>; 3] {
         let mut out: [Vec<f32>; 3] = [Vec::new(), Vec::new(), Vec::new()];
         for (i, p) in lab.iter().enumerate() {
@@ -139,12 +136,9 @@ pub(crate) fn blur(src: &[f32], w: u32, h: u32, sigma: f32) -> Vec<f32> {
 /// How much the skin's colour varies across the frame's outer band on the coarse grid: the
 /// 75th percentile of the cells' CIELAB distance from the band's median colour.
 fn band_spread(coarse: &[Vec<f32>; 3], validity: &[f32], global: [f32; 3], gw: u32, gh: u32) -> f32 {
-    let (bx, by) = ((gw as f32 * BAND).ceil() as u32, (gh as f32 * BAND).ceil() as u32);
+    let band = in_band(gw, gh);
     let mut d: Vec<f32> = (0..(gw * gh) as usize)
-        .filter(|&i| {
-            let (x, y) = (i as u32 % gw, i as u32 / gw);
-            validity[i] > 0.9 && (x < bx || y < by || x + bx >= gw || y + by >= gh)
-        })
+        .filter(|&i| validity[i] > 0.9 && band(i as u32 % gw, i as u32 / gw))
         .map(|i| delta_e([coarse[0][i], coarse[1][i], coarse[2][i]], global))
         .collect();
     if d.is_empty() {
@@ -152,4 +146,10 @@ fn band_spread(coarse: &[Vec<f32>; 3], validity: &[f32], global: [f32; 3], gw: u
     }
     let k = (d.len() * 3 / 4).min(d.len() - 1);
     *d.select_nth_unstable_by(k, f32::total_cmp).1
+}
+
+/// Whether a pixel `(x, y)` of a `w` x `h` frame lies in its outer [`BAND`].
+fn in_band(w: u32, h: u32) -> impl Fn(u32, u32) -> bool {
+    let (bx, by) = ((w as f32 * BAND).ceil() as u32, (h as f32 * BAND).ceil() as u32);
+    move |x, y| x < bx || y < by || x + bx >= w || y + by >= h
 }

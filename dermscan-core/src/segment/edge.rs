@@ -113,8 +113,7 @@ pub fn snap_to_edge(image: &Image, mask: &Mask) -> Mask {
     // a smooth mole ragged; smooth offsets correct the size and keep the model's shape.
     let band = band as f32;
     let offsets: Vec<f32> = (0..=(4.0 * band) as usize).map(|j| -band + j as f32 * 0.5).collect();
-    let (cx, cy) = centre(mask);
-    let (cx, cy) = (cx - rx0 as f32, cy - ry0 as f32);
+    let (cx, cy) = centroid(&inside);
     let sector_of = |x: u32, y: u32| {
         let turn = (y as f32 - cy).atan2(x as f32 - cx) / std::f32::consts::TAU;
         turn.rem_euclid(1.0) * SECTORS as f32
@@ -188,16 +187,15 @@ pub fn snap_to_edge(image: &Image, mask: &Mask) -> Mask {
     Mask::from_pixels(w, h, pixels).map_or_else(|| mask.clone(), |m| m.with_scores_of(mask))
 }
 
-/// Centroid of a mask's pixels (its box centre for an empty mask).
-fn centre(mask: &Mask) -> (f32, f32) {
-    let w = mask.width() as usize;
+/// Centroid of the non-zero pixels of a work region, in its own coordinates.
+fn centroid(region: &GrayImage) -> (f32, f32) {
     let (mut sx, mut sy, mut n) = (0f64, 0f64, 0f64);
-    for (i, p) in mask.pixels().iter().enumerate() {
-        if *p > 0 {
-            sx += (i % w) as f64 + 0.5;
-            sy += (i / w) as f64 + 0.5;
+    for (x, y, p) in region.enumerate_pixels() {
+        if p.0[0] > 0 {
+            sx += f64::from(x) + 0.5;
+            sy += f64::from(y) + 0.5;
             n += 1.0;
         }
     }
-    if n == 0.0 { (mask.width() as f32 / 2.0, mask.height() as f32 / 2.0) } else { ((sx / n) as f32, (sy / n) as f32) }
+    ((sx / n.max(1.0)) as f32, (sy / n.max(1.0)) as f32)
 }

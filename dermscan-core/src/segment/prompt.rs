@@ -31,6 +31,17 @@ impl BoxPrompt {
         (self.x1 - self.x0, self.y1 - self.y0)
     }
 
+    /// The smallest box holding both.
+    ///
+    /// ```
+    /// use dermscan_core::BoxPrompt;
+    /// let b = BoxPrompt::new(0.0, 5.0, 10.0, 8.0).union(BoxPrompt::new(4.0, 2.0, 6.0, 12.0));
+    /// assert_eq!(b.to_array(), [0.0, 2.0, 10.0, 12.0]);
+    /// ```
+    pub fn union(self, other: BoxPrompt) -> BoxPrompt {
+        BoxPrompt::new(self.x0.min(other.x0), self.y0.min(other.y0), self.x1.max(other.x1), self.y1.max(other.y1))
+    }
+
     /// Checks that the box is finite, non-empty and inside a `width` x `height` image.
     pub fn validate(self, width: u32, height: u32) -> Result<(), PromptError> {
         let b = self;

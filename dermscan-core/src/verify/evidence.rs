@@ -55,12 +55,13 @@ impl Evidence {
     pub(crate) fn measure(image: &Image, first: &Mask, second: &Mask, prompt: BoxPrompt) -> Self {
         let (box_fill, touches_box) = fill_of(first, prompt);
         let (w, h) = (second.width(), second.height());
-        let edges = second.bbox().map(|[x0, y0, x1, y1]| [x0 == 0, y0 == 0, x1 >= w, y1 >= h]).unwrap_or_default();
+        let bbox = second.bbox();
+        let edges = bbox.map(|[x0, y0, x1, y1]| [x0 == 0, y0 == 0, x1 >= w, y1 >= h]).unwrap_or_default();
         let touches_frame = edges.iter().any(|e| *e);
         let two_adjacent = edges.iter().filter(|e| **e).count() == 2 && (edges[0] != edges[2]) && (edges[1] != edges[3]);
-        let off_centre = second.bbox().is_some_and(|[x0, y0, x1, y1]| !(x0 < w / 2 && x1 > w / 2 && y0 < h / 2 && y1 > h / 2));
+        let off_centre = bbox.is_some_and(|[x0, y0, x1, y1]| !(x0 < w / 2 && x1 > w / 2 && y0 < h / 2 && y1 > h / 2));
         let in_corner = two_adjacent && off_centre;
-        let strip = second.bbox().is_some_and(|[x0, y0, x1, y1]| {
+        let strip = bbox.is_some_and(|[x0, y0, x1, y1]| {
             (edges[0] && edges[2] && ((y1 - y0) as f32) < STRIP_SHARE * h as f32)
                 || (edges[1] && edges[3] && ((x1 - x0) as f32) < STRIP_SHARE * w as f32)
         });

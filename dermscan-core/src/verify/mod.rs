@@ -148,9 +148,7 @@ pub fn merge(
     mode: MaskMode,
 ) -> Result<Verified> {
     let _span = tracing::debug_span!("merge").entered();
-    let [ax0, ay0, ax1, ay1] = a.bbox.to_array();
-    let [bx0, by0, bx1, by1] = b.bbox.to_array();
-    let bbox = BoxPrompt::new(ax0.min(bx0), ay0.min(by0), ax1.max(bx1), ay1.max(by1));
+    let bbox = a.bbox.union(b.bbox);
     let mask = segmenter.decode_with(embedding, &Prompt::from_box(bbox), mode)?;
     let pieces = a.mask.union(&b.mask);
     let mut evidence = Evidence::measure(image, &pieces, &mask, bbox);
