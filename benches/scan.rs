@@ -41,7 +41,7 @@ fn same_calls_as_reference() -> ScanOptions {
     let [x0, y0, x1, y1] = SAMPLE_BOX;
     ScanOptions::default()
         .with_box(BoxPrompt::new(x0, y0, x1, y1))
-        .with_crop(CropPolicy::None)
+        .with_crop(CropPolicy::WholeImage)
         .with_mask_mode(MaskMode::Upstream)
         .with_snap_edges(false)
 }

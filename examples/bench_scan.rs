@@ -8,7 +8,7 @@
 //! `.runtime/onnxruntime/`), then WARMUP untimed and SCANS timed scans of IMAGE's encoded bytes
 //! with default options. Each timed scan is decode + `Engine::scan`; the result is dropped after
 //! the clock stops. Prints one line per timed scan: wall milliseconds and the scan's own
-//! `timings.total` (inside the core, decode excluded), so the script can separate the cost
+//! `timings.total_ms` (inside the core, decode excluded), so the script can separate the cost
 //! around the core scan (decode, bindings) from ONNX Runtime's run-to-run noise.
 
 use std::time::Instant;
@@ -16,7 +16,8 @@ use std::time::Instant;
 use dermscan::{Engine, EngineConfig, Image, ImageLimits, ScanOptions};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args: Vec<String> = std::env::args().skip(1).collect();
+    // Four positional arguments, taken as they are: none is a flag.
+    let args: Vec<String> = lexopt::Parser::from_env().raw_args()?.map(|a| a.to_string_lossy().into_owned()).collect();
     let [image, model, scans, warmup] = &args[..] else {
         return Err("usage: bench_scan IMAGE MODEL_DIR SCANS WARMUP".into());
     };
@@ -30,7 +31,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         // Same work as the bindings' ImageSource.Encoded: decode the bytes, then scan.
         let result = engine.scan(&Image::from_bytes(&bytes, &limits)?, &options)?;
         let ms = start.elapsed().as_secs_f64() * 1e3;
-        let core_ms = result.timings.total;
+        let core_ms = result.timings.total_ms;
         drop(result);
         if i >= warmup {
             println!("{ms:.3} {core_ms:.3}");

@@ -18,10 +18,12 @@
 //! scan's primary mask.
 
 use std::collections::BTreeMap;
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use dermscan::preprocess::HairRemoval;
 use dermscan::{BoxPrompt, CropPolicy, Engine, EngineConfig, Image, MaskMode, RoiSource, ScanOptions};
+use lexopt::prelude::*;
 
 #[derive(Default)]
 struct Scores {
@@ -48,18 +50,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut model, mut crop, mut auto) = (PathBuf::from("models/litemedsam"), CropPolicy::Auto, false);
     let mut mask = MaskMode::Lesion;
     let (mut hair_removal, mut refine, mut snap, mut quiet) = (HairRemoval::default(), false, true, false);
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--model" => model = args.next().ok_or("--model needs a folder")?.into(),
-            "--crop" => crop = args.next().ok_or("--crop needs auto|none")?.parse()?,
-            "--auto" => auto = true,
-            "--no-hair" => hair_removal = HairRemoval::disabled(),
-            "--refine" => refine = true,
-            "--no-snap" => snap = false,
-            "--quiet" => quiet = true,
-            "--mask" => mask = args.next().ok_or("--mask needs lesion|upstream")?.parse()?,
-            other => dir = other.into(),
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = next_arg(&mut parser)? {
+        match arg {
+            Long("model") => model = parser.value().map_err(|_| "--model needs a folder")?.into(),
+            Long("crop") => crop = parser.value().map_err(|_| "--crop needs auto|none")?.string()?.parse()?,
+            Long("auto") => auto = true,
+            Long("no-hair") => hair_removal = HairRemoval::disabled(),
+            Long("refine") => refine = true,
+            Long("no-snap") => snap = false,
+            Long("quiet") => quiet = true,
+            Long("mask") => mask = parser.value().map_err(|_| "--mask needs lesion|upstream")?.string()?.parse()?,
+            // Anything else, an unknown flag too, names the folder (as it always has).
+            Long(other) => dir = format!("--{other}").into(),
+            Short(c) => dir = format!("-{c}").into(),
+            Value(other) => dir = other.into(),
         }
     }
     let engine = Engine::new(EngineConfig::new(model))?;
@@ -226,6 +231,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("per-lesion worst (file#lesion): {}", worst.join(", "));
     }
     Ok(())
+}
+
+/// The next argument. `--`, `--flag=value` and `-abc`, which lexopt would read as the end of
+/// the flags, a flag with its value and three flags, come whole as values: this program never
+/// read them so, and keeps its command line as it was.
+fn next_arg(parser: &mut lexopt::Parser) -> Result<Option<lexopt::Arg<'_>>, lexopt::Error> {
+    let whole = |w: &OsStr| {
+        let w = w.as_encoded_bytes();
+        w == b"--" || (w.starts_with(b"--") && w.contains(&b'=')) || (w.len() > 2 && w.starts_with(b"-") && !w.starts_with(b"--"))
+    };
+    match parser.try_raw_args().and_then(|mut raw| raw.next_if(whole)) {
+        Some(word) => Ok(Some(Value(word))),
+        None => parser.next(),
+    }
 }
 
 /// A truth mask's pixels: true where lesion (> 127).

@@ -14,6 +14,7 @@
 //! Given a folder it writes `OUT/<name>/...` per image and `OUT/summary.csv`, and reports bad
 //! files without stopping.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -43,6 +44,7 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
+    use lexopt::prelude::*;
     let mut args = Args {
         input: PathBuf::from(SAMPLE),
         bbox: None,
@@ -56,12 +58,11 @@ fn parse_args() -> Result<Args, String> {
         metadata: PatientMetadata::default(),
         snap_edges: true,
     };
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        let mut value = |flag: &str| it.next().ok_or(format!("{flag} needs a value"));
-        match a.as_str() {
-            "--box" => {
-                let v: Vec<f32> = value("--box")?
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = next_arg(&mut parser).map_err(|e| e.to_string())? {
+        match arg {
+            Long("box") => {
+                let v: Vec<f32> = value(&mut parser, "--box")?
                     .split(',')
                     .map(|s| s.trim().parse::<f32>())
                     .collect::<Result<_, _>>()
@@ -69,30 +70,53 @@ fn parse_args() -> Result<Args, String> {
                 let [x0, y0, x1, y1] = v[..] else { return Err("--box takes x0,y0,x1,y1".into()) };
                 args.bbox = Some(BoxPrompt::new(x0, y0, x1, y1));
             }
-            "--crop" => args.crop = value("--crop")?.parse()?,
-            "--mask" => args.mask = value("--mask")?.parse()?,
-            "--model" => args.model = value("--model")?.into(),
-            "--out" => args.out = value("--out")?.into(),
-            "--threads" => args.threads = value("--threads")?.parse().map_err(|e| format!("--threads: {e}"))?,
-            "--classifier" => args.classifier = Some(value("--classifier")?.into()),
-            "--no-classifier" => args.classifier = None,
-            "--no-snap" => args.snap_edges = false,
-            "--scale" => args.mm_per_px = Some(value("--scale")?.parse().map_err(|e| format!("--scale: {e}"))?),
-            "--age" => args.metadata.age_years = Some(value("--age")?.parse().map_err(|e| format!("--age: {e}"))?),
-            "--sex" => args.metadata.sex = Some(value("--sex")?.parse::<Sex>().map_err(|e| format!("--sex: {e}"))?),
-            "--site" => args.metadata.site = Some(value("--site")?.parse::<BodySite>().map_err(|e| format!("--site: {e}"))?),
-            "-h" | "--help" => {
+            Long("crop") => args.crop = value(&mut parser, "--crop")?.parse()?,
+            Long("mask") => args.mask = value(&mut parser, "--mask")?.parse()?,
+            Long("model") => args.model = value(&mut parser, "--model")?.into(),
+            Long("out") => args.out = value(&mut parser, "--out")?.into(),
+            Long("threads") => args.threads = value(&mut parser, "--threads")?.parse().map_err(|e| format!("--threads: {e}"))?,
+            Long("classifier") => args.classifier = Some(value(&mut parser, "--classifier")?.into()),
+            Long("no-classifier") => args.classifier = None,
+            Long("no-snap") => args.snap_edges = false,
+            Long("scale") => args.mm_per_px = Some(value(&mut parser, "--scale")?.parse().map_err(|e| format!("--scale: {e}"))?),
+            Long("age") => args.metadata.age_years = Some(value(&mut parser, "--age")?.parse().map_err(|e| format!("--age: {e}"))?),
+            Long("sex") => args.metadata.sex = Some(value(&mut parser, "--sex")?.parse::<Sex>().map_err(|e| format!("--sex: {e}"))?),
+            Long("site") => {
+                args.metadata.site = Some(value(&mut parser, "--site")?.parse::<BodySite>().map_err(|e| format!("--site: {e}"))?)
+            }
+            Short('h') | Long("help") => {
                 println!(
                     "usage: scan [IMAGE|FOLDER] [--box x0,y0,x1,y1] [--crop auto|none] [--mask lesion|upstream] [--model DIR] [--out DIR] [--threads N]\n\
                      \x20           [--classifier DIR | --no-classifier] [--scale MM_PER_PX] [--age YEARS] [--sex female|male|unknown] [--site SITE] [--no-snap]"
                 );
                 std::process::exit(0);
             }
-            flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}")),
-            path => args.input = path.into(),
+            Long(flag) => return Err(format!("unknown flag --{flag}")),
+            Short(c) => args.input = format!("-{c}").into(),
+            Value(word) if word.to_string_lossy().starts_with("--") => return Err(format!("unknown flag {}", word.to_string_lossy())),
+            Value(path) => args.input = path.into(),
         }
     }
     Ok(args)
+}
+
+/// The value of `flag` (the next argument, whatever it looks like).
+fn value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, String> {
+    parser.value().map_err(|_| format!("{flag} needs a value"))?.into_string().map_err(|v| format!("{flag}: {v:?} is not UTF-8"))
+}
+
+/// The next argument. `--`, `--flag=value` and `-abc`, which lexopt would read as the end of
+/// the flags, a flag with its value and three flags, come whole as values: this program never
+/// read them so, and keeps its command line as it was.
+fn next_arg(parser: &mut lexopt::Parser) -> Result<Option<lexopt::Arg<'_>>, lexopt::Error> {
+    let whole = |w: &OsStr| {
+        let w = w.as_encoded_bytes();
+        w == b"--" || (w.starts_with(b"--") && w.contains(&b'=')) || (w.len() > 2 && w.starts_with(b"-") && !w.starts_with(b"--"))
+    };
+    match parser.try_raw_args().and_then(|mut raw| raw.next_if(whole)) {
+        Some(word) => Ok(Some(lexopt::Arg::Value(word))),
+        None => parser.next(),
+    }
 }
 
 fn main() -> ExitCode {
@@ -135,7 +159,7 @@ fn run() -> Result<(), Box<dyn std::error::Error>> {
         result.mask.iou_score(),
         result.risk.level.as_str(),
         result.quality.warnings.len(),
-        result.timings.total,
+        result.timings.total_ms,
         args.out.join("result.json").display()
     );
     Ok(())
@@ -321,7 +345,7 @@ fn scan_folder(engine: &Engine, args: &Args, options: &ScanOptions) -> Result<()
                     "{file},ok,{source},{x0:.1},{y0:.1},{x1:.1},{y1:.1},{},{:.4},{:.1},,{},{},{},{}\n",
                     r.mask.area_px(),
                     r.mask.iou_score(),
-                    r.timings.total,
+                    r.timings.total_ms,
                     r.risk.level.as_str(),
                     r.features.as_ref().map_or(String::new(), |f| format!("{:.2}", f.abcd.tds)),
                     r.classification.as_ref().map_or("", |c| c.top.as_str()),

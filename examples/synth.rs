@@ -18,22 +18,26 @@
 #[path = "../tests/support/synth.rs"]
 mod synth;
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
+use lexopt::prelude::*;
 use synth::SynthScene;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut out = PathBuf::from("target/synth");
     let (mut seed, mut n, mut set) = (7u64, None, "standard".to_string());
-    let mut args = std::env::args().skip(1);
-    while let Some(a) = args.next() {
-        match a.as_str() {
-            "--out" => out = args.next().ok_or("--out needs a folder")?.into(),
-            "--seed" => seed = args.next().ok_or("--seed needs a number")?.parse()?,
-            "--n" => n = Some(args.next().ok_or("--n needs a number")?.parse::<usize>()?),
-            "--set" => set = args.next().ok_or("--set needs standard|small|varied|empty|multi")?,
-            "--small" => set = "small".into(),
-            other => return Err(format!("unknown argument {other}").into()),
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = next_arg(&mut parser)? {
+        match arg {
+            Long("out") => out = parser.value().map_err(|_| "--out needs a folder")?.into(),
+            Long("seed") => seed = parser.value().map_err(|_| "--seed needs a number")?.string()?.parse()?,
+            Long("n") => n = Some(parser.value().map_err(|_| "--n needs a number")?.string()?.parse::<usize>()?),
+            Long("set") => set = parser.value().map_err(|_| "--set needs standard|small|varied|empty|multi")?.string()?,
+            Long("small") => set = "small".into(),
+            Long(other) => return Err(format!("unknown argument --{other}").into()),
+            Short(c) => return Err(format!("unknown argument -{c}").into()),
+            Value(other) => return Err(format!("unknown argument {}", other.to_string_lossy()).into()),
         }
     }
     let scenes: Vec<SynthScene> = match set.as_str() {
@@ -89,4 +93,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     std::fs::write(out.join("meta.json"), serde_json::to_string_pretty(&meta)?)?;
     println!("wrote {} cases ({set} set) to {}", meta.len(), out.display());
     Ok(())
+}
+
+/// The next argument. `--`, `--flag=value` and `-abc`, which lexopt would read as the end of
+/// the flags, a flag with its value and three flags, come whole as values: this program never
+/// read them so, and keeps its command line as it was.
+fn next_arg(parser: &mut lexopt::Parser) -> Result<Option<lexopt::Arg<'_>>, lexopt::Error> {
+    let whole = |w: &OsStr| {
+        let w = w.as_encoded_bytes();
+        w == b"--" || (w.starts_with(b"--") && w.contains(&b'=')) || (w.len() > 2 && w.starts_with(b"-") && !w.starts_with(b"--"))
+    };
+    match parser.try_raw_args().and_then(|mut raw| raw.next_if(whole)) {
+        Some(word) => Ok(Some(Value(word))),
+        None => parser.next(),
+    }
 }

@@ -19,6 +19,7 @@
 //! encrypted at rest. Everything stays in `--store DIR`; only `report`, `chart` and
 //! `outlines` write elsewhere, to the `--out` file.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -53,38 +54,74 @@ struct Args {
 }
 
 fn parse_args() -> Result<Args, String> {
+    use lexopt::prelude::*;
     let mut args = Args::default();
-    let mut it = std::env::args().skip(1);
-    while let Some(a) = it.next() {
-        let mut value = |flag: &str| it.next().ok_or(format!("{flag} needs a value"));
-        match a.as_str() {
-            "--store" => args.store = Some(value("--store")?.into()),
-            "--key-file" => args.key_file = Some(value("--key-file")?.into()),
-            "--lesion" => args.lesion = Some(value("--lesion")?),
-            "--taken" => {
-                let v = value("--taken")?;
+    let mut parser = lexopt::Parser::from_env();
+    while let Some(arg) = next_arg(&mut parser).map_err(|e| e.to_string())? {
+        match arg {
+            Long("store") => args.store = Some(value(&mut parser, "--store")?.into()),
+            Long("key-file") => args.key_file = Some(value(&mut parser, "--key-file")?.into()),
+            Long("lesion") => args.lesion = Some(value(&mut parser, "--lesion")?),
+            Long("taken") => {
+                let v = value(&mut parser, "--taken")?;
                 let t = OffsetDateTime::parse(&v, &Rfc3339)
                     .map_err(|e| format!("--taken {v:?} is not an RFC 3339 time (2026-11-27T09:30:00Z): {e}"))?;
                 args.taken = Some(t.unix_timestamp());
             }
-            "--scale" => args.scale = Some(value("--scale")?.parse().map_err(|e| format!("--scale: {e}"))?),
-            "--site" => args.site = Some(value("--site")?.parse::<BodySite>().map_err(|e| format!("--site: {e}"))?),
-            "--model" => args.model = Some(value("--model")?.into()),
-            "--classifier" => args.classifier = Some(value("--classifier")?.into()),
-            "--no-classifier" => args.no_classifier = true,
-            "--before" => args.before = Some(value("--before")?.parse().map_err(|e| format!("--before: {e}"))?),
-            "--after" => args.after = Some(value("--after")?.parse().map_err(|e| format!("--after: {e}"))?),
-            "--out" => args.out = Some(value("--out")?.into()),
-            "-h" | "--help" => {
+            Long("scale") => args.scale = Some(value(&mut parser, "--scale")?.parse().map_err(|e| format!("--scale: {e}"))?),
+            Long("site") => args.site = Some(value(&mut parser, "--site")?.parse::<BodySite>().map_err(|e| format!("--site: {e}"))?),
+            Long("model") => args.model = Some(value(&mut parser, "--model")?.into()),
+            Long("classifier") => args.classifier = Some(value(&mut parser, "--classifier")?.into()),
+            Long("no-classifier") => args.no_classifier = true,
+            Long("before") => args.before = Some(value(&mut parser, "--before")?.parse().map_err(|e| format!("--before: {e}"))?),
+            Long("after") => args.after = Some(value(&mut parser, "--after")?.parse().map_err(|e| format!("--after: {e}"))?),
+            Long("out") => args.out = Some(value(&mut parser, "--out")?.into()),
+            Short('h') | Long("help") => {
                 println!("{USAGE}");
                 std::process::exit(0);
             }
-            flag if flag.starts_with("--") => return Err(format!("unknown flag {flag}\n{USAGE}")),
-            word if args.command.is_none() => args.command = Some(word.to_owned()),
-            word => args.positional.push(word.to_owned()),
+            Long(flag) => return Err(format!("unknown flag --{flag}\n{USAGE}")),
+            Short(c) => args.word(format!("-{c}")),
+            Value(word) => {
+                let word = word.into_string().map_err(|w| format!("{w:?} is not UTF-8"))?;
+                if word.starts_with("--") {
+                    return Err(format!("unknown flag {word}\n{USAGE}"));
+                }
+                args.word(word);
+            }
         }
     }
     Ok(args)
+}
+
+impl Args {
+    /// A word that is not a flag: the command first, then its arguments.
+    fn word(&mut self, word: String) {
+        if self.command.is_none() {
+            self.command = Some(word);
+        } else {
+            self.positional.push(word);
+        }
+    }
+}
+
+/// The value of `flag` (the next argument, whatever it looks like).
+fn value(parser: &mut lexopt::Parser, flag: &str) -> Result<String, String> {
+    parser.value().map_err(|_| format!("{flag} needs a value"))?.into_string().map_err(|v| format!("{flag}: {v:?} is not UTF-8"))
+}
+
+/// The next argument. `--`, `--flag=value` and `-abc`, which lexopt would read as the end of
+/// the flags, a flag with its value and three flags, come whole as values: this program never
+/// read them so, and keeps its command line as it was.
+fn next_arg(parser: &mut lexopt::Parser) -> Result<Option<lexopt::Arg<'_>>, lexopt::Error> {
+    let whole = |w: &OsStr| {
+        let w = w.as_encoded_bytes();
+        w == b"--" || (w.starts_with(b"--") && w.contains(&b'=')) || (w.len() > 2 && w.starts_with(b"-") && !w.starts_with(b"--"))
+    };
+    match parser.try_raw_args().and_then(|mut raw| raw.next_if(whole)) {
+        Some(word) => Ok(Some(lexopt::Arg::Value(word))),
+        None => parser.next(),
+    }
 }
 
 fn main() -> ExitCode {

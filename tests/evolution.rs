@@ -92,7 +92,10 @@ fn growth_is_measured_within_five_percent_and_unchanged_lesions_are_not_flagged(
                 }
                 let latest = store.scans(lesion.id).expect("scans").pop().expect("scan");
                 let risk = latest.risk.expect("risk");
-                assert!(risk.reasons.iter().any(|r| r.code == "evolution"), "the stored risk takes the change into account");
+                assert!(
+                    risk.reasons.iter().any(|r| r.code == dermscan::RiskCode::Evolution),
+                    "the stored risk takes the change into account"
+                );
             }
         }
     }

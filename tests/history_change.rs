@@ -9,7 +9,7 @@ use std::time::Instant;
 use dermscan::features::{FeatureConfig, analyse};
 use dermscan::history::change::{NOTE_NO_SCALE, align, compare};
 use dermscan::history::timeline::{CHART_SIZE, OVERLAY_SIDE, area_chart, outline_overlay};
-use dermscan::history::{Change, ChangeThresholds, ScanRecord};
+use dermscan::history::{Change, ChangeCode, ChangeThresholds, ScanRecord, SizeUnit};
 use dermscan::{Features, HistoryError, Image, Mask};
 use image::{GrayImage, Luma, Rgb, RgbImage};
 use imageproc::geometric_transformations::{Border, Interpolation, Projection, warp};
@@ -127,8 +127,8 @@ fn growth_is_measured_after_alignment() {
             // Pure growth: the aligned overlap is about 1/g.
             assert!((c.iou_aligned - 1.0 / g).abs() < 0.03, "g={g}: iou {:.4}", c.iou_aligned);
             if g >= 1.3 {
-                assert!(c.significant && c.reasons.iter().any(|r| r.code == "area_growth"), "g={g}: {:?}", c.reasons);
-                let r = c.reasons.iter().find(|r| r.code == "area_growth").expect("reason");
+                assert!(c.significant && c.reasons.iter().any(|r| r.code == ChangeCode::AreaGrowth), "g={g}: {:?}", c.reasons);
+                let r = c.reasons.iter().find(|r| r.code == ChangeCode::AreaGrowth).expect("reason");
                 assert_eq!(r.threshold, 1.2);
                 assert!((r.value - c.area_ratio).abs() < 1e-12);
             }
@@ -139,7 +139,7 @@ fn growth_is_measured_after_alignment() {
             ratios.push(c.area_ratio);
             ious.push(c.iou_aligned);
             shapes.push(c.iou_shape);
-            codes.extend(c.reasons.iter().map(|r| r.code.clone()));
+            codes.extend(c.reasons.iter().map(|r| r.code.as_str()));
         }
         codes.sort();
         codes.dedup();
@@ -167,7 +167,7 @@ fn evolution_signal_summarises_the_change() {
     assert!(signal.significant);
     assert_eq!(signal.area_ratio, c.area_ratio);
     assert!(signal.summary.starts_with("area up 3") && signal.summary.contains("in 62 days; shape overlap 0.9"), "{}", signal.summary);
-    assert_eq!((c.diameter_unit.as_str(), c.area_unit.as_str()), ("mm", "mm²"));
+    assert_eq!((c.diameter_unit.length_symbol(), c.area_unit.area_symbol()), ("mm", "mm²"));
     assert!((c.diameter_change - (c.diameter_after - c.diameter_before)).abs() < 1e-12);
     assert!((c.diameter_after / c.diameter_before - 1.35f64.sqrt()).abs() < 0.01);
     // Serialises, round trip equal.
@@ -200,12 +200,12 @@ fn shape_change_of_same_area_is_flagged() {
             let (b, a) = (record(1, T0, &bm, Some(0.03), None), record(2, T0 + 90 * DAY, &am, Some(0.03), None));
             let c = compare(&b, &bm, &a, &am, &t).expect("compare");
             assert!((c.area_ratio - 1.0).abs() < 0.02, "{}", c.area_ratio);
-            assert!(!c.reasons.iter().any(|r| r.code.starts_with("area")));
+            assert!(!c.reasons.iter().any(|r| matches!(r.code, ChangeCode::AreaGrowth | ChangeCode::AreaShrink)));
             // Any of these changes overlaps less than a re-photographed unchanged lesion (> 0.99).
             assert!(c.iou_shape < 0.93, "{name}: {}", c.iou_shape);
-            assert_eq!(c.reasons.iter().any(|r| r.code == "shape"), c.iou_shape < t.iou_min);
+            assert_eq!(c.reasons.iter().any(|r| r.code == ChangeCode::Shape), c.iou_shape < t.iou_min);
             if k == 2 {
-                assert!(c.significant && c.reasons.iter().any(|r| r.code == "shape"), "{:?}", c.reasons);
+                assert!(c.significant && c.reasons.iter().any(|r| r.code == ChangeCode::Shape), "{:?}", c.reasons);
                 // The same pair is not flagged when the threshold is lowered below its overlap.
                 let lenient = ChangeThresholds { iou_min: c.iou_shape - 0.01, ..t };
                 assert!(!compare(&b, &bm, &a, &am, &lenient).expect("compare").significant);
@@ -240,7 +240,7 @@ fn scale_normalises_a_change_of_camera_distance() {
         let (b2, a2) = (ScanRecord { mm_per_px: None, ..b.clone() }, ScanRecord { mm_per_px: Some(0.02), ..a.clone() });
         let p = compare(&b2, &bm, &a2, &am, &t).expect("compare");
         assert!(!p.alignment.scale_normalised && p.alignment.scale == 1.0);
-        assert_eq!((p.diameter_unit.as_str(), p.area_unit.as_str()), ("px", "px"));
+        assert_eq!((p.diameter_unit, p.area_unit), (SizeUnit::Pixels, SizeUnit::Pixels));
         assert!(p.notes.iter().any(|n| n == NOTE_NO_SCALE), "{:?}", p.notes);
         assert!((p.area_ratio / (g * zoom * zoom) - 1.0).abs() < 0.02, "{}", p.area_ratio);
         assert!(p.iou_shape > 0.95, "{}", p.iou_shape);
@@ -252,7 +252,7 @@ fn scale_normalises_a_change_of_camera_distance() {
             c.significant,
             p.area_ratio,
             p.significant,
-            p.reasons.iter().map(|r| &r.code).collect::<Vec<_>>()
+            p.reasons.iter().map(|r| r.code.as_str()).collect::<Vec<_>>()
         );
     }
     report("history-change-zoom", &text);
@@ -465,7 +465,7 @@ fn unchanged_lesions_under_other_lighting_are_not_flagged_and_grown_ones_are() {
         let (after, after_mask) = again(&grown, &mut rng);
         let c = compare(&before, &before_mask, &after, &after_mask, &t).expect("compare");
         grown_ratio.push(c.area_ratio);
-        grown_flagged += usize::from(c.significant && c.reasons.iter().any(|r| r.code == "area_growth"));
+        grown_flagged += usize::from(c.significant && c.reasons.iter().any(|r| r.code == ChangeCode::AreaGrowth));
 
         // Every third lesion gains black and blue-grey areas (same size and outline).
         if i % 3 == 0 {
@@ -475,7 +475,7 @@ fn unchanged_lesions_under_other_lighting_are_not_flagged_and_grown_ones_are() {
             let c = compare(&before, &before_mask, &after, &after_mask, &t).expect("compare");
             recoloured += 1;
             recoloured_added.push(c.colours_added.len() as i32);
-            let flagged = c.reasons.iter().any(|r| r.code == "colours");
+            let flagged = c.reasons.iter().any(|r| r.code == ChangeCode::Colours);
             assert_eq!(flagged, c.colours_added.len() >= t.colours_added);
             recoloured_flagged += usize::from(flagged);
         }

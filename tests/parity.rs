@@ -75,7 +75,7 @@ fn check(model: &str, items: Vec<Item>, dir: &Path) {
         let [x0, y0, x1, y1] = it.bbox;
         let opts = ScanOptions::default()
             .with_box(BoxPrompt::new(x0, y0, x1, y1))
-            .with_crop(CropPolicy::None)
+            .with_crop(CropPolicy::WholeImage)
             .with_mask_mode(MaskMode::Upstream)
             .with_hair_removal(HairRemoval::disabled())
             // The upstream recipe has no edge snapping.

@@ -121,7 +121,7 @@ fn crop_auto_beats_whole_image_on_small_lesions() {
         // whole-image outline (crop=none 0.93 with it), which would hide what the crop does.
         let opts = ScanOptions::default().with_box(true_box(&case)).with_snap_edges(false);
         let a = engine.scan(&image, &opts.with_crop(CropPolicy::Auto)).expect("auto");
-        let n = engine.scan(&image, &opts.with_crop(CropPolicy::None)).expect("none");
+        let n = engine.scan(&image, &opts.with_crop(CropPolicy::WholeImage)).expect("none");
         assert!(!a.embedding.geometry().window.is_full(image.width(), image.height()), "small lesion is cropped");
         auto.push(synth::dice(a.mask.pixels(), case.mask.as_raw()));
         none.push(synth::dice(n.mask.pixels(), case.mask.as_raw()));
@@ -268,7 +268,7 @@ fn plain_skin_and_tiny_photos_are_no_lesion() {
         assert!(scan.lesions.is_empty() && scan.mask.area_px() == 0, "{what}: no mask");
         assert!(scan.features.is_none() && scan.classification.is_none(), "{what}: nothing measured");
         assert_eq!(scan.risk.level, dermscan::RiskLevel::Unknown, "{what}");
-        assert_eq!(scan.risk.reasons[0].code, "no_lesion", "{what}");
+        assert_eq!(scan.risk.reasons[0].code, dermscan::RiskCode::NoLesion, "{what}");
         assert!(scan.quality.warnings.iter().any(|w| w.issue == dermscan::QualityIssue::NoLesionFound), "{what}: warning");
     }
 }

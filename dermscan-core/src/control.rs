@@ -31,6 +31,8 @@ use crate::error::{Error, Result};
 
 /// A step of a long call, in the order they happen.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[non_exhaustive]
 pub enum Stage {
     /// Loading the ONNX Runtime library.
     LoadRuntime,

@@ -10,6 +10,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Any error the SDK can return.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The input image could not be used.
     #[error(transparent)]
@@ -42,6 +43,7 @@ pub enum Error {
 
 /// Problems with an input image (encoded bytes or a raw camera buffer).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ImageError {
     /// The byte buffer is empty.
     #[error("image buffer is empty")]
@@ -100,6 +102,7 @@ pub enum ImageError {
 
 /// Problems with a model bundle (a folder with `manifest.json` and ONNX files).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ModelError {
     /// A file of the bundle could not be read.
     #[error("cannot read model file {path}: {source}")]
@@ -181,6 +184,7 @@ pub enum ModelError {
 
 /// Problems finding or loading the ONNX Runtime shared library.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum RuntimeError {
     /// No library was found at any of the searched places.
     #[error(
@@ -210,6 +214,7 @@ pub enum RuntimeError {
 
 /// Problems with a segmentation prompt.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum PromptError {
     /// The model family does not take this kind of prompt.
     #[error("model {model:?} does not accept {kind} prompts (it accepts: {accepted})")]
@@ -266,6 +271,7 @@ pub enum PromptError {
 
 /// Problems with the patient metadata given to the classifier.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MetadataError {
     /// The age is not a finite number of years within the accepted range.
     #[error("age {age} is not a number of years within {min}..={max}; leave it out if it is unknown")]
@@ -289,6 +295,7 @@ pub enum MetadataError {
 
 /// Problems while running a model.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum InferenceError {
     /// ONNX Runtime returned an error.
     #[error("ONNX Runtime failed in {stage}: {reason}")]
@@ -315,6 +322,7 @@ pub enum InferenceError {
 
 /// Problems computing lesion measurements and dermoscopy features ([`crate::features`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FeatureError {
     /// The mask has no lesion pixel.
     #[error("the lesion mask is empty: nothing to measure")]
@@ -339,6 +347,7 @@ pub enum FeatureError {
 /// Problems with the lesion history store ([`crate::history`]). None of them loses stored
 /// data: a failed call leaves the store as it was before the call.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum HistoryError {
     /// A file or directory of the store could not be read or written.
     #[error("history store I/O error at {path}: {source}")]

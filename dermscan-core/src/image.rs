@@ -45,6 +45,7 @@ impl ImageLimits {
 
 /// Pixel layout of a raw camera buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PixelFormat {
     /// Red, green, blue, alpha; 4 bytes a pixel (Android `ARGB_8888` bitmaps are RGBA in memory).
     Rgba8,
@@ -221,6 +222,7 @@ fn jpeg_is_complete(bytes: &[u8]) -> bool {
 
 /// An integer pixel rectangle (left, top, width, height).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PixelRect {
     /// Left column.
     pub x: u32,
@@ -251,5 +253,36 @@ impl PixelRect {
     /// True when the rectangle is the whole `width` x `height` image.
     pub fn is_full(&self, width: u32, height: u32) -> bool {
         *self == Self::full(width, height)
+    }
+
+    /// The rectangle from its corners `[x0, y0, x1, y1]` (`x1`, `y1` exclusive).
+    ///
+    /// ```
+    /// use dermscan_core::PixelRect;
+    /// let r = PixelRect::from_corners([10, 20, 40, 60]);
+    /// assert_eq!((r.width, r.height), (30, 40));
+    /// assert_eq!(r.corners(), [10, 20, 40, 60]);
+    /// ```
+    pub fn from_corners([x0, y0, x1, y1]: [u32; 4]) -> Self {
+        Self { x: x0, y: y0, width: x1.saturating_sub(x0), height: y1.saturating_sub(y0) }
+    }
+
+    /// The corners `[x0, y0, x1, y1]` (`x1`, `y1` exclusive), the form reports use.
+    pub fn corners(self) -> [u32; 4] {
+        [self.x, self.y, self.x.saturating_add(self.width), self.y.saturating_add(self.height)]
+    }
+}
+
+/// Serde for a [`PixelRect`] kept as its corners `[x0, y0, x1, y1]`: the form stored scans and
+/// reports have always used.
+pub(crate) mod corners {
+    use super::PixelRect;
+
+    pub(crate) fn serialize<S: serde::Serializer>(rect: &PixelRect, serializer: S) -> Result<S::Ok, S::Error> {
+        serde::Serialize::serialize(&rect.corners(), serializer)
+    }
+
+    pub(crate) fn deserialize<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<PixelRect, D::Error> {
+        <[u32; 4] as serde::Deserialize>::deserialize(deserializer).map(PixelRect::from_corners)
     }
 }

@@ -15,6 +15,9 @@
 //! bundles and the runtime; [`control`] carries cancellation and progress through every stage;
 //! [`error`] holds one error enum per concern.
 
+#[cfg(feature = "uniffi")]
+uniffi::setup_scaffolding!("dermscan_core");
+
 pub mod classify;
 pub mod control;
 pub mod error;
@@ -42,10 +45,10 @@ pub use crate::pipeline::{
     DEFAULT_MAX_LESIONS, Engine, EngineConfig, LesionFinding, Roi, RoiSource, ScanOptions, ScanReport, ScanResult, StageTimings,
 };
 pub use crate::quality::{QualityConfig, QualityIssue, QualityReport, QualityWarning, Strictness, assess as assess_quality};
-pub use crate::risk::{RiskAssessment, RiskLevel, RiskThresholds};
+pub use crate::risk::{RiskAssessment, RiskCode, RiskLevel, RiskReason, RiskThresholds};
 pub use crate::roi::CropPolicy;
 pub use crate::roi::LesionCandidate;
-pub use crate::segment::{BoxPrompt, ImageEmbedding, Mask, MaskMode, PointLabel, Prompt, Segmenter};
+pub use crate::segment::{BoxPrompt, ImageEmbedding, Mask, MaskMode, PointLabel, PointPrompt, Prompt, Segmenter};
 
 /// The fixed statement every presentation of results must carry.
 pub const NOT_A_DIAGNOSIS: &str = "Derm-Scan is a screening aid, not a medical diagnosis. \

@@ -2,7 +2,7 @@
 
 use dermscan_core as core;
 
-use crate::types::PixelRegion;
+use dermscan_core::PixelRect;
 
 /// An image embedding kept for re-prompting (about 4 MB for LiteMedSAM).
 #[derive(uniffi::Object)]
@@ -41,7 +41,7 @@ impl Embedding {
     }
 
     /// The part of the photo the encoder saw.
-    pub fn window(&self) -> PixelRegion {
-        self.inner.geometry().window.into()
+    pub fn window(&self) -> PixelRect {
+        self.inner.geometry().window
     }
 }

@@ -11,7 +11,10 @@ use crate::mask::Mask;
 use crate::progress::{Cancellation, ProgressListener, control, run_async};
 use crate::prompt::Prompt;
 use crate::scan::ScanResult;
-use crate::types::{EngineConfig, LesionCandidate, MaskMode, ModelInfo, ModelRuns, PixelRegion, ScanOptions};
+use dermscan_core::segment::SegmenterStats;
+use dermscan_core::{LesionCandidate, MaskMode, ModelInfo, PixelRect};
+
+use crate::types::{EngineConfig, ScanOptions};
 
 /// A loaded scanner: ONNX Runtime, a verified segmenter bundle and its sessions.
 /// Thread-safe: share one engine across the app and call it from any thread.
@@ -41,20 +44,19 @@ impl Engine {
 
     /// The segmentation model in use.
     pub fn model(&self) -> ModelInfo {
-        self.inner.segmenter().info().into()
+        self.inner.segmenter().info().clone()
     }
 
     /// How many times the encoder and decoder have run on this engine.
-    pub fn model_runs(&self) -> ModelRuns {
-        let s = self.inner.segmenter().stats();
-        ModelRuns { encoder_runs: s.encoder_runs, decoder_runs: s.decoder_runs }
+    pub fn model_runs(&self) -> SegmenterStats {
+        self.inner.segmenter().stats()
     }
 
     /// Lesion candidates in the photo, best first, without segmenting.
     pub fn find_lesions(&self, image: ImageSource) -> Result<Vec<LesionCandidate>, DermscanError> {
         guard(|| {
             let image = image.load(&self.inner.config().image_limits)?;
-            Ok(self.inner.find_lesions(&image).iter().map(Into::into).collect())
+            Ok(self.inner.find_lesions(&image))
         })
     }
 
@@ -90,10 +92,10 @@ impl Engine {
 
     /// Runs only the image encoder, on `window` of the photo (whole photo when none), for
     /// interactive prompting with `decode`.
-    pub fn encode(&self, image: ImageSource, window: Option<PixelRegion>) -> Result<Arc<Embedding>, DermscanError> {
+    pub fn encode(&self, image: ImageSource, window: Option<PixelRect>) -> Result<Arc<Embedding>, DermscanError> {
         guard(|| {
             let image = image.load(&self.inner.config().image_limits)?;
-            let embedding = self.inner.segmenter().encode(&image, window.map(Into::into))?;
+            let embedding = self.inner.segmenter().encode(&image, window)?;
             Ok(Arc::new(Embedding::from_core(embedding)))
         })
     }
@@ -102,7 +104,7 @@ impl Engine {
     /// not run again). `mask_mode` none means [`MaskMode::Lesion`].
     pub fn decode(&self, embedding: Arc<Embedding>, prompt: Prompt, mask_mode: Option<MaskMode>) -> Result<Arc<Mask>, DermscanError> {
         guard(|| {
-            let mode = mask_mode.map(Into::into).unwrap_or_default();
+            let mode = mask_mode.unwrap_or_default();
             let mask = self.inner.segmenter().decode_with(embedding.inner(), &prompt.to_core(), mode)?;
             Ok(Arc::new(Mask::from_core(mask)))
         })

@@ -92,6 +92,8 @@ impl From<CoreError> for DermscanError {
             CoreError::Metadata(_) | CoreError::Features(_) => Self::InvalidArgument(message),
             CoreError::History(h) => h.into(),
             CoreError::Cancelled => Self::Cancelled,
+            // A kind added to the core later, before this crate maps it.
+            _ => Self::Internal(message),
         }
     }
 }
@@ -113,6 +115,7 @@ impl From<HistoryError> for DermscanError {
             HistoryError::DuplicateLabel(_) => Self::DuplicateLabel(message),
             HistoryError::InvalidArgument(_) => Self::InvalidArgument(message),
             HistoryError::Io { .. } | HistoryError::Database(_) => Self::Storage(message),
+            _ => Self::Storage(message),
         }
     }
 }

@@ -8,13 +8,15 @@ use std::sync::Arc;
 
 use dermscan_core as core;
 use dermscan_core::history as h;
+use dermscan_core::history::{ChangeReason, SizeUnit};
 use serde::Serialize;
 
-use crate::analysis::{Classification, LesionFeatures, PointF, RiskAssessment, StolzColour};
+use dermscan_core::{Classification, ModelInfo, RiskAssessment, StolzColour};
+
+use crate::analysis::{LesionFeatures, PointF};
 use crate::error::{DermscanError, guard};
 use crate::mask::Mask;
 use crate::scan::ScanResult;
-use crate::types::ModelInfo;
 
 /// What the store keeps of a scan: the photo as given, the mask, and the core's analysis.
 pub(crate) fn new_scan(photo: Vec<u8>, scan: &ScanResult, taken_at: i64, mm_per_px: Option<f32>) -> h::NewScan {
@@ -99,9 +101,9 @@ impl From<&h::ScanRecord> for StoredScan {
             diameter_px: r.diameter_px(),
             diameter_mm: r.diameter_mm(),
             features: r.features.as_ref().map(Into::into),
-            classification: r.classification.as_ref().map(Into::into),
-            risk: r.risk.as_ref().map(Into::into),
-            models: r.models.iter().map(Into::into).collect(),
+            classification: r.classification.clone(),
+            risk: r.risk.clone(),
+            models: r.models.clone(),
         }
     }
 }
@@ -120,20 +122,6 @@ pub struct Alignment {
     pub scale_normalised: bool,
 }
 
-/// One threshold a change passed.
-#[derive(Debug, Clone, PartialEq, Serialize, uniffi::Record)]
-pub struct ChangeReason {
-    /// Stable identifier: `area_growth`, `area_shrink`, `shape`, `asymmetry`, `border`,
-    /// `colours`.
-    pub code: String,
-    /// The measured value.
-    pub value: f64,
-    /// The threshold it passed.
-    pub threshold: f64,
-    /// One sentence for the user.
-    pub text: String,
-}
-
 /// The change between two scans of one lesion.
 #[derive(Debug, Clone, PartialEq, Serialize, uniffi::Record)]
 pub struct Change {
@@ -147,8 +135,8 @@ pub struct Change {
     pub area_before: f64,
     /// Area of the later lesion, in `area_unit`.
     pub area_after: f64,
-    /// `mm²` when both scans have a scale, else `px`.
-    pub area_unit: String,
+    /// Millimetres (mm²) when both scans have a scale, else pixels.
+    pub area_unit: SizeUnit,
     /// Area after / area before (in mm² when both scans have a scale, else in pixels).
     pub area_ratio: f64,
     /// Equivalent-circle diameter of the earlier lesion, in `diameter_unit`.
@@ -157,8 +145,8 @@ pub struct Change {
     pub diameter_after: f64,
     /// `diameter_after - diameter_before`.
     pub diameter_change: f64,
-    /// `mm` when both scans have a scale, else `px`.
-    pub diameter_unit: String,
+    /// Millimetres when both scans have a scale, else pixels.
+    pub diameter_unit: SizeUnit,
     /// Overlap (IoU, 0 to 1) of the two masks after alignment, at the compared scale (growth
     /// lowers it too).
     pub iou_aligned: f64,
@@ -198,19 +186,19 @@ impl From<&h::Change> for Change {
             days_between: c.days_between,
             area_before: c.area_before,
             area_after: c.area_after,
-            area_unit: c.area_unit.clone(),
+            area_unit: c.area_unit,
             area_ratio: c.area_ratio,
             diameter_before: c.diameter_before,
             diameter_after: c.diameter_after,
             diameter_change: c.diameter_change,
-            diameter_unit: c.diameter_unit.clone(),
+            diameter_unit: c.diameter_unit,
             iou_aligned: c.iou_aligned,
             iou_shape: c.iou_shape,
             asymmetry_change: c.asymmetry_change,
             border_change: c.border_change,
             colour_change: c.colour_change,
-            colours_added: c.colours_added.iter().copied().map(Into::into).collect(),
-            colours_removed: c.colours_removed.iter().copied().map(Into::into).collect(),
+            colours_added: c.colours_added.clone(),
+            colours_removed: c.colours_removed.clone(),
             growth_per_month: c.growth_per_month,
             alignment: Alignment {
                 translation_px: PointF { x: a.translation_px[0], y: a.translation_px[1] },
@@ -220,11 +208,7 @@ impl From<&h::Change> for Change {
             },
             notes: c.notes.clone(),
             significant: c.significant,
-            reasons: c
-                .reasons
-                .iter()
-                .map(|r| ChangeReason { code: r.code.clone(), value: r.value, threshold: r.threshold, text: r.text.clone() })
-                .collect(),
+            reasons: c.reasons.clone(),
             summary: c.summary(),
         }
     }
@@ -265,10 +249,7 @@ pub struct StoreCheck {
 fn store_key(key: Option<Vec<u8>>) -> Result<Option<h::StoreKey>, DermscanError> {
     let Some(mut bytes) = key else { return Ok(None) };
     let key = h::StoreKey::from_slice(&bytes);
-    for b in &mut bytes {
-        // SAFETY: `b` is a valid, aligned `&mut u8`; volatile so the wipe is not optimised away.
-        unsafe { std::ptr::write_volatile(b, 0) };
-    }
+    zeroize::Zeroize::zeroize(&mut bytes);
     Ok(Some(key?))
 }
 

@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use dermscan_core as core;
 
-use crate::types::{BoundingBox, Point};
+use dermscan_core::PixelRect;
+
+use crate::types::Point;
 
 /// A binary lesion mask at the photo's resolution.
 #[derive(Clone, uniffi::Object)]
@@ -56,9 +58,9 @@ impl Mask {
         self.inner.iou_score()
     }
 
-    /// Tight box around the lesion pixels (`x1`, `y1` exclusive); none for an empty mask.
-    pub fn bbox(&self) -> Option<BoundingBox> {
-        self.inner.bbox().map(|[x0, y0, x1, y1]| BoundingBox { x0: x0 as f32, y0: y0 as f32, x1: x1 as f32, y1: y1 as f32 })
+    /// Tight rectangle around the lesion pixels; none for an empty mask.
+    pub fn bbox(&self) -> Option<PixelRect> {
+        self.inner.bbox()
     }
 
     /// Outline of the largest region, in order around it.

@@ -12,58 +12,19 @@ use futures_channel::oneshot;
 
 use crate::error::{DermscanError, guard};
 
-/// A step of a long call.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, uniffi::Enum)]
-pub enum ProgressStage {
-    /// Loading the ONNX Runtime library.
-    LoadRuntime,
-    /// Verifying the model bundle's files.
-    VerifyModel,
-    /// Creating ONNX Runtime sessions.
-    CreateSessions,
-    /// Finding the lesion.
-    FindLesion,
-    /// Preparing the encoder input.
-    Preprocess,
-    /// Running the image encoder (the long step).
-    Encode,
-    /// Running the mask decoder.
-    Decode,
-    /// Measuring, classifying, checking the photo, weighing the risk.
-    Analyse,
-    /// Finished.
-    Done,
-}
-
-impl From<Stage> for ProgressStage {
-    fn from(s: Stage) -> Self {
-        match s {
-            Stage::LoadRuntime => Self::LoadRuntime,
-            Stage::VerifyModel => Self::VerifyModel,
-            Stage::CreateSessions => Self::CreateSessions,
-            Stage::FindLesion => Self::FindLesion,
-            Stage::Preprocess => Self::Preprocess,
-            Stage::Encode => Self::Encode,
-            Stage::Decode => Self::Decode,
-            Stage::Analyse => Self::Analyse,
-            Stage::Done => Self::Done,
-        }
-    }
-}
-
 /// Implemented by the app to follow a long call. Called on an SDK worker thread: hop to
 /// the UI thread before touching views.
 #[uniffi::export(with_foreign)]
 pub trait ProgressListener: Send + Sync {
     /// `stage` has started; `fraction` (0 to 1) of the call is done.
-    fn on_progress(&self, stage: ProgressStage, fraction: f32);
+    fn on_progress(&self, stage: Stage, fraction: f32);
 }
 
 struct Listener(Arc<dyn ProgressListener>);
 
 impl Progress for Listener {
     fn report(&self, stage: Stage, fraction: f32) {
-        self.0.on_progress(stage.into(), fraction);
+        self.0.on_progress(stage, fraction);
     }
 }
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use dermscan_core as core;
 
 use crate::mask::Mask;
-use crate::types::{BoundingBox, PointLabel, PointPrompt};
+use dermscan_core::{BoxPrompt, PointPrompt};
 
 /// What to segment on a kept embedding: a box, points, and optionally a previous mask to
 /// refine (its low-resolution logits are fed back to the decoder).
@@ -13,7 +13,7 @@ use crate::types::{BoundingBox, PointLabel, PointPrompt};
 pub struct Prompt {
     /// The lesion's box.
     #[uniffi(default = None)]
-    pub bbox: Option<BoundingBox>,
+    pub bbox: Option<BoxPrompt>,
     /// Clicked points.
     #[uniffi(default = [])]
     pub points: Vec<PointPrompt>,
@@ -24,14 +24,7 @@ pub struct Prompt {
 
 impl Prompt {
     pub(crate) fn to_core(&self) -> core::Prompt {
-        let mut prompt = core::Prompt { bbox: self.bbox.map(Into::into), ..Default::default() };
-        for p in &self.points {
-            let label = match p.label {
-                PointLabel::Positive => core::PointLabel::Positive,
-                PointLabel::Negative => core::PointLabel::Negative,
-            };
-            prompt = prompt.with_point(p.x, p.y, label);
-        }
+        let mut prompt = core::Prompt { bbox: self.bbox, points: self.points.clone(), ..Default::default() };
         if let Some(mask) = &self.previous_mask {
             prompt = prompt.with_mask(mask.inner().low_res_logits().to_vec());
         }

@@ -4,17 +4,18 @@ use std::sync::Arc;
 
 use dermscan_core as core;
 
-use crate::analysis::{Classification, LesionFeatures, QualityReport, RiskAssessment};
+use dermscan_core::{BoxPrompt, Classification, LesionCandidate, ModelInfo, QualityReport, RiskAssessment, RoiSource, StageTimings};
+
+use crate::analysis::LesionFeatures;
 use crate::embedding::Embedding;
 use crate::mask::Mask;
 use crate::scan_analysis::ScanAnalysis;
-use crate::types::{BoundingBox, LesionCandidate, ModelInfo, RoiSource, StageTimings};
 
 /// The outcome of one scan.
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct ScanResult {
     /// The box the decoder was prompted with.
-    pub roi: BoundingBox,
+    pub roi: BoxPrompt,
     /// Who chose it.
     pub roi_source: RoiSource,
     /// The lesion finder's candidates, best first (empty when the caller gave a box).
@@ -48,18 +49,18 @@ impl From<core::ScanResult> for ScanResult {
     fn from(r: core::ScanResult) -> Self {
         let analysis = Arc::new(ScanAnalysis::from_result(&r));
         Self {
-            roi: r.roi.bbox.into(),
-            roi_source: r.roi.source.into(),
-            candidates: r.candidates.iter().map(Into::into).collect(),
+            roi: r.roi.bbox,
+            roi_source: r.roi.source,
+            candidates: r.candidates.clone(),
             lesions: r.lesions.iter().map(FoundLesion::from).collect(),
             mask: Arc::new(Mask::from_core(r.mask)),
             embedding: Arc::new(Embedding::from_core(r.embedding)),
-            model: (&r.model).into(),
+            model: r.model.clone(),
             features: r.features.as_ref().map(Into::into),
-            classification: r.classification.as_ref().map(Into::into),
-            risk: (&r.risk).into(),
-            quality: (&r.quality).into(),
-            timings: r.timings.into(),
+            classification: r.classification.clone(),
+            risk: r.risk.clone(),
+            quality: r.quality.clone(),
+            timings: r.timings,
             analysis,
         }
     }
@@ -69,7 +70,7 @@ impl From<core::ScanResult> for ScanResult {
 #[derive(Debug, Clone, uniffi::Record)]
 pub struct FoundLesion {
     /// The prompt box its mask was decoded with.
-    pub bbox: BoundingBox,
+    pub bbox: BoxPrompt,
     /// Its mask at the photo's resolution (re-prompt it with `Engine.decode`).
     pub mask: Arc<Mask>,
     /// Mask area in pixels.
@@ -85,12 +86,12 @@ pub struct FoundLesion {
 impl From<&core::LesionFinding> for FoundLesion {
     fn from(l: &core::LesionFinding) -> Self {
         Self {
-            bbox: l.bbox.into(),
+            bbox: l.bbox,
             mask: Arc::new(Mask::from_core(l.mask.clone())),
             area_px: l.mask.area_px(),
             features: l.features.as_ref().map(Into::into),
-            classification: l.classification.as_ref().map(Into::into),
-            risk: (&l.risk).into(),
+            classification: l.classification.clone(),
+            risk: l.risk.clone(),
         }
     }
 }

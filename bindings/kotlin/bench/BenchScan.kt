@@ -9,6 +9,7 @@
 package com.dermscan.bench
 
 import com.dermscan.*
+import com.dermscan.core.*
 import java.io.File
 
 fun main(args: Array<String>) {

@@ -1,4 +1,5 @@
 import com.dermscan.*
+import com.dermscan.core.*
 import kotlinx.coroutines.runBlocking
 import java.io.File
 

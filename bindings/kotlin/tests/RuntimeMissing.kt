@@ -3,6 +3,7 @@
 package com.dermscan.tests.runtime
 
 import com.dermscan.*
+import com.dermscan.core.*
 import java.io.File
 import kotlin.system.exitProcess
 

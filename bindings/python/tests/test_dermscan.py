@@ -50,7 +50,7 @@ def test_scan_sample_litemedsam(lite, sample_bytes):
     assert result.mask.to_png()[:8] == b"\x89PNG\r\n\x1a\n"
     assert len(result.mask.contour()) > 20
     box = result.mask.bbox()
-    assert box.x0 >= result.roi.x0 - 40 and box.x1 <= result.roi.x1 + 40
+    assert box.x >= result.roi.x0 - 40 and box.x + box.width <= result.roi.x1 + 40
     assert result.timings.encoder_ms > 0 and result.timings.total_ms >= result.timings.encoder_ms
     # The primary lesion is lesions[0]; its box (refitted to the verified mask) is the roi.
     assert result.candidates and result.lesions and result.lesions[0].bbox == result.roi
@@ -78,7 +78,7 @@ def test_plain_skin_is_no_lesion(lite):
     assert result.lesions == [] and result.mask.area_px() == 0
     assert result.features is None and result.classification is None
     assert result.risk.level == dermscan.RiskLevel.UNKNOWN
-    assert [r.code for r in result.risk.reasons] == ["no_lesion"]
+    assert [r.code for r in result.risk.reasons] == [dermscan.RiskCode.NO_LESION]
     assert any(w.issue == dermscan.QualityIssue.NO_LESION_FOUND for w in result.quality.warnings)
 
 
@@ -105,7 +105,7 @@ def test_reprompt_box_points_mask_on_kept_embedding(lite, sample_bytes):
     result = scan(lite, sample_bytes)
     before = lite.model_runs()
     r = result.roi
-    by_box = lite.decode(result.embedding, dermscan.Prompt(bbox=dermscan.BoundingBox(x0=r.x0 - 5, y0=r.y0 - 5, x1=r.x1 + 5, y1=r.y1 + 5)), None)
+    by_box = lite.decode(result.embedding, dermscan.Prompt(bbox=dermscan.BoxPrompt(x0=r.x0 - 5, y0=r.y0 - 5, x1=r.x1 + 5, y1=r.y1 + 5)), None)
     centre = dermscan.PointPrompt(x=(r.x0 + r.x1) / 2, y=(r.y0 + r.y1) / 2, label=dermscan.PointLabel.POSITIVE)
     by_points = lite.decode(result.embedding, dermscan.Prompt(bbox=r, points=[centre]), None)
     refined = lite.decode(result.embedding, dermscan.Prompt(bbox=r, previous_mask=by_points), dermscan.MaskMode.UPSTREAM)
@@ -122,7 +122,7 @@ def test_async_scan_reports_progress(lite, sample_bytes):
     result = asyncio.run(lite.scan_async(encoded(sample_bytes), dermscan.ScanOptions(), rec))
     assert result.mask.area_px() > 0
     stages = rec.stages()
-    S = dermscan.ProgressStage
+    S = dermscan.Stage
     assert [s for s in (S.FIND_LESION, S.PREPROCESS, S.ENCODE, S.DECODE, S.DONE) if s in stages] == [S.FIND_LESION, S.PREPROCESS, S.ENCODE, S.DECODE, S.DONE]
     fractions = [f for _, f in rec.events]
     assert fractions == sorted(fractions) and fractions[-1] == 1.0
@@ -133,7 +133,7 @@ def test_async_open_engine(root):
     config = dermscan.EngineConfig(model_dir=str(root / "models" / "litemedsam"), threads=1)
     engine = asyncio.run(dermscan.open_engine(config, rec))
     assert engine.model().name == "litemedsam"
-    assert dermscan.ProgressStage.CREATE_SESSIONS in rec.stages()
+    assert dermscan.Stage.CREATE_SESSIONS in rec.stages()
 
 
 def test_cancel_async_scan_interrupts_the_encoder(lite, sample_bytes):
@@ -142,7 +142,7 @@ def test_cancel_async_scan_interrupts_the_encoder(lite, sample_bytes):
 
     async def run_and_cancel():
         task = asyncio.ensure_future(lite.scan_async(encoded(sample_bytes), dermscan.ScanOptions(), rec))
-        while dermscan.ProgressStage.ENCODE not in rec.stages():
+        while dermscan.Stage.ENCODE not in rec.stages():
             await asyncio.sleep(0.005)
         await asyncio.sleep(0.1)
         task.cancel()
@@ -209,7 +209,7 @@ def test_bad_images_are_typed_errors(lite, sample_bytes, case):
 @pytest.mark.parametrize("box", [(5000, 5000, 5100, 5100), (600, 600, 500, 500), (float("nan"), 0, 10, 10)], ids=["outside", "inverted", "nan"])
 def test_bad_boxes_are_prompt_errors(lite, sample_bytes, box):
     with pytest.raises(dermscan.DermscanError.Prompt) as err:
-        scan(lite, sample_bytes, bbox=dermscan.BoundingBox(x0=box[0], y0=box[1], x1=box[2], y1=box[3]))
+        scan(lite, sample_bytes, bbox=dermscan.BoxPrompt(x0=box[0], y0=box[1], x1=box[2], y1=box[3]))
     assert str(err.value)
 
 

@@ -35,7 +35,7 @@ def half_size_jpeg(data):
 
 
 def evolution(scan_record):
-    reasons = [r for r in scan_record.risk.reasons if r.code == "evolution"]
+    reasons = [r for r in scan_record.risk.reasons if r.code == dermscan.RiskCode.EVOLUTION]
     assert len(reasons) <= 1
     return reasons[0] if reasons else None
 
@@ -80,9 +80,9 @@ def test_two_scans_change_report_and_keys(lite, sample_bytes, key, tmp_path):
     # The same lesion photographed again: no scale, so sizes are in pixels (and a note says so).
     assert 0.25 < change.area_ratio < 4.0
     assert 0.2 < change.iou_aligned <= 1.0
-    assert change.diameter_unit == "px" and not change.alignment.scale_normalised and change.notes
+    assert change.diameter_unit == dermscan.SizeUnit.PIXELS and not change.alignment.scale_normalised and change.notes
     assert change.significant == bool(change.reasons)
-    assert change.area_unit == "px" and change.area_after / change.area_before == pytest.approx(change.area_ratio)
+    assert change.area_unit == dermscan.SizeUnit.PIXELS and change.area_after / change.area_before == pytest.approx(change.area_ratio)
     assert change.summary.startswith("area ")
     # The stored risk takes the change into account: an `evolution` reason, high only when the
     # change is significant.

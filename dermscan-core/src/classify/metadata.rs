@@ -13,6 +13,7 @@ pub const MAX_AGE_YEARS: f32 = 120.0;
 /// The patient's sex as the classifier's metadata branch knows it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum Sex {
     /// Female.
     Female,
@@ -51,6 +52,7 @@ impl FromStr for Sex {
 /// Body-site group of the lesion (the classifier's five site slots).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
 pub enum BodySite {
     /// Arm or hand (HAM10000 `upper extremity`, `hand`).
     Arm,

@@ -37,7 +37,7 @@ pub use self::crop::{CropSquare, crop_square};
 use self::metadata::MetaLayout;
 pub use self::metadata::{BodySite, MAX_AGE_YEARS, MIN_AGE_YEARS, PatientMetadata, Sex};
 use crate::error::{InferenceError, ModelError, Result};
-use crate::image::Image;
+use crate::image::{Image, PixelRect};
 use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, create_session};
 use crate::preprocess::{Interpolation, resize_rgb, resize_rgb_pil};
 use crate::segment::BoxPrompt;
@@ -54,6 +54,7 @@ const DEFAULT_MALIGNANT: [&str; 3] = ["akiec", "bcc", "mel"];
 
 /// The probability of one label.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ClassProbability {
     /// Short label, e.g. `mel`.
     pub label: String,
@@ -65,6 +66,7 @@ pub struct ClassProbability {
 
 /// The classifier's result for one lesion. A screening aid, not a diagnosis.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Classification {
     /// Every label with its probability, in the manifest's label order.
     pub probabilities: Vec<ClassProbability>,
@@ -73,8 +75,9 @@ pub struct Classification {
     /// Sum of the malignant labels' probabilities (the manifest's `malignant` list;
     /// `akiec + bcc + mel` for HAM10000).
     pub malignant_probability: f32,
-    /// The square the model saw, `[x0, y0, x1, y1]` in image pixels (`x1`, `y1` exclusive).
-    pub crop: [u32; 4],
+    /// The square the model saw, in image pixels (serialised as its corners `[x0, y0, x1, y1]`).
+    #[serde(with = "crate::image::corners")]
+    pub crop: PixelRect,
     /// The model that produced the result.
     pub model: ModelInfo,
     /// Wall time of the model run in milliseconds.
@@ -286,7 +289,7 @@ impl Classifier {
                 .collect(),
             top: r.labels[top].clone(),
             malignant_probability,
-            crop: input.crop.to_array(),
+            crop: input.crop.rect(),
             model: self.info.clone(),
             inference_ms,
         })

@@ -16,8 +16,6 @@
 //! Millimetre values are the pixel values times `mm_per_px` (area times its square), `None`
 //! without a scale.
 
-use imageproc::contours::{BorderType, find_contours};
-
 use super::Lesion;
 use crate::segment::Mask;
 
@@ -139,27 +137,25 @@ pub(crate) fn measure(lesion: &Lesion) -> (Measurements, PrincipalAxes) {
     )
 }
 
-/// Outer contour of the largest region, as pixel centres. The mask is traced inside a 1 px
-/// zero frame so regions touching the image edge are closed too.
+/// Outer contour of the largest region ([`Mask::outer_contours`]: by enclosed area, then by
+/// length), as pixel centres.
 pub(crate) fn outer_contour(mask: &Mask) -> Vec<[f64; 2]> {
-    let Some([x0, y0, x1, y1]) = mask.bbox() else { return Vec::new() };
-    let (w, pixels) = (mask.width() as usize, mask.pixels());
-    let framed = ::image::GrayImage::from_fn(x1 - x0 + 2, y1 - y0 + 2, |x, y| {
-        let inside = x >= 1 && y >= 1 && x <= x1 - x0 && y <= y1 - y0;
-        let value = if inside { pixels.get((y - 1 + y0) as usize * w + (x - 1 + x0) as usize).copied().unwrap_or(0) } else { 0 };
-        ::image::Luma([value])
-    });
-    find_contours::<i64>(&framed)
+    mask.outer_contours()
         .into_iter()
-        .filter(|c| c.border_type == BorderType::Outer)
-        .max_by(|a, b| shoelace(&a.points).total_cmp(&shoelace(&b.points)).then(a.points.len().cmp(&b.points.len())))
-        .map(|c| c.points.iter().map(|p| [(p.x - 1 + i64::from(x0)) as f64 + 0.5, (p.y - 1 + i64::from(y0)) as f64 + 0.5]).collect())
+        .max_by(|a, b| shoelace(a).total_cmp(&shoelace(b)).then(a.len().cmp(&b.len())))
+        .map(|c| c.iter().map(|&[x, y]| [f64::from(x) + 0.5, f64::from(y) + 0.5]).collect())
         .unwrap_or_default()
 }
 
-fn shoelace(points: &[imageproc::point::Point<i64>]) -> f64 {
+/// Area enclosed by a closed polygon of pixel positions.
+fn shoelace(points: &[[u32; 2]]) -> f64 {
     let n = points.len();
-    let twice: i64 = (0..n).map(|i| points[i].x * points[(i + 1) % n].y - points[(i + 1) % n].x * points[i].y).sum();
+    let twice: i64 = (0..n)
+        .map(|i| {
+            let ([ax, ay], [bx, by]) = (points[i], points[(i + 1) % n]);
+            i64::from(ax) * i64::from(by) - i64::from(bx) * i64::from(ay)
+        })
+        .sum();
     (twice as f64).abs() / 2.0
 }
 

@@ -212,7 +212,7 @@ fn around_lesion(image: &Image, mask: &Mask) -> Result<Option<(PixelRect, Image,
     if (image.width(), image.height()) != (w, h) {
         return Ok(None);
     }
-    let Some([x0, y0, x1, y1]) = mask.bbox() else { return Ok(None) };
+    let Some([x0, y0, x1, y1]) = mask.bbox().map(|r| r.corners()) else { return Ok(None) };
     let margin = context_margin((x1 - x0).max(y1 - y0));
     let (cx0, cy0) = (x0.saturating_sub(margin), y0.saturating_sub(margin));
     let (cx1, cy1) = ((x1 + margin).min(w), (y1 + margin).min(h));

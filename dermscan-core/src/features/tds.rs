@@ -23,6 +23,7 @@ use super::structures::StructureIndicators;
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum TdsBand {
     /// TDS < 4.75.
     Benign,

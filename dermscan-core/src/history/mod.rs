@@ -1,15 +1,18 @@
 //! Lesion history: a private, on-device record of each lesion's scans, the change between
 //! them (the "E" of ABCDE), timeline pictures and a report for a doctor.
 //!
-//! Parts, one file each: [`store`] (SQLite database and the files beside it), `files`
-//! (content-named files written atomically), `seal` (optional encryption at rest),
-//! `schema` (versions and migrations), [`change`] (align two masks and measure the change),
-//! [`timeline`] (PNG charts) and `report` (one self-contained HTML file,
-//! [`HistoryStore::report_html`], [`HistoryStore::write_report`]).
+//! Parts: [`store`] (SQLite database and the files beside it), `files` (content-named files
+//! written atomically), `seal` (optional encryption at rest), `schema` (versions and
+//! migrations), `align` (move one mask onto another), [`change`] (measure the change between
+//! two scans), `reassess` (a new scan's risk with that change), [`timeline`] (PNG charts) and
+//! `report` (one self-contained HTML file, [`HistoryStore::report_html`],
+//! [`HistoryStore::write_report`]).
 
+mod align;
 pub mod change;
 mod db;
 mod files;
+mod reassess;
 mod report;
 mod schema;
 mod seal;
@@ -23,7 +26,7 @@ use crate::features::Features;
 use crate::model::ModelInfo;
 use crate::risk::RiskAssessment;
 
-pub use change::{Alignment, Change, ChangeReason, ChangeThresholds, align, compare};
+pub use change::{Alignment, Change, ChangeCode, ChangeReason, ChangeThresholds, SizeUnit, align, compare};
 pub use seal::StoreKey;
 pub use store::{AddedScan, HistoryStore, NewScan, StoreCheck, StoreConfig};
 

@@ -68,7 +68,7 @@ fn thumbnail(photo: &[u8], mask: &Mask) -> Result<Vec<u8>, HistoryError> {
     if (image.width(), image.height()) != (mask.width(), mask.height()) {
         return Err(HistoryError::InvalidArgument("stored photo and mask differ in size".into()));
     }
-    let [x0, y0, x1, y1] = mask.bbox().unwrap_or([0, 0, mask.width(), mask.height()]);
+    let [x0, y0, x1, y1] = mask.bbox().map(|r| r.corners()).unwrap_or([0, 0, mask.width(), mask.height()]);
     let (cx, cy) = ((x0 + x1) / 2, (y0 + y1) / 2);
     let half = (x1 - x0).max(y1 - y0).max(16);
     let (left, top) = (cx.saturating_sub(half), cy.saturating_sub(half));
@@ -116,7 +116,7 @@ fn change_section(out: &mut String, title: &str, change: &Change) {
         "<tr><th>Diameter</th><td>{:.1} → {:.1} {} ({:+.1})</td></tr>",
         change.diameter_before,
         change.diameter_after,
-        esc(&change.diameter_unit),
+        esc(change.diameter_unit.length_symbol()),
         change.diameter_change
     );
     let _ = writeln!(out, "<tr><th>Outline overlap after alignment (IoU)</th><td class=\"iou\">{:.3}</td></tr>", change.iou_aligned);

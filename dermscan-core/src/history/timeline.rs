@@ -4,14 +4,14 @@
 //! Text is drawn with the public-domain 8x8 bitmap font of the `font8x8` crate; lines, points
 //! and frames with `imageproc::drawing`. Dates are UTC calendar dates ([`date_string`]).
 
-use image::{GrayImage, Luma, Rgb, RgbImage};
-use imageproc::contours::{BorderType, find_contours};
+use image::{Rgb, RgbImage};
 use imageproc::drawing::{draw_filled_circle_mut, draw_filled_rect_mut, draw_hollow_rect_mut, draw_line_segment_mut};
 use imageproc::rect::Rect;
 
 use super::ScanRecord;
-use super::change::{align, scale_between};
+use super::align::{align, scale_between};
 use crate::error::HistoryError;
+use crate::image::PixelRect;
 use crate::segment::Mask;
 
 const WHITE: Rgb<u8> = Rgb([255, 255, 255]);
@@ -153,7 +153,7 @@ pub fn outline_overlay(scans: &[(ScanRecord, Mask)]) -> Result<Vec<u8>, HistoryE
 
     // Crop: the union of the outlines plus a margin, scaled to OVERLAY_SIDE.
     let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0u32, 0u32);
-    for b in aligned.iter().flatten().filter_map(Mask::bbox) {
+    for b in aligned.iter().flatten().filter_map(|m| m.bbox().map(PixelRect::corners)) {
         (x0, y0, x1, y1) = (x0.min(b[0]), y0.min(b[1]), x1.max(b[2]), y1.max(b[3]));
     }
     if x0 >= x1 || y0 >= y1 {
@@ -182,8 +182,12 @@ pub fn outline_overlay(scans: &[(ScanRecord, Mask)]) -> Result<Vec<u8>, HistoryE
     let colours: Vec<Rgb<u8>> = (0..order.len()).map(|i| time_colour(i, order.len())).collect();
     for (mask, &colour) in aligned.iter().zip(&colours) {
         let Some(mask) = mask else { continue };
-        for contour in outer_contours(mask) {
-            let to_canvas = |p: [f64; 2]| (((p[0] - cx0) * zoom + ox) as f32, ((p[1] - cy0) * zoom + oy) as f32);
+        for contour in mask.outer_contours() {
+            // Pixel centres (x + 0.5, y + 0.5) on the canvas.
+            let to_canvas = |[x, y]: [u32; 2]| {
+                let p = [f64::from(x) + 0.5, f64::from(y) + 0.5];
+                (((p[0] - cx0) * zoom + ox) as f32, ((p[1] - cy0) * zoom + oy) as f32)
+            };
             let n = contour.len();
             for i in 0..n {
                 let (Some(&a), Some(&b)) = (contour.get(i), contour.get((i + 1) % n)) else { continue };
@@ -227,22 +231,6 @@ fn time_colour(i: usize, n: usize) -> Rgb<u8> {
     let t = if n > 1 { i as f64 / (n - 1) as f64 } else { 0.0 };
     let mix = |a: f64, b: f64| (a + (b - a) * t).round().clamp(0.0, 255.0) as u8;
     Rgb([mix(20.0, 220.0), mix(70.0, 20.0), mix(230.0, 30.0)])
-}
-
-/// Outer borders of every region of the mask, as pixel centres (`x + 0.5`, `y + 0.5`).
-fn outer_contours(mask: &Mask) -> Vec<Vec<[f64; 2]>> {
-    let Some([x0, y0, x1, y1]) = mask.bbox() else { return Vec::new() };
-    let (w, pixels) = (mask.width() as usize, mask.pixels());
-    // The box with a 1 px zero frame, so regions touching the photo's edge close too.
-    let framed = GrayImage::from_fn(x1 - x0 + 2, y1 - y0 + 2, |x, y| {
-        let inside = x >= 1 && y >= 1 && x <= x1 - x0 && y <= y1 - y0;
-        Luma([if inside { pixels.get((y - 1 + y0) as usize * w + (x - 1 + x0) as usize).copied().unwrap_or(0) } else { 0 }])
-    });
-    find_contours::<i64>(&framed)
-        .into_iter()
-        .filter(|c| c.border_type == BorderType::Outer)
-        .map(|c| c.points.iter().map(|p| [(p.x - 1 + i64::from(x0)) as f64 + 0.5, (p.y - 1 + i64::from(y0)) as f64 + 0.5]).collect())
-        .collect()
 }
 
 /// 1, 2 or 5 times a power of ten, at least `raw` (for axis ticks and scale bars).

@@ -28,6 +28,7 @@ impl std::fmt::Debug for ModelBundle {
 
 /// Identity of a loaded model, as reported in results.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct ModelInfo {
     /// Bundle name.
     pub name: String,

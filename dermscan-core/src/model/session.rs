@@ -18,6 +18,8 @@ use crate::error::ModelError;
 /// assert_eq!(ExecutionProvider::Xnnpack.name(), "xnnpack");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[non_exhaustive]
 pub enum ExecutionProvider {
     /// ONNX Runtime's own CPU kernels, always available.
     Cpu,

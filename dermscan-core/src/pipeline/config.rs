@@ -93,7 +93,7 @@ impl EngineConfig {
 ///
 /// ```
 /// use dermscan_core::{ScanOptions, CropPolicy, BoxPrompt};
-/// let opts = ScanOptions::default().with_box(BoxPrompt::new(10.0, 10.0, 60.0, 60.0)).with_crop(CropPolicy::None);
+/// let opts = ScanOptions::default().with_box(BoxPrompt::new(10.0, 10.0, 60.0, 60.0)).with_crop(CropPolicy::WholeImage);
 /// assert!(opts.bbox.is_some());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -36,6 +36,8 @@ use crate::verify::{self, Evidence, Verified};
 /// Who chose the region of interest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[non_exhaustive]
 pub enum RoiSource {
     /// The lesion finder.
     Auto,
@@ -56,29 +58,30 @@ pub struct Roi {
 
 /// Milliseconds spent in each stage of one scan.
 #[derive(Debug, Clone, Copy, Default, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StageTimings {
     /// Finding the lesion (zero when the caller gave a box).
-    pub roi: f64,
+    pub roi_ms: f64,
     /// Crop, resize, normalise.
-    pub preprocess: f64,
+    pub preprocess_ms: f64,
     /// Image encoder (ONNX Runtime).
-    pub encoder: f64,
+    pub encoder_ms: f64,
     /// Mask decoder (ONNX Runtime).
-    pub decoder: f64,
+    pub decoder_ms: f64,
     /// Logits to mask.
-    pub postprocess: f64,
+    pub postprocess_ms: f64,
     /// Measurements, ABCD, photo quality and risk (the SDK's own work after the mask).
-    pub analysis: f64,
+    pub analysis_ms: f64,
     /// Classifier, crop and model run (zero without a classifier).
-    pub classifier: f64,
+    pub classifier_ms: f64,
     /// Whole scan.
-    pub total: f64,
+    pub total_ms: f64,
 }
 
 impl StageTimings {
     /// Time spent in model calls (encoder, decoder, classifier).
     pub fn model_ms(&self) -> f64 {
-        self.encoder + self.decoder + self.classifier
+        self.encoder_ms + self.decoder_ms + self.classifier_ms
     }
 }
 
@@ -214,8 +217,8 @@ impl Engine {
             }
             None => self.find_and_verify(image, options, control, &mut timings)?,
         };
-        timings.preprocess = found.embedding.preprocess_ms();
-        timings.encoder = found.embedding.encoder_ms() + found.extra_encoder_ms;
+        timings.preprocess_ms = found.embedding.preprocess_ms();
+        timings.encoder_ms = found.embedding.encoder_ms() + found.extra_encoder_ms;
 
         control.enter(Stage::Analyse)?;
         let t = Instant::now();
@@ -228,7 +231,7 @@ impl Engine {
                 self.analyse(image, bbox, &mask, &feature_config, options, &mut timings, &mut analysis_ms)?;
             lesions.push(LesionFinding { bbox, mask, evidence, features, classification, risk });
         }
-        timings.analysis = analysis_ms;
+        timings.analysis_ms = analysis_ms;
         let (roi, mask, features, classification, risk) = match lesions.first() {
             Some(p) => {
                 (Roi { bbox: p.bbox, source: found.source }, p.mask.clone(), p.features.clone(), p.classification.clone(), p.risk.clone())
@@ -241,7 +244,7 @@ impl Engine {
                 risk::no_lesion(),
             ),
         };
-        timings.total = start.elapsed().as_secs_f64() * 1e3;
+        timings.total_ms = start.elapsed().as_secs_f64() * 1e3;
         tracing::info!(?timings, area = mask.area_px(), lesions = lesions.len(), risk = risk.level.as_str(), "scan done");
         control.report(Stage::Done);
         Ok(ScanResult {
@@ -273,12 +276,12 @@ impl Engine {
         let embedding = self.segmenter.encode_with(image, &EncodeOptions { window, hair_removal: options.hair_removal }, control)?;
         control.enter(Stage::Decode)?;
         let mut mask = self.segmenter.decode_with(&embedding, &Prompt::from_box(bbox), options.mask_mode)?;
-        timings.decoder = mask.decoder_ms();
-        timings.postprocess = mask.postprocess_ms();
+        timings.decoder_ms = mask.decoder_ms();
+        timings.postprocess_ms = mask.postprocess_ms();
         if options.snap_edges {
             let t = Instant::now();
             mask = crate::segment::snap_to_edge(image, &mask);
-            timings.postprocess += t.elapsed().as_secs_f64() * 1e3;
+            timings.postprocess_ms += t.elapsed().as_secs_f64() * 1e3;
         }
         Ok(Found { source: RoiSource::User, candidates: Vec::new(), lesions: vec![(bbox, mask, None)], embedding, extra_encoder_ms: 0.0 })
     }
@@ -291,7 +294,7 @@ impl Engine {
         let t = Instant::now();
         // Nothing measurable fits in a photo this small.
         let candidates = if image.width().min(image.height()) < MIN_PHOTO_SIDE { Vec::new() } else { self.find_lesions(image) };
-        timings.roi = t.elapsed().as_secs_f64() * 1e3;
+        timings.roi_ms = t.elapsed().as_secs_f64() * 1e3;
 
         // One embedding of the whole photo: verification, secondary lesions and re-prompting
         // (a tap on a lesion the finder missed) all decode on it.
@@ -302,8 +305,8 @@ impl Engine {
         let mut kept: Vec<Verified> = Vec::new();
         for candidate in &candidates {
             let v = verify::verify(&self.segmenter, image, &whole, candidate, options.mask_mode, verify_config)?;
-            timings.decoder += v.mask.decoder_ms() * 2.0;
-            timings.postprocess += v.mask.postprocess_ms() * 2.0;
+            timings.decoder_ms += v.mask.decoder_ms() * 2.0;
+            timings.postprocess_ms += v.mask.postprocess_ms() * 2.0;
             tracing::debug!(bbox = ?candidate.bbox.to_array(), evidence = ?v.evidence, passes = v.evidence.passes(verify_config), "candidate");
             if !v.evidence.passes(verify_config) || kept.iter().any(|k| overlaps(&k.mask, &v.mask)) {
                 continue;
@@ -312,8 +315,8 @@ impl Engine {
             // halves differ in colour): segment the two as one.
             if let Some(k) = kept.iter_mut().find(|k| verify::touching(k, &v)) {
                 let joined = verify::merge(&self.segmenter, image, &whole, k, &v, options.mask_mode)?;
-                timings.decoder += joined.mask.decoder_ms();
-                timings.postprocess += joined.mask.postprocess_ms();
+                timings.decoder_ms += joined.mask.decoder_ms();
+                timings.postprocess_ms += joined.mask.postprocess_ms();
                 *k = joined;
                 continue;
             }
@@ -340,9 +343,9 @@ impl Engine {
                     &control.silent(),
                 )?;
                 let (bbox, mask) = verify::resegment(&self.segmenter, &crop, primary, options.mask_mode, verify_config)?;
-                timings.decoder += 2.0 * mask.decoder_ms();
+                timings.decoder_ms += 2.0 * mask.decoder_ms();
                 let extra = whole.encoder_ms();
-                timings.preprocess += whole.preprocess_ms();
+                timings.preprocess_ms += whole.preprocess_ms();
                 (crop, bbox, mask, extra)
             }
             None => (whole, primary.bbox, primary.mask.clone(), 0.0),
@@ -350,7 +353,7 @@ impl Engine {
         if options.refine
             && let Some(refined) = self.refine(&embedding, &primary_box, &mask, options)?
         {
-            timings.decoder += refined.decoder_ms();
+            timings.decoder_ms += refined.decoder_ms();
             mask = refined;
         }
         let mut lesions: Vec<(BoxPrompt, Mask, Option<Evidence>)> = Vec::with_capacity(kept.len());
@@ -411,12 +414,15 @@ impl Engine {
         let classification = match &self.classifier {
             Some(classifier) => {
                 // The crop follows the mask; the prompt box when there is no mask.
-                let lesion_box = mask.bbox().map_or(bbox, |[x0, y0, x1, y1]| BoxPrompt::new(x0 as f32, y0 as f32, x1 as f32, y1 as f32));
+                let lesion_box = mask
+                    .bbox()
+                    .map(|r| r.corners())
+                    .map_or(bbox, |[x0, y0, x1, y1]| BoxPrompt::new(x0 as f32, y0 as f32, x1 as f32, y1 as f32));
                 Some(classifier.classify(image, lesion_box, &options.metadata)?)
             }
             None => None,
         };
-        timings.classifier += t.elapsed().as_secs_f64() * 1e3;
+        timings.classifier_ms += t.elapsed().as_secs_f64() * 1e3;
 
         let t = Instant::now();
         let inputs = RiskInputs::from_analysis(features.as_ref(), classification.as_ref());
@@ -429,7 +435,7 @@ impl Engine {
     /// margin). Kept only when the first mask is a plausible lesion inside the box;
     /// otherwise `None`.
     fn refine(&self, embedding: &ImageEmbedding, bbox: &BoxPrompt, first: &Mask, options: &ScanOptions) -> Result<Option<Mask>> {
-        let Some([x0, y0, x1, y1]) = first.bbox() else { return Ok(None) };
+        let Some([x0, y0, x1, y1]) = first.bbox().map(|r| r.corners()) else { return Ok(None) };
         let (w, h) = ((x1 - x0) as f32, (y1 - y0) as f32);
         let margin = REFINE_MARGIN * w.max(h);
         let (iw, ih) = (first.width() as f32, first.height() as f32);

@@ -4,6 +4,7 @@ use ndarray::{Array4, Axis, Slice};
 
 /// Normalisation applied to the resized 8-bit image.
 #[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
 pub enum Normalization {
     /// `(x - min) / max(max - min, 1e-8)` over all channels (MedSAM, LiteMedSAM).
     MinMax,

@@ -10,6 +10,7 @@ use fast_image_resize::{FilterType, PixelType, ResizeAlg, ResizeOptions, Resizer
 
 /// Resampling filter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Interpolation {
     /// Pixel-area averaging, identical to OpenCV `INTER_AREA` when shrinking
     /// (bilinear when enlarging).

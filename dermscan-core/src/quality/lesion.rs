@@ -24,7 +24,7 @@ impl LesionGeometry {
         if mw == 0 || mh == 0 || px.len() != mw as usize * mh as usize {
             return None;
         }
-        let [x0, y0, x1, y1] = mask.bbox()?;
+        let [x0, y0, x1, y1] = mask.bbox().map(|r| r.corners())?;
         let (w, h) = (mw as usize, mh as usize);
         let inside = |x: usize, y: usize| px[y * w + x] != 0;
         let (mut area, mut boundary, mut on_frame) = (0u64, 0u64, 0u64);

@@ -23,284 +23,22 @@
 //! still be unsuitable, and very dark skin sits closer to the under-exposure threshold than
 //! light skin (a single photo cannot tell dark skin from a dim exposure of lighter skin).
 
+mod config;
 mod lesion;
+mod report;
 mod sharpness;
+mod warnings;
 
 use image::{GrayImage, Luma};
 use imageproc::distance_transform::Norm;
 use imageproc::morphology::dilate;
 
+pub use self::config::{QualityConfig, Strictness};
 use self::lesion::LesionGeometry;
+pub use self::report::{QualityIssue, QualityReport, QualityWarning};
 use crate::image::Image;
 use crate::preprocess::{Interpolation, resize_rgb};
 use crate::segment::Mask;
-
-/// How demanding the gate is. Each threshold of [`QualityConfig`] is the `Normal` value;
-/// `Lenient` tolerates 1.5 times as much of each defect, `Strict` 0.75 times as much
-/// (limits on a minimum, like brightness or lesion size, are divided by the same factor).
-///
-/// ```
-/// use dermscan_core::quality::Strictness;
-/// assert_eq!(Strictness::default(), Strictness::Normal);
-/// assert!(Strictness::Lenient.tolerance() > Strictness::Strict.tolerance());
-/// ```
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Strictness {
-    /// Accept more (e.g. a quick first look).
-    Lenient,
-    /// The documented thresholds.
-    #[default]
-    Normal,
-    /// Accept less (e.g. photos kept for follow-up comparison).
-    Strict,
-}
-
-impl Strictness {
-    /// Factor applied to the tolerated amount of each defect: 1.5, 1.0 or 0.75.
-    ///
-    /// ```
-    /// use dermscan_core::quality::Strictness;
-    /// assert_eq!(Strictness::Normal.tolerance(), 1.0);
-    /// ```
-    pub fn tolerance(self) -> f32 {
-        match self {
-            Strictness::Lenient => 1.5,
-            Strictness::Normal => 1.0,
-            Strictness::Strict => 0.75,
-        }
-    }
-}
-
-/// Settings of the quality gate. The threshold fields hold the `Normal` values; the effective
-/// thresholds are these scaled by [`QualityConfig::strictness`] (see [`Strictness`]).
-///
-/// ```
-/// use dermscan_core::quality::{QualityConfig, Strictness};
-/// let cfg = QualityConfig::strict();
-/// assert_eq!(cfg.strictness, Strictness::Strict);
-/// assert_eq!(cfg.min_lesion_diameter_px, QualityConfig::default().min_lesion_diameter_px);
-/// ```
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub struct QualityConfig {
-    /// Scales every threshold below.
-    pub strictness: Strictness,
-    /// Longest side of the working copy in pixels (blur is measured at this scale). Default 512.
-    pub work_size: u32,
-    /// Largest equivalent Gaussian blur (sigma, working pixels) of the lesion's surroundings.
-    /// Default 1.5: at 512 px across a dermoscopic field of about 20 mm, softer edges wash out
-    /// pigment network meshes (0.2–0.4 mm, 5–10 px).
-    pub max_blur_sigma_px: f32,
-    /// Smallest median of the skin's brightest channel (0–255). Default 70, about 1.4 stops
-    /// below an 18 % grey exposure; darker skin loses lesion detail in sensor noise and JPEG
-    /// quantisation. Uses the brightest channel, not luma, so naturally dark skin (Fitzpatrick
-    /// VI, about 80) passes.
-    pub min_brightness: f32,
-    /// Largest share of central skin pixels with two or more clipped channels (≥ 250), whose
-    /// colour is lost. Default 0.25. One clipped channel is common on pale skin (red near full
-    /// scale) and is not counted.
-    pub max_clipped_fraction: f32,
-    /// Largest share of specular (glare) pixels over the lesion's neighbourhood. Default 0.05.
-    pub max_glare_fraction: f32,
-    /// Largest share of the lesion's outline lying on the image frame. Default 0.02: a
-    /// lesion touching the frame over more than a few pixels is probably cut off.
-    pub max_border_contact: f32,
-    /// Smallest equivalent-disc diameter of the lesion in image pixels. Default 40: below
-    /// that, border and colour structure are a handful of pixels.
-    pub min_lesion_diameter_px: f32,
-}
-
-impl Default for QualityConfig {
-    fn default() -> Self {
-        Self {
-            strictness: Strictness::Normal,
-            work_size: 512,
-            max_blur_sigma_px: 1.5,
-            min_brightness: 70.0,
-            max_clipped_fraction: 0.25,
-            max_glare_fraction: 0.05,
-            max_border_contact: 0.02,
-            min_lesion_diameter_px: 40.0,
-        }
-    }
-}
-
-impl QualityConfig {
-    /// Default thresholds with [`Strictness::Lenient`].
-    ///
-    /// ```
-    /// use dermscan_core::quality::{QualityConfig, Strictness};
-    /// assert_eq!(QualityConfig::lenient().strictness, Strictness::Lenient);
-    /// ```
-    pub fn lenient() -> Self {
-        Self { strictness: Strictness::Lenient, ..Self::default() }
-    }
-
-    /// Default thresholds with [`Strictness::Strict`].
-    ///
-    /// ```
-    /// use dermscan_core::quality::{QualityConfig, Strictness};
-    /// assert_eq!(QualityConfig::strict().strictness, Strictness::Strict);
-    /// ```
-    pub fn strict() -> Self {
-        Self { strictness: Strictness::Strict, ..Self::default() }
-    }
-
-    /// The same thresholds with another strictness.
-    ///
-    /// ```
-    /// use dermscan_core::quality::{QualityConfig, Strictness};
-    /// assert_eq!(QualityConfig::default().with_strictness(Strictness::Strict), QualityConfig::strict());
-    /// ```
-    pub fn with_strictness(mut self, strictness: Strictness) -> Self {
-        self.strictness = strictness;
-        self
-    }
-
-    fn effective(&self) -> Thresholds {
-        let k = self.strictness.tolerance();
-        Thresholds {
-            max_blur_sigma_px: self.max_blur_sigma_px * k,
-            min_brightness: self.min_brightness / k,
-            max_clipped_fraction: self.max_clipped_fraction * k,
-            max_glare_fraction: self.max_glare_fraction * k,
-            max_border_contact: self.max_border_contact * k,
-            min_lesion_diameter_px: self.min_lesion_diameter_px / k,
-        }
-    }
-}
-
-struct Thresholds {
-    max_blur_sigma_px: f32,
-    min_brightness: f32,
-    max_clipped_fraction: f32,
-    max_glare_fraction: f32,
-    max_border_contact: f32,
-    min_lesion_diameter_px: f32,
-}
-
-/// A problem with the photo.
-///
-/// ```
-/// use dermscan_core::quality::QualityIssue;
-/// assert_eq!(serde_json::to_string(&QualityIssue::LesionCutOff).unwrap(), "\"lesion_cut_off\"");
-/// ```
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum QualityIssue {
-    /// The lesion's surroundings are out of focus or motion-blurred.
-    Blurry,
-    /// The skin is too dark.
-    UnderExposed,
-    /// Much of the skin is clipped (washed out to white or near it).
-    OverExposed,
-    /// Specular reflections cover part of the lesion.
-    Glare,
-    /// The lesion touches the image frame, so part of it is probably outside the photo.
-    LesionCutOff,
-    /// The lesion covers too few pixels.
-    LesionTooSmall,
-    /// No lesion mask (or an empty one) was given.
-    NoLesionFound,
-}
-
-/// One failed check: what was measured, the limit, and what to tell the user.
-///
-/// ```
-/// use dermscan_core::image::Image;
-/// use dermscan_core::quality::{assess, QualityConfig, QualityIssue};
-/// let img = Image::from_rgb(64, 64, vec![150; 64 * 64 * 3])?;
-/// let report = assess(&img, None, &QualityConfig::default());
-/// let w = report.warnings.iter().find(|w| w.issue == QualityIssue::NoLesionFound).unwrap();
-/// assert!(!w.advice.is_empty());
-/// # Ok::<(), dermscan_core::error::ImageError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub struct QualityWarning {
-    /// Which check failed.
-    pub issue: QualityIssue,
-    /// The measured value (units as in [`QualityReport`]).
-    pub measured: f32,
-    /// The effective threshold it crossed.
-    pub threshold: f32,
-    /// What is wrong, with the numbers.
-    pub message: String,
-    /// How to retake the photo.
-    pub advice: String,
-}
-
-/// Result of [`assess`]: the warnings plus every measured value (0 where not measurable).
-///
-/// ```
-/// use dermscan_core::image::Image;
-/// use dermscan_core::quality::{assess, QualityConfig};
-/// use dermscan_core::segment::Mask;
-/// // Skin with a dark 60x60 square lesion; sharp edges, good exposure.
-/// let (w, h) = (160u32, 120u32);
-/// let inside = |i: u32| (50..110).contains(&(i % w)) && (30..90).contains(&(i / w));
-/// let rgb: Vec<u8> = (0..w * h).flat_map(|i| if inside(i) { [90, 60, 40] } else { [220, 180, 160] }).collect();
-/// let mask = Mask::from_pixels(w, h, (0..w * h).map(|i| u8::from(inside(i))).collect()).unwrap();
-/// let report = assess(&Image::from_rgb(w, h, rgb)?, Some(&mask), &QualityConfig::default());
-/// assert!(report.is_acceptable(), "{:?}", report.warnings);
-/// assert!(report.lesion_diameter_px > 60.0);
-/// # Ok::<(), dermscan_core::error::ImageError>(())
-/// ```
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub struct QualityReport {
-    /// Failed checks, in the order of [`QualityIssue`].
-    pub warnings: Vec<QualityWarning>,
-    /// 1 minus the Crété-Roffet blur metric around the lesion (or the frame's centre without
-    /// one): 0 featureless .. about 0.9 an ideal step edge.
-    pub sharpness: f32,
-    /// `sharpness` as the Gaussian sigma (working pixels) that blurs a step edge as much.
-    pub blur_sigma_px: f32,
-    /// Variance of the 3x3 Laplacian over the same region (grey levels², for reference only:
-    /// it scales with contrast and exposure).
-    pub laplacian_variance: f32,
-    /// Median of the central skin's brightest channel, 0–255.
-    pub brightness: f32,
-    /// Share of central skin pixels with two or more channels at 250 or more.
-    pub clipped_fraction: f32,
-    /// Share of specular pixels over the lesion's neighbourhood (the frame's centre without a lesion).
-    pub glare_fraction: f32,
-    /// Share of the lesion outline on the image frame.
-    pub border_contact: f32,
-    /// Lesion area in image pixels.
-    pub lesion_area_px: f32,
-    /// Equivalent-disc diameter of the lesion in image pixels.
-    pub lesion_diameter_px: f32,
-}
-
-impl QualityReport {
-    /// True when no check failed.
-    ///
-    /// ```
-    /// use dermscan_core::image::Image;
-    /// use dermscan_core::quality::{assess, QualityConfig};
-    /// let img = Image::from_rgb(1, 1, vec![0, 0, 0])?;
-    /// assert!(!assess(&img, None, &QualityConfig::default()).is_acceptable());
-    /// # Ok::<(), dermscan_core::error::ImageError>(())
-    /// ```
-    pub fn is_acceptable(&self) -> bool {
-        self.warnings.is_empty()
-    }
-
-    /// True when `issue` is among the warnings.
-    ///
-    /// ```
-    /// use dermscan_core::image::Image;
-    /// use dermscan_core::quality::{assess, QualityConfig, QualityIssue};
-    /// let img = Image::from_rgb(8, 8, vec![20; 8 * 8 * 3])?;
-    /// assert!(assess(&img, None, &QualityConfig::default()).has(QualityIssue::UnderExposed));
-    /// # Ok::<(), dermscan_core::error::ImageError>(())
-    /// ```
-    pub fn has(&self, issue: QualityIssue) -> bool {
-        self.warnings.iter().any(|w| w.issue == issue)
-    }
-}
 
 /// Checks whether `image` is good enough to analyse the lesion `lesion` (its mask, at the
 /// image's size; `None` when no lesion was found). Never fails: every input gives a report.
@@ -337,7 +75,7 @@ pub fn assess(image: &Image, lesion: Option<&Mask>, config: &QualityConfig) -> Q
     let grey = work.grey(sharp_region);
     let blur = sharpness::crete_blur(&grey);
     let blur_sigma_px = blur.map_or(sharpness::MAX_SIGMA, sharpness::equivalent_sigma);
-    let report_base = QualityReport {
+    let mut report = QualityReport {
         warnings: Vec::new(),
         sharpness: blur.map_or(0.0, |b| 1.0 - b),
         blur_sigma_px,
@@ -349,86 +87,7 @@ pub fn assess(image: &Image, lesion: Option<&Mask>, config: &QualityConfig) -> Q
         lesion_area_px: geometry.as_ref().map_or(0.0, |g| g.area_px),
         lesion_diameter_px: geometry.as_ref().map_or(0.0, |g| g.diameter_px),
     };
-    let mut report = report_base;
-    let mut warn = |issue, measured: f32, threshold: f32, message: String, advice: &str| {
-        report.warnings.push(QualityWarning { issue, measured, threshold, message, advice: advice.to_string() });
-    };
-    if blur_sigma_px > t.max_blur_sigma_px {
-        warn(
-            QualityIssue::Blurry,
-            blur_sigma_px,
-            t.max_blur_sigma_px,
-            format!(
-                "The photo is blurred around the lesion: edges are as soft as a {blur_sigma_px:.1} px blur (limit {:.1} px).",
-                t.max_blur_sigma_px
-            ),
-            "Hold the phone steady, tap the lesion to focus, and keep at the closest distance the camera can still focus.",
-        );
-    }
-    if skin.brightness < t.min_brightness {
-        warn(
-            QualityIssue::UnderExposed,
-            skin.brightness,
-            t.min_brightness,
-            format!("The photo is too dark: skin brightness {:.0} of 255 (minimum {:.0}).", skin.brightness, t.min_brightness),
-            "Move to brighter, even light (daylight near a window) or turn on the dermoscope's light; avoid your own shadow.",
-        );
-    }
-    if skin.clipped_fraction > t.max_clipped_fraction {
-        warn(
-            QualityIssue::OverExposed,
-            skin.clipped_fraction,
-            t.max_clipped_fraction,
-            format!(
-                "The photo is over-exposed: {:.0}% of the skin is clipped to white (limit {:.0}%).",
-                skin.clipped_fraction * 100.0,
-                t.max_clipped_fraction * 100.0
-            ),
-            "Avoid direct sunlight and the flash; tap the skin on the screen to set exposure, or lower it.",
-        );
-    }
-    if glare_fraction > t.max_glare_fraction {
-        warn(
-            QualityIssue::Glare,
-            glare_fraction,
-            t.max_glare_fraction,
-            format!("Reflections cover {:.0}% of the lesion area (limit {:.0}%).", glare_fraction * 100.0, t.max_glare_fraction * 100.0),
-            "Tilt the phone slightly, turn off the flash, or use a polarised dermoscope / a drop of immersion fluid.",
-        );
-    }
-    match &geometry {
-        None => warn(
-            QualityIssue::NoLesionFound,
-            0.0,
-            0.0,
-            "No lesion was found in the photo.".to_string(),
-            "Centre the lesion in the frame, fill about a third of the picture with it, and retake.",
-        ),
-        Some(g) => {
-            if g.border_contact > t.max_border_contact {
-                warn(
-                    QualityIssue::LesionCutOff,
-                    g.border_contact,
-                    t.max_border_contact,
-                    format!(
-                        "The lesion touches the edge of the photo ({:.0}% of its outline, limit {:.0}%); part of it may be outside.",
-                        g.border_contact * 100.0,
-                        t.max_border_contact * 100.0
-                    ),
-                    "Centre the lesion with some skin visible all around it.",
-                );
-            }
-            if g.diameter_px < t.min_lesion_diameter_px {
-                warn(
-                    QualityIssue::LesionTooSmall,
-                    g.diameter_px,
-                    t.min_lesion_diameter_px,
-                    format!("The lesion is only {:.0} px across (minimum {:.0} px).", g.diameter_px, t.min_lesion_diameter_px),
-                    "Move closer (as close as the camera still focuses) or use the zoom so the lesion fills more of the frame.",
-                );
-            }
-        }
-    }
+    report.warnings = warnings::warnings(&report, geometry.is_some(), &t);
     tracing::debug!(warnings = report.warnings.len(), blur_sigma_px, brightness = skin.brightness, "quality");
     report
 }

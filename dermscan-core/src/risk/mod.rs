@@ -23,6 +23,7 @@ use crate::features::Features;
 /// Overall level, lowest first (so levels compare with `<`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum RiskLevel {
     /// Nothing to assess: no lesion was found in the photo (reason code `no_lesion`).
     Unknown,
@@ -119,11 +120,57 @@ impl RiskInputs {
     }
 }
 
+/// Which signal a [`RiskReason`] comes from. Apps that localise build their own text from
+/// this code and the reason's value and threshold.
+///
+/// ```
+/// use dermscan_core::risk::RiskCode;
+/// assert_eq!(RiskCode::TdsProxy.as_str(), "tds_proxy");
+/// assert_eq!(serde_json::to_string(&RiskCode::NoLesion).unwrap(), "\"no_lesion\"");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum RiskCode {
+    /// The classifier's malignant probability (value: probability, 0 to 1).
+    Classifier,
+    /// The Total Dermoscopy Score proxy (value: TDS).
+    TdsProxy,
+    /// The lesion's diameter (value: millimetres).
+    Diameter,
+    /// Growth since the previous scan (value: area ratio, new over old).
+    Evolution,
+    /// No lesion was found; nothing was assessed.
+    NoLesion,
+}
+
+impl RiskCode {
+    /// The stable snake_case name, as in the JSON reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Classifier => "classifier",
+            Self::TdsProxy => "tds_proxy",
+            Self::Diameter => "diameter",
+            Self::Evolution => "evolution",
+            Self::NoLesion => "no_lesion",
+        }
+    }
+}
+
+impl std::fmt::Display for RiskCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// One reason, tied to a measured value.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RiskReason {
-    /// Stable identifier: `classifier`, `tds_proxy`, `diameter`, `evolution`.
-    pub code: String,
+    /// Which signal (serialised as `classifier`, `tds_proxy`, `diameter`, `evolution`,
+    /// `no_lesion`).
+    pub code: RiskCode,
     /// The level this signal alone gives.
     pub level: RiskLevel,
     /// The measured value.
@@ -136,6 +183,7 @@ pub struct RiskReason {
 
 /// A level, its reasons (highest level first) and the not-a-diagnosis statement.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct RiskAssessment {
     /// The highest level any signal gave.
     pub level: RiskLevel,
@@ -149,16 +197,16 @@ pub struct RiskAssessment {
 /// coded `no_lesion`, never a level computed from a phantom.
 ///
 /// ```
-/// use dermscan_core::risk::{no_lesion, RiskLevel};
+/// use dermscan_core::risk::{no_lesion, RiskCode, RiskLevel};
 /// let r = no_lesion();
 /// assert_eq!(r.level, RiskLevel::Unknown);
-/// assert_eq!(r.reasons[0].code, "no_lesion");
+/// assert_eq!(r.reasons[0].code, RiskCode::NoLesion);
 /// ```
 pub fn no_lesion() -> RiskAssessment {
     RiskAssessment {
         level: RiskLevel::Unknown,
         reasons: vec![RiskReason {
-            code: "no_lesion".into(),
+            code: RiskCode::NoLesion,
             level: RiskLevel::Unknown,
             value: 0.0,
             threshold: 0.0,
@@ -171,11 +219,11 @@ pub fn no_lesion() -> RiskAssessment {
 /// Combines the signals into an assessment.
 ///
 /// ```
-/// use dermscan_core::risk::{assess, RiskInputs, RiskLevel, RiskThresholds};
+/// use dermscan_core::risk::{assess, RiskCode, RiskInputs, RiskLevel, RiskThresholds};
 /// let inputs = RiskInputs { malignant_probability: Some(0.62), top_class: Some("melanoma".into()), tds_proxy: Some(4.1), ..Default::default() };
 /// let risk = assess(&inputs, &RiskThresholds::default());
 /// assert_eq!(risk.level, RiskLevel::High);
-/// assert_eq!(risk.reasons[0].code, "classifier");
+/// assert_eq!(risk.reasons[0].code, RiskCode::Classifier);
 /// assert!(risk.disclaimer.contains("not a medical diagnosis"));
 /// ```
 pub fn assess(inputs: &RiskInputs, t: &RiskThresholds) -> RiskAssessment {
@@ -202,7 +250,7 @@ pub fn assess(inputs: &RiskInputs, t: &RiskThresholds) -> RiskAssessment {
                 threshold * 100.0
             ),
         };
-        reasons.push(RiskReason { code: "classifier".into(), level, value: f64::from(p), threshold: f64::from(threshold), text });
+        reasons.push(RiskReason { code: RiskCode::Classifier, level, value: f64::from(p), threshold: f64::from(threshold), text });
     }
     if let Some(tds) = inputs.tds_proxy {
         let (level, threshold, band) = if tds > t.tds_highly_suspicious {
@@ -215,7 +263,7 @@ pub fn assess(inputs: &RiskInputs, t: &RiskThresholds) -> RiskAssessment {
         let text = format!(
             "Total Dermoscopy Score (proxy) {tds:.2}: the {band} band (threshold {threshold:.2}). It is estimated from the photo, not read by a dermatologist."
         );
-        reasons.push(RiskReason { code: "tds_proxy".into(), level, value: tds, threshold, text });
+        reasons.push(RiskReason { code: RiskCode::TdsProxy, level, value: tds, threshold, text });
     }
     if let Some(d) = inputs.diameter_mm {
         let level = if d > t.diameter_mm { RiskLevel::Medium } else { RiskLevel::Low };
@@ -224,7 +272,7 @@ pub fn assess(inputs: &RiskInputs, t: &RiskThresholds) -> RiskAssessment {
         } else {
             format!("Diameter {d:.1} mm, above {:.0} mm.", t.diameter_mm)
         };
-        reasons.push(RiskReason { code: "diameter".into(), level, value: d, threshold: t.diameter_mm, text });
+        reasons.push(RiskReason { code: RiskCode::Diameter, level, value: d, threshold: t.diameter_mm, text });
     }
     if let Some(e) = &inputs.evolution {
         let level = if e.significant { RiskLevel::High } else { RiskLevel::Low };
@@ -233,7 +281,7 @@ pub fn assess(inputs: &RiskInputs, t: &RiskThresholds) -> RiskAssessment {
         } else {
             format!("No significant change since the earlier scan ({}).", e.summary)
         };
-        reasons.push(RiskReason { code: "evolution".into(), level, value: e.area_ratio, threshold: 1.0, text });
+        reasons.push(RiskReason { code: RiskCode::Evolution, level, value: e.area_ratio, threshold: 1.0, text });
     }
     reasons.sort_by_key(|r| std::cmp::Reverse(r.level));
     let level = reasons.first().map_or(RiskLevel::Low, |r| r.level);
@@ -269,8 +317,8 @@ mod tests {
         };
         let risk = assess(&inputs, &RiskThresholds::default());
         assert_eq!(risk.level, RiskLevel::High);
-        let codes: Vec<&str> = risk.reasons.iter().map(|r| r.code.as_str()).collect();
-        assert_eq!(codes, ["evolution", "diameter", "classifier"]);
+        let codes: Vec<RiskCode> = risk.reasons.iter().map(|r| r.code).collect();
+        assert_eq!(codes, [RiskCode::Evolution, RiskCode::Diameter, RiskCode::Classifier]);
         assert_eq!(risk.reasons[1].value, 7.2);
         // The thresholds are the one place: moving one moves the level.
         let lenient = RiskThresholds { diameter_mm: 8.0, ..RiskThresholds::default() };

@@ -3,7 +3,7 @@
 //! LiteMedSAM's input is 256 px. A 50 px mole in a 1500 px phone photo shrinks to about 8 px
 //! there and comes back as a coarse blob. With [`CropPolicy::Auto`] a lesion that is small
 //! relative to the frame is encoded inside a context window about [`CONTEXT_FACTOR`] times
-//! its size; [`CropPolicy::None`] always encodes the whole image, exactly as upstream.
+//! its size; [`CropPolicy::WholeImage`] always encodes the whole image, exactly as upstream.
 
 use crate::image::PixelRect;
 use crate::segment::BoxPrompt;
@@ -14,12 +14,16 @@ pub const CONTEXT_FACTOR: f32 = 6.0;
 /// Whether to encode a context window around the prompt or the whole image.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[non_exhaustive]
 pub enum CropPolicy {
     /// Crop to a context window when the lesion is small relative to the frame (default).
     #[default]
     Auto,
-    /// Always encode the whole image (the upstream recipe).
-    None,
+    /// Always encode the whole image (the upstream recipe); `none` in reports and on the
+    /// command line.
+    #[serde(rename = "none")]
+    WholeImage,
 }
 
 impl std::str::FromStr for CropPolicy {
@@ -27,7 +31,7 @@ impl std::str::FromStr for CropPolicy {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "auto" => Ok(Self::Auto),
-            "none" => Ok(Self::None),
+            "none" => Ok(Self::WholeImage),
             other => Err(format!("crop policy must be `auto` or `none`, not {other:?}")),
         }
     }
@@ -43,10 +47,10 @@ impl std::str::FromStr for CropPolicy {
 /// let mole = BoxPrompt::new(700.0, 600.0, 750.0, 650.0);
 /// let w = context_window(CropPolicy::Auto, mole, 1528, 1360, 256).expect("small lesion is cropped");
 /// assert!(w.x <= 700 && w.x + w.width >= 750 && w.width == 300); // 6 x 50 px
-/// assert_eq!(context_window(CropPolicy::None, mole, 1528, 1360, 256), None);
+/// assert_eq!(context_window(CropPolicy::WholeImage, mole, 1528, 1360, 256), None);
 /// ```
 pub fn context_window(policy: CropPolicy, bbox: BoxPrompt, width: u32, height: u32, min_side: u32) -> Option<PixelRect> {
-    if policy == CropPolicy::None {
+    if policy == CropPolicy::WholeImage {
         return None;
     }
     let (bw, bh) = bbox.size();

@@ -75,6 +75,7 @@ impl Default for RoiConfig {
 
 /// A possible lesion, in original-image pixels.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct LesionCandidate {
     /// Box around the region, with margin.
     pub bbox: BoxPrompt,

@@ -56,7 +56,7 @@ pub fn snap_to_edge(image: &Image, mask: &Mask) -> Mask {
     if (image.width(), image.height()) != (w, h) {
         return mask.clone();
     }
-    let Some([x0, y0, x1, y1]) = mask.bbox() else { return mask.clone() };
+    let Some([x0, y0, x1, y1]) = mask.bbox().map(|r| r.corners()) else { return mask.clone() };
     let band = band_for(mask.area_px());
     // Work on the lesion's box plus room for the rings.
     let margin = (3.0 * band).ceil() as u32 + 2;

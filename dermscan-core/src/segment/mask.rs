@@ -35,7 +35,7 @@ impl Mask {
     /// use dermscan_core::segment::Mask;
     /// let m = Mask::from_pixels(3, 2, vec![0, 1, 1, 0, 1, 0]).expect("6 pixels");
     /// assert_eq!(m.area_px(), 3);
-    /// assert_eq!(m.bbox(), Some([1, 0, 3, 2]));
+    /// assert_eq!(m.bbox().map(|r| r.corners()), Some([1, 0, 3, 2]));
     /// ```
     pub fn from_pixels(width: u32, height: u32, mut pixels: Vec<u8>) -> Option<Self> {
         if pixels.len() != width as usize * height as usize || width == 0 || height == 0 {
@@ -93,27 +93,53 @@ impl Mask {
         self.pixels.iter().filter(|&&p| p != 0).count() as u64
     }
 
-    /// Tight bounding box `[x0, y0, x1, y1]` of the lesion pixels (x1, y1 exclusive), or `None`
-    /// for an empty mask.
-    pub fn bbox(&self) -> Option<[u32; 4]> {
-        pixel_bbox(&self.pixels, self.width)
+    /// Tight bounding box of the lesion pixels, or `None` for an empty mask.
+    pub fn bbox(&self) -> Option<PixelRect> {
+        pixel_bbox(&self.pixels, self.width).map(PixelRect::from_corners)
     }
 
     /// Outer contour of the largest lesion region as a closed polygon of pixel positions
     /// `[x, y]`; empty for an empty mask.
     pub fn contour(&self) -> Vec<[u32; 2]> {
-        let Some([x0, y0, x1, y1]) = self.bbox() else { return Vec::new() };
-        // Trace on the bounding box (plus a 1 px frame) rather than the whole photo.
-        let rect = PixelRect { x: x0.saturating_sub(1), y: y0.saturating_sub(1), width: 0, height: 0 };
-        let (rw, rh) = ((x1 + 1).min(self.width) - rect.x, (y1 + 1).min(self.height) - rect.y);
-        let sub =
-            ::image::GrayImage::from_fn(rw, rh, |x, y| ::image::Luma([self.pixels[((y + rect.y) * self.width + x + rect.x) as usize]]));
-        find_contours::<u32>(&sub)
+        self.trace_outer(Edge::CutOff).into_iter().max_by(|a, b| polygon_area(a).total_cmp(&polygon_area(b))).unwrap_or_default()
+    }
+
+    /// Outer borders of every lesion region, in the order they are found (row by row), each a
+    /// closed polygon of pixel positions `[x, y]` through the region's border pixels. Regions
+    /// touching the image's edge are closed along it. Empty for an empty mask.
+    ///
+    /// ```
+    /// use dermscan_core::segment::Mask;
+    /// // Two regions; the second touches the right edge.
+    /// let m = Mask::from_pixels(6, 3, vec![0, 1, 1, 0, 0, 1, 0, 1, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0]).expect("18 pixels");
+    /// let contours = m.outer_contours();
+    /// assert_eq!(contours, vec![vec![[1, 0], [1, 1], [2, 1], [2, 0]], vec![[5, 0], [5, 1]]]);
+    /// ```
+    pub fn outer_contours(&self) -> Vec<Vec<[u32; 2]>> {
+        self.trace_outer(Edge::Background)
+    }
+
+    /// Outer borders of the lesion regions (Suzuki-Abe border following, imageproc's
+    /// `find_contours`), traced on the lesion's box plus a 1 px margin rather than the whole
+    /// image; `edge` says what that margin is beyond the image.
+    fn trace_outer(&self, edge: Edge) -> Vec<Vec<[u32; 2]>> {
+        let Some([x0, y0, x1, y1]) = pixel_bbox(&self.pixels, self.width) else { return Vec::new() };
+        let (w, h) = (i64::from(self.width), i64::from(self.height));
+        let [x0, y0, x1, y1] = [x0, y0, x1, y1].map(i64::from);
+        let [ox, oy, ex, ey] = match edge {
+            Edge::Background => [x0 - 1, y0 - 1, x1 + 1, y1 + 1],
+            Edge::CutOff => [(x0 - 1).max(0), (y0 - 1).max(0), (x1 + 1).min(w), (y1 + 1).min(h)],
+        };
+        let window = ::image::GrayImage::from_fn((ex - ox) as u32, (ey - oy) as u32, |x, y| {
+            let (x, y) = (i64::from(x) + ox, i64::from(y) + oy);
+            let inside = (0..w).contains(&x) && (0..h).contains(&y);
+            ::image::Luma([if inside { self.pixels.get((y * w + x) as usize).copied().unwrap_or(0) } else { 0 }])
+        });
+        find_contours::<i64>(&window)
             .into_iter()
             .filter(|c| c.border_type == BorderType::Outer)
-            .max_by(|a, b| polygon_area(&a.points).total_cmp(&polygon_area(&b.points)))
-            .map(|c| c.points.iter().map(|p| [p.x + rect.x, p.y + rect.y]).collect())
-            .unwrap_or_default()
+            .map(|c| c.points.iter().map(|p| [(p.x + ox) as u32, (p.y + oy) as u32]).collect())
+            .collect()
     }
 
     /// The selected mask's low-resolution logits, to pass back as a mask prompt.
@@ -188,13 +214,25 @@ pub(crate) fn pixel_bbox(pixels: &[u8], width: u32) -> Option<[u32; 4]> {
     (x0 != u32::MAX).then_some([x0, y0, x1, y1])
 }
 
-fn polygon_area(points: &[imageproc::point::Point<u32>]) -> f64 {
+/// What the 1 px margin around a traced lesion's box is where it lies beyond the image.
+#[derive(Clone, Copy)]
+enum Edge {
+    /// Background, so a region touching the edge is closed along it.
+    Background,
+    /// Left out: the margin stops at the image. imageproc then starts no outer border on the
+    /// window's first column, so a region whose top row starts on the image's left edge has
+    /// none. [`Mask::contour`] has always traced this way.
+    CutOff,
+}
+
+/// Area enclosed by a closed polygon of pixel positions (shoelace) plus its point count.
+fn polygon_area(points: &[[u32; 2]]) -> f64 {
     let n = points.len();
-    let twice: f64 = (0..n)
+    let twice: i64 = (0..n)
         .map(|i| {
-            let (a, b) = (points[i], points[(i + 1) % n]);
-            f64::from(a.x) * f64::from(b.y) - f64::from(b.x) * f64::from(a.y)
+            let ([ax, ay], [bx, by]) = (points[i], points[(i + 1) % n]);
+            i64::from(ax) * i64::from(by) - i64::from(bx) * i64::from(ay)
         })
         .sum();
-    twice.abs() / 2.0 + n as f64
+    twice.abs() as f64 / 2.0 + n as f64
 }

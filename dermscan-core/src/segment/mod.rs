@@ -37,6 +37,8 @@ use crate::preprocess::{self, HairRemoval};
 /// How the decoder's mask tokens become the mask.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
+#[non_exhaustive]
 pub enum MaskMode {
     /// The family's upstream rule (MedSAM: token 0), bit-faithful to the reference inference.
     Upstream,
@@ -97,6 +99,7 @@ impl EncodeOptions {
 
 /// Counts of model runs, for callers (and tests) that check embedding reuse.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct SegmenterStats {
     /// Image encoder runs.
     pub encoder_runs: u64,

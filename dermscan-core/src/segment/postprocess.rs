@@ -8,6 +8,7 @@ use super::mask::pixel_bbox;
 
 /// How upstream brings low-resolution logits back to the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Upscale {
     /// Crop the logits to the resized area, then one bilinear resize to the window (MedSAM).
     Direct,

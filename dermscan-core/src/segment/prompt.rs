@@ -4,6 +4,7 @@ use crate::error::PromptError;
 
 /// An axis-aligned box `[x0, y0, x1, y1]` in original-image pixels (x1, y1 exclusive).
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct BoxPrompt {
     /// Left.
     pub x0: f32,
@@ -58,6 +59,7 @@ impl BoxPrompt {
 
 /// Whether a point marks the lesion or the background.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum PointLabel {
     /// Inside the object (SAM label 1).
     Positive,
@@ -67,6 +69,7 @@ pub enum PointLabel {
 
 /// A clicked point in original-image pixels.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct PointPrompt {
     /// Column.
     pub x: f32,

@@ -9,6 +9,7 @@ use crate::preprocess::{InputSpec, Interpolation, Normalization};
 
 /// Which of the decoder's mask tokens becomes the mask.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum MaskSelection {
     /// Token 0, as MedSAM and LiteMedSAM (`multimask_output=False`).
     First,

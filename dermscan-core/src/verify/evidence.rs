@@ -55,7 +55,7 @@ impl Evidence {
     pub(crate) fn measure(image: &Image, first: &Mask, second: &Mask, prompt: BoxPrompt) -> Self {
         let (box_fill, touches_box) = fill_of(first, prompt);
         let (w, h) = (second.width(), second.height());
-        let bbox = second.bbox();
+        let bbox = second.bbox().map(|r| r.corners());
         let edges = bbox.map(|[x0, y0, x1, y1]| [x0 == 0, y0 == 0, x1 >= w, y1 >= h]).unwrap_or_default();
         let touches_frame = edges.iter().any(|e| *e);
         let two_adjacent = edges.iter().filter(|e| **e).count() == 2 && (edges[0] != edges[2]) && (edges[1] != edges[3]);
@@ -136,7 +136,7 @@ pub(crate) fn fills_box(mask: &Mask, bbox: BoxPrompt, max_fill: f32) -> bool {
 fn fill_of(mask: &Mask, bbox: BoxPrompt) -> (f32, bool) {
     let (bw, bh) = bbox.size();
     let area = (bw * bh).max(1.0);
-    let Some([x0, y0, x1, y1]) = mask.bbox() else { return (0.0, false) };
+    let Some([x0, y0, x1, y1]) = mask.bbox().map(|r| r.corners()) else { return (0.0, false) };
     let (tx, ty) = (bw * 0.02 + 1.0, bh * 0.02 + 1.0);
     let touches = x0 as f32 <= bbox.x0 + tx && y0 as f32 <= bbox.y0 + ty && x1 as f32 >= bbox.x1 - tx && y1 as f32 >= bbox.y1 - ty;
     (mask.area_px() as f32 / area, touches)
@@ -163,7 +163,7 @@ const CONTRAST_SAMPLES: u32 = 160;
 /// assert!(mask_contrast(&Image::from_rgb(w, h, rgb).unwrap(), &mask) > 30.0);
 /// ```
 pub fn mask_contrast(image: &Image, mask: &Mask) -> f32 {
-    let Some([x0, y0, x1, y1]) = mask.bbox() else { return 0.0 };
+    let Some([x0, y0, x1, y1]) = mask.bbox().map(|r| r.corners()) else { return 0.0 };
     let (w, h) = (mask.width(), mask.height());
     if image.width() != w || image.height() != h {
         return 0.0;

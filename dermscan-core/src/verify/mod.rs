@@ -118,7 +118,7 @@ pub fn verify(
 /// in colour, reaches the finder as several regions; two separate moles have skin between
 /// them.
 pub fn touching(a: &Verified, b: &Verified) -> bool {
-    let (Some(ba), Some(bb)) = (a.mask.bbox(), b.mask.bbox()) else { return false };
+    let (Some(ba), Some(bb)) = (a.mask.bbox().map(|r| r.corners()), b.mask.bbox().map(|r| r.corners())) else { return false };
     // Only the overlap of the two boxes (one grown by the reach) can hold touching pixels.
     let r = TOUCH_PX;
     let (x0, y0) = (ba[0].saturating_sub(r).max(bb[0]), ba[1].saturating_sub(r).max(bb[1]));
@@ -176,7 +176,7 @@ pub fn resegment(
 /// The mask's box with `margin` (a fraction of its longest side, at least 2 px), inside the
 /// image; `None` for an empty mask.
 pub fn refit_box(mask: &Mask, margin: f32) -> Option<BoxPrompt> {
-    let [x0, y0, x1, y1] = mask.bbox()?;
+    let [x0, y0, x1, y1] = mask.bbox().map(|r| r.corners())?;
     let side = (x1 - x0).max(y1 - y0) as f32;
     let m = (side * margin).max(2.0);
     Some(BoxPrompt::new(

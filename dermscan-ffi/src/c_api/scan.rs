@@ -13,7 +13,9 @@ use crate::image::{ImageSource, RawImage};
 use crate::mask::Mask;
 use crate::prompt::Prompt;
 use crate::scan::ScanResult;
-use crate::types::{BoundingBox, MaskMode, ScanOptions};
+use dermscan_core::{BoxPrompt, MaskMode};
+
+use crate::types::ScanOptions;
 
 /// The outcome of one scan (opaque): the box, the mask, the model, the timings, and the
 /// image embedding kept for re-prompting (about 4 MB for LiteMedSAM). Immutable; may be read
@@ -232,7 +234,7 @@ pub unsafe extern "C" fn ds_reprompt_box(
     y1: f32,
     out: *mut *mut DsMask,
 ) -> DsStatus {
-    let prompt = Prompt { bbox: Some(BoundingBox { x0, y0, x1, y1 }), points: Vec::new(), previous_mask: None };
+    let prompt = Prompt { bbox: Some(BoxPrompt::new(x0, y0, x1, y1)), points: Vec::new(), previous_mask: None };
     // SAFETY: the pointers are as this function's contract documents; the helper it calls requires no more.
     status_call(|| unsafe { reprompt(engine, scan, prompt, out) })
 }

@@ -5,7 +5,9 @@
 
 use crate::error::DermscanError;
 use crate::image::PixelFormat;
-use crate::types::{BoundingBox, CropPolicy, MaskMode, PointLabel, PointPrompt, ScanOptions};
+use dermscan_core::{BoxPrompt, CropPolicy, MaskMode, PointLabel, PointPrompt};
+
+use crate::types::ScanOptions;
 
 /// Whether the encoder sees a window around the lesion or the whole photo.
 #[allow(non_camel_case_types)]
@@ -112,7 +114,7 @@ impl DsScanOptions {
             ((&raw const (*ptr).has_box).cast::<u8>().read(), (*ptr).x0, (*ptr).y0, (*ptr).x1, (*ptr).y1, (*ptr).crop, (*ptr).mask_mode)
         };
         Ok(ScanOptions {
-            bbox: (has_box != 0).then_some(BoundingBox { x0, y0, x1, y1 }),
+            bbox: (has_box != 0).then_some(BoxPrompt::new(x0, y0, x1, y1)),
             crop: Some(DsCropPolicy::from_raw(crop)?),
             mask_mode: Some(DsMaskMode::from_raw(mask_mode)?),
             ..ScanOptions::default()

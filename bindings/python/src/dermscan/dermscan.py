@@ -28,6 +28,7 @@ import traceback
 import typing
 import asyncio
 import platform
+from . import dermscan_core
 
 
 # Used for default argument values
@@ -543,17 +544,17 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_embedding_image_width() != 49691:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_embedding_window() != 52230:
+    if lib.uniffi_dermscan_ffi_checksum_method_embedding_window() != 6869:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_engine_decode() != 3127:
+    if lib.uniffi_dermscan_ffi_checksum_method_engine_decode() != 60010:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_engine_encode() != 56711:
+    if lib.uniffi_dermscan_ffi_checksum_method_engine_encode() != 30198:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_engine_find_lesions() != 36138:
+    if lib.uniffi_dermscan_ffi_checksum_method_engine_find_lesions() != 21401:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_engine_model() != 20822:
+    if lib.uniffi_dermscan_ffi_checksum_method_engine_model() != 28213:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_engine_model_runs() != 38132:
+    if lib.uniffi_dermscan_ffi_checksum_method_engine_model_runs() != 45671:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_engine_scan() != 4063:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -609,7 +610,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_mask_area_px() != 40454:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_mask_bbox() != 41758:
+    if lib.uniffi_dermscan_ffi_checksum_method_mask_bbox() != 32565:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_mask_contour() != 47402:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -625,7 +626,7 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_mask_width() != 44761:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_progresslistener_on_progress() != 30443:
+    if lib.uniffi_dermscan_ffi_checksum_method_progresslistener_on_progress() != 61652:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
 
 # A ctypes library to expose the extern-C FFI definitions.
@@ -855,7 +856,7 @@ _UniffiLib.uniffi_dermscan_ffi_fn_method_embedding_window.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
-_UniffiLib.uniffi_dermscan_ffi_fn_method_embedding_window.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_embedding_window.restype = dermscan_core._UniffiRustBuffer
 _UniffiLib.uniffi_dermscan_ffi_fn_method_engine_decode.argtypes = (
     ctypes.c_uint64,
     ctypes.c_uint64,
@@ -881,12 +882,12 @@ _UniffiLib.uniffi_dermscan_ffi_fn_method_engine_model.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
-_UniffiLib.uniffi_dermscan_ffi_fn_method_engine_model.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_engine_model.restype = dermscan_core._UniffiRustBuffer
 _UniffiLib.uniffi_dermscan_ffi_fn_method_engine_model_runs.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
-_UniffiLib.uniffi_dermscan_ffi_fn_method_engine_model_runs.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_engine_model_runs.restype = dermscan_core._UniffiRustBuffer
 _UniffiLib.uniffi_dermscan_ffi_fn_method_engine_scan.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
@@ -1099,7 +1100,7 @@ _UniffiLib.uniffi_dermscan_ffi_fn_method_mask_width.argtypes = (
 _UniffiLib.uniffi_dermscan_ffi_fn_method_mask_width.restype = ctypes.c_uint32
 _UniffiLib.uniffi_dermscan_ffi_fn_method_progresslistener_on_progress.argtypes = (
     ctypes.c_uint64,
-    _UniffiRustBuffer,
+    dermscan_core._UniffiRustBuffer,
     ctypes.c_float,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
@@ -1174,7 +1175,7 @@ _UniffiLib.uniffi_dermscan_ffi_fn_free_scananalysis.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_dermscan_ffi_fn_free_scananalysis.restype = None
-_UNIFFI_CALLBACK_INTERFACE_DERMSCAN_PROGRESS_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,_UniffiRustBuffer,ctypes.c_float,ctypes.c_void_p,
+_UNIFFI_CALLBACK_INTERFACE_DERMSCAN_PROGRESS_LISTENER_METHOD0 = ctypes.CFUNCTYPE(None,ctypes.c_uint64,dermscan_core._UniffiRustBuffer,ctypes.c_float,ctypes.c_void_p,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UNIFFI_CALLBACK_INTERFACE_CLONE_DERMSCAN_PROGRESS_LISTENER = ctypes.CFUNCTYPE(ctypes.c_uint64,ctypes.c_uint64,
@@ -1518,167 +1519,18 @@ class _UniffiFfiConverterFloat64(_UniffiConverterPrimitiveFloat):
 
 
 
-
-class TdsBand(enum.Enum):
-    """
-    Band of the Total Dermoscopy Score (proxy).
-"""
-    
-    BENIGN = 0
-    """
-    Below 4.75.
-"""
-    
-    SUSPICIOUS = 1
-    """
-    4.75 to 5.45.
-"""
-    
-    HIGHLY_SUSPICIOUS = 2
-    """
-    Above 5.45.
-"""
-    
-
-
-class _UniffiFfiConverterTypeTdsBand(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return TdsBand.BENIGN
-        if variant == 2:
-            return TdsBand.SUSPICIOUS
-        if variant == 3:
-            return TdsBand.HIGHLY_SUSPICIOUS
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == TdsBand.BENIGN:
-            return
-        if value == TdsBand.SUSPICIOUS:
-            return
-        if value == TdsBand.HIGHLY_SUSPICIOUS:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == TdsBand.BENIGN:
-            buf.write_i32(1)
-        if value == TdsBand.SUSPICIOUS:
-            buf.write_i32(2)
-        if value == TdsBand.HIGHLY_SUSPICIOUS:
-            buf.write_i32(3)
-
-
-
-
-
-
-
-
-class StolzColour(enum.Enum):
-    """
-    The dermoscopy colours counted for C.
-"""
-    
-    WHITE = 0
-    """
-    White.
-"""
-    
-    RED = 1
-    """
-    Red.
-"""
-    
-    LIGHT_BROWN = 2
-    """
-    Light brown.
-"""
-    
-    DARK_BROWN = 3
-    """
-    Dark brown.
-"""
-    
-    BLUE_GREY = 4
-    """
-    Blue-grey.
-"""
-    
-    BLACK = 5
-    """
-    Black.
-"""
-    
-
-
-class _UniffiFfiConverterTypeStolzColour(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return StolzColour.WHITE
-        if variant == 2:
-            return StolzColour.RED
-        if variant == 3:
-            return StolzColour.LIGHT_BROWN
-        if variant == 4:
-            return StolzColour.DARK_BROWN
-        if variant == 5:
-            return StolzColour.BLUE_GREY
-        if variant == 6:
-            return StolzColour.BLACK
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == StolzColour.WHITE:
-            return
-        if value == StolzColour.RED:
-            return
-        if value == StolzColour.LIGHT_BROWN:
-            return
-        if value == StolzColour.DARK_BROWN:
-            return
-        if value == StolzColour.BLUE_GREY:
-            return
-        if value == StolzColour.BLACK:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == StolzColour.WHITE:
-            buf.write_i32(1)
-        if value == StolzColour.RED:
-            buf.write_i32(2)
-        if value == StolzColour.LIGHT_BROWN:
-            buf.write_i32(3)
-        if value == StolzColour.DARK_BROWN:
-            buf.write_i32(4)
-        if value == StolzColour.BLUE_GREY:
-            buf.write_i32(5)
-        if value == StolzColour.BLACK:
-            buf.write_i32(6)
-
-
-
 class _UniffiFfiConverterSequenceTypeStolzColour(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         for item in value:
-            _UniffiFfiConverterTypeStolzColour.check_lower(item)
+            dermscan_core._UniffiFfiConverterTypeStolzColour.check_lower(item)
 
     @classmethod
     def write(cls, value, buf):
         items = len(value)
         buf.write_i32(items)
         for item in value:
-            _UniffiFfiConverterTypeStolzColour.write(item, buf)
+            dermscan_core._UniffiFfiConverterTypeStolzColour.write(item, buf)
 
     @classmethod
     def read(cls, buf):
@@ -1687,7 +1539,7 @@ class _UniffiFfiConverterSequenceTypeStolzColour(_UniffiConverterRustBuffer):
             raise InternalError("Unexpected negative sequence length")
 
         return [
-            _UniffiFfiConverterTypeStolzColour.read(buf) for i in range(count)
+            dermscan_core._UniffiFfiConverterTypeStolzColour.read(buf) for i in range(count)
         ]
 
 @dataclass
@@ -1695,7 +1547,7 @@ class AbcdScores:
     """
     The ABCD rule of dermoscopy (Stolz). D and therefore the TDS are proxies read from pixels.
 """
-    def __init__(self, *, a:int, b:int, c:int, d_proxy:int, tds_proxy:float, band:TdsBand, colours:typing.List[StolzColour]):
+    def __init__(self, *, a:int, b:int, c:int, d_proxy:int, tds_proxy:float, band:dermscan_core.TdsBand, colours:typing.List[dermscan_core.StolzColour]):
         self.a = a
         self.b = b
         self.c = c
@@ -1735,7 +1587,7 @@ class _UniffiFfiConverterTypeAbcdScores(_UniffiConverterRustBuffer):
             c=_UniffiFfiConverterUInt8.read(buf),
             d_proxy=_UniffiFfiConverterUInt8.read(buf),
             tds_proxy=_UniffiFfiConverterFloat64.read(buf),
-            band=_UniffiFfiConverterTypeTdsBand.read(buf),
+            band=dermscan_core._UniffiFfiConverterTypeTdsBand.read(buf),
             colours=_UniffiFfiConverterSequenceTypeStolzColour.read(buf),
         )
 
@@ -1746,7 +1598,7 @@ class _UniffiFfiConverterTypeAbcdScores(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt8.check_lower(value.c)
         _UniffiFfiConverterUInt8.check_lower(value.d_proxy)
         _UniffiFfiConverterFloat64.check_lower(value.tds_proxy)
-        _UniffiFfiConverterTypeTdsBand.check_lower(value.band)
+        dermscan_core._UniffiFfiConverterTypeTdsBand.check_lower(value.band)
         _UniffiFfiConverterSequenceTypeStolzColour.check_lower(value.colours)
 
     @staticmethod
@@ -1756,7 +1608,7 @@ class _UniffiFfiConverterTypeAbcdScores(_UniffiConverterRustBuffer):
         _UniffiFfiConverterUInt8.write(value.c, buf)
         _UniffiFfiConverterUInt8.write(value.d_proxy, buf)
         _UniffiFfiConverterFloat64.write(value.tds_proxy, buf)
-        _UniffiFfiConverterTypeTdsBand.write(value.band, buf)
+        dermscan_core._UniffiFfiConverterTypeTdsBand.write(value.band, buf)
         _UniffiFfiConverterSequenceTypeStolzColour.write(value.colours, buf)
 
 class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
@@ -2094,276 +1946,13 @@ class _UniffiFfiConverterOptionalTypeLesionFeatures(_UniffiConverterRustBuffer):
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
-class _UniffiFfiConverterString:
-    @staticmethod
-    def check_lower(value):
-        if not isinstance(value, str):
-            raise TypeError("argument must be str, not {}".format(type(value).__name__))
-        return value
 
-    @staticmethod
-    def read(buf):
-        size = buf.read_i32()
-        if size < 0:
-            raise InternalError("Unexpected negative string length")
-        utf8_bytes = buf.read(size)
-        return utf8_bytes.decode("utf-8")
-
-    @staticmethod
-    def write(value, buf):
-        utf8_bytes = value.encode("utf-8")
-        buf.write_i32(len(utf8_bytes))
-        buf.write(utf8_bytes)
-
-    @staticmethod
-    def lift(buf):
-        with buf.consume_with_stream() as stream:
-            return stream.read(stream.remaining()).decode("utf-8")
-
-    @staticmethod
-    def lower(value):
-        with _UniffiRustBuffer.alloc_with_builder() as builder:
-            builder.write(value.encode("utf-8"))
-            return builder.finalize()
-
-@dataclass
-class ClassProbability:
-    """
-    The probability of one class.
-"""
-    def __init__(self, *, label:str, name:str, probability:float):
-        self.label = label
-        self.name = name
-        self.probability = probability
-        
-        
-
-    
-    def __str__(self):
-        return "ClassProbability(label={}, name={}, probability={})".format(self.label, self.name, self.probability)
-    def __eq__(self, other):
-        if self.label != other.label:
-            return False
-        if self.name != other.name:
-            return False
-        if self.probability != other.probability:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeClassProbability(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return ClassProbability(
-            label=_UniffiFfiConverterString.read(buf),
-            name=_UniffiFfiConverterString.read(buf),
-            probability=_UniffiFfiConverterFloat32.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterString.check_lower(value.label)
-        _UniffiFfiConverterString.check_lower(value.name)
-        _UniffiFfiConverterFloat32.check_lower(value.probability)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterString.write(value.label, buf)
-        _UniffiFfiConverterString.write(value.name, buf)
-        _UniffiFfiConverterFloat32.write(value.probability, buf)
-
-class _UniffiFfiConverterSequenceTypeClassProbability(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterTypeClassProbability.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterTypeClassProbability.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterTypeClassProbability.read(buf) for i in range(count)
-        ]
-
-@dataclass
-class PixelRegion:
-    """
-    A rectangle of whole pixels.
-"""
-    def __init__(self, *, x:int, y:int, width:int, height:int):
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-        
-        
-
-    
-    def __str__(self):
-        return "PixelRegion(x={}, y={}, width={}, height={})".format(self.x, self.y, self.width, self.height)
-    def __eq__(self, other):
-        if self.x != other.x:
-            return False
-        if self.y != other.y:
-            return False
-        if self.width != other.width:
-            return False
-        if self.height != other.height:
-            return False
-        return True
-
-class _UniffiFfiConverterTypePixelRegion(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return PixelRegion(
-            x=_UniffiFfiConverterUInt32.read(buf),
-            y=_UniffiFfiConverterUInt32.read(buf),
-            width=_UniffiFfiConverterUInt32.read(buf),
-            height=_UniffiFfiConverterUInt32.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterUInt32.check_lower(value.x)
-        _UniffiFfiConverterUInt32.check_lower(value.y)
-        _UniffiFfiConverterUInt32.check_lower(value.width)
-        _UniffiFfiConverterUInt32.check_lower(value.height)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterUInt32.write(value.x, buf)
-        _UniffiFfiConverterUInt32.write(value.y, buf)
-        _UniffiFfiConverterUInt32.write(value.width, buf)
-        _UniffiFfiConverterUInt32.write(value.height, buf)
-
-@dataclass
-class ModelInfo:
-    """
-    Which model produced a result.
-"""
-    def __init__(self, *, name:str, family:str, version:str, variant:str, sha256:str):
-        self.name = name
-        self.family = family
-        self.version = version
-        self.variant = variant
-        self.sha256 = sha256
-        
-        
-
-    
-    def __str__(self):
-        return "ModelInfo(name={}, family={}, version={}, variant={}, sha256={})".format(self.name, self.family, self.version, self.variant, self.sha256)
-    def __eq__(self, other):
-        if self.name != other.name:
-            return False
-        if self.family != other.family:
-            return False
-        if self.version != other.version:
-            return False
-        if self.variant != other.variant:
-            return False
-        if self.sha256 != other.sha256:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeModelInfo(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return ModelInfo(
-            name=_UniffiFfiConverterString.read(buf),
-            family=_UniffiFfiConverterString.read(buf),
-            version=_UniffiFfiConverterString.read(buf),
-            variant=_UniffiFfiConverterString.read(buf),
-            sha256=_UniffiFfiConverterString.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterString.check_lower(value.name)
-        _UniffiFfiConverterString.check_lower(value.family)
-        _UniffiFfiConverterString.check_lower(value.version)
-        _UniffiFfiConverterString.check_lower(value.variant)
-        _UniffiFfiConverterString.check_lower(value.sha256)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterString.write(value.name, buf)
-        _UniffiFfiConverterString.write(value.family, buf)
-        _UniffiFfiConverterString.write(value.version, buf)
-        _UniffiFfiConverterString.write(value.variant, buf)
-        _UniffiFfiConverterString.write(value.sha256, buf)
-
-@dataclass
-class Classification:
-    """
-    What the on-device classifier thinks the lesion is. Not a diagnosis.
-"""
-    def __init__(self, *, probabilities:typing.List[ClassProbability], top:str, malignant_probability:float, crop:PixelRegion, model:ModelInfo):
-        self.probabilities = probabilities
-        self.top = top
-        self.malignant_probability = malignant_probability
-        self.crop = crop
-        self.model = model
-        
-        
-
-    
-    def __str__(self):
-        return "Classification(probabilities={}, top={}, malignant_probability={}, crop={}, model={})".format(self.probabilities, self.top, self.malignant_probability, self.crop, self.model)
-    def __eq__(self, other):
-        if self.probabilities != other.probabilities:
-            return False
-        if self.top != other.top:
-            return False
-        if self.malignant_probability != other.malignant_probability:
-            return False
-        if self.crop != other.crop:
-            return False
-        if self.model != other.model:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeClassification(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return Classification(
-            probabilities=_UniffiFfiConverterSequenceTypeClassProbability.read(buf),
-            top=_UniffiFfiConverterString.read(buf),
-            malignant_probability=_UniffiFfiConverterFloat32.read(buf),
-            crop=_UniffiFfiConverterTypePixelRegion.read(buf),
-            model=_UniffiFfiConverterTypeModelInfo.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterSequenceTypeClassProbability.check_lower(value.probabilities)
-        _UniffiFfiConverterString.check_lower(value.top)
-        _UniffiFfiConverterFloat32.check_lower(value.malignant_probability)
-        _UniffiFfiConverterTypePixelRegion.check_lower(value.crop)
-        _UniffiFfiConverterTypeModelInfo.check_lower(value.model)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterSequenceTypeClassProbability.write(value.probabilities, buf)
-        _UniffiFfiConverterString.write(value.top, buf)
-        _UniffiFfiConverterFloat32.write(value.malignant_probability, buf)
-        _UniffiFfiConverterTypePixelRegion.write(value.crop, buf)
-        _UniffiFfiConverterTypeModelInfo.write(value.model, buf)
 
 class _UniffiFfiConverterOptionalTypeClassification(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         if value is not None:
-            _UniffiFfiConverterTypeClassification.check_lower(value)
+            dermscan_core._UniffiFfiConverterTypeClassification.check_lower(value)
 
     @classmethod
     def write(cls, value, buf):
@@ -2372,7 +1961,7 @@ class _UniffiFfiConverterOptionalTypeClassification(_UniffiConverterRustBuffer):
             return
 
         buf.write_u8(1)
-        _UniffiFfiConverterTypeClassification.write(value, buf)
+        dermscan_core._UniffiFfiConverterTypeClassification.write(value, buf)
 
     @classmethod
     def read(cls, buf):
@@ -2380,211 +1969,17 @@ class _UniffiFfiConverterOptionalTypeClassification(_UniffiConverterRustBuffer):
         if flag == 0:
             return None
         elif flag == 1:
-            return _UniffiFfiConverterTypeClassification.read(buf)
+            return dermscan_core._UniffiFfiConverterTypeClassification.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
 
-
-
-
-
-class RiskLevel(enum.Enum):
-    """
-    Overall risk level.
-"""
-    
-    UNKNOWN = 0
-    """
-    Nothing to assess: no lesion was found (reason code `no_lesion`).
-"""
-    
-    LOW = 1
-    """
-    No signal above its threshold.
-"""
-    
-    MEDIUM = 2
-    """
-    Worth showing to a doctor.
-"""
-    
-    HIGH = 3
-    """
-    See a doctor soon.
-"""
-    
-
-
-class _UniffiFfiConverterTypeRiskLevel(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return RiskLevel.UNKNOWN
-        if variant == 2:
-            return RiskLevel.LOW
-        if variant == 3:
-            return RiskLevel.MEDIUM
-        if variant == 4:
-            return RiskLevel.HIGH
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == RiskLevel.UNKNOWN:
-            return
-        if value == RiskLevel.LOW:
-            return
-        if value == RiskLevel.MEDIUM:
-            return
-        if value == RiskLevel.HIGH:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == RiskLevel.UNKNOWN:
-            buf.write_i32(1)
-        if value == RiskLevel.LOW:
-            buf.write_i32(2)
-        if value == RiskLevel.MEDIUM:
-            buf.write_i32(3)
-        if value == RiskLevel.HIGH:
-            buf.write_i32(4)
-
-
-
-@dataclass
-class RiskReason:
-    """
-    One reason behind the level, tied to a measured value.
-"""
-    def __init__(self, *, code:str, level:RiskLevel, value:float, threshold:float, text:str):
-        self.code = code
-        self.level = level
-        self.value = value
-        self.threshold = threshold
-        self.text = text
-        
-        
-
-    
-    def __str__(self):
-        return "RiskReason(code={}, level={}, value={}, threshold={}, text={})".format(self.code, self.level, self.value, self.threshold, self.text)
-    def __eq__(self, other):
-        if self.code != other.code:
-            return False
-        if self.level != other.level:
-            return False
-        if self.value != other.value:
-            return False
-        if self.threshold != other.threshold:
-            return False
-        if self.text != other.text:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeRiskReason(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return RiskReason(
-            code=_UniffiFfiConverterString.read(buf),
-            level=_UniffiFfiConverterTypeRiskLevel.read(buf),
-            value=_UniffiFfiConverterFloat64.read(buf),
-            threshold=_UniffiFfiConverterFloat64.read(buf),
-            text=_UniffiFfiConverterString.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterString.check_lower(value.code)
-        _UniffiFfiConverterTypeRiskLevel.check_lower(value.level)
-        _UniffiFfiConverterFloat64.check_lower(value.value)
-        _UniffiFfiConverterFloat64.check_lower(value.threshold)
-        _UniffiFfiConverterString.check_lower(value.text)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterString.write(value.code, buf)
-        _UniffiFfiConverterTypeRiskLevel.write(value.level, buf)
-        _UniffiFfiConverterFloat64.write(value.value, buf)
-        _UniffiFfiConverterFloat64.write(value.threshold, buf)
-        _UniffiFfiConverterString.write(value.text, buf)
-
-class _UniffiFfiConverterSequenceTypeRiskReason(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterTypeRiskReason.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterTypeRiskReason.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterTypeRiskReason.read(buf) for i in range(count)
-        ]
-
-@dataclass
-class RiskAssessment:
-    """
-    Risk level, reasons, and the not-a-diagnosis statement.
-"""
-    def __init__(self, *, level:RiskLevel, reasons:typing.List[RiskReason], disclaimer:str):
-        self.level = level
-        self.reasons = reasons
-        self.disclaimer = disclaimer
-        
-        
-
-    
-    def __str__(self):
-        return "RiskAssessment(level={}, reasons={}, disclaimer={})".format(self.level, self.reasons, self.disclaimer)
-    def __eq__(self, other):
-        if self.level != other.level:
-            return False
-        if self.reasons != other.reasons:
-            return False
-        if self.disclaimer != other.disclaimer:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeRiskAssessment(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return RiskAssessment(
-            level=_UniffiFfiConverterTypeRiskLevel.read(buf),
-            reasons=_UniffiFfiConverterSequenceTypeRiskReason.read(buf),
-            disclaimer=_UniffiFfiConverterString.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterTypeRiskLevel.check_lower(value.level)
-        _UniffiFfiConverterSequenceTypeRiskReason.check_lower(value.reasons)
-        _UniffiFfiConverterString.check_lower(value.disclaimer)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterTypeRiskLevel.write(value.level, buf)
-        _UniffiFfiConverterSequenceTypeRiskReason.write(value.reasons, buf)
-        _UniffiFfiConverterString.write(value.disclaimer, buf)
 
 class _UniffiFfiConverterOptionalTypeRiskAssessment(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         if value is not None:
-            _UniffiFfiConverterTypeRiskAssessment.check_lower(value)
+            dermscan_core._UniffiFfiConverterTypeRiskAssessment.check_lower(value)
 
     @classmethod
     def write(cls, value, buf):
@@ -2593,7 +1988,7 @@ class _UniffiFfiConverterOptionalTypeRiskAssessment(_UniffiConverterRustBuffer):
             return
 
         buf.write_u8(1)
-        _UniffiFfiConverterTypeRiskAssessment.write(value, buf)
+        dermscan_core._UniffiFfiConverterTypeRiskAssessment.write(value, buf)
 
     @classmethod
     def read(cls, buf):
@@ -2601,22 +1996,24 @@ class _UniffiFfiConverterOptionalTypeRiskAssessment(_UniffiConverterRustBuffer):
         if flag == 0:
             return None
         elif flag == 1:
-            return _UniffiFfiConverterTypeRiskAssessment.read(buf)
+            return dermscan_core._UniffiFfiConverterTypeRiskAssessment.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
+
+
 
 class _UniffiFfiConverterSequenceTypeModelInfo(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         for item in value:
-            _UniffiFfiConverterTypeModelInfo.check_lower(item)
+            dermscan_core._UniffiFfiConverterTypeModelInfo.check_lower(item)
 
     @classmethod
     def write(cls, value, buf):
         items = len(value)
         buf.write_i32(items)
         for item in value:
-            _UniffiFfiConverterTypeModelInfo.write(item, buf)
+            dermscan_core._UniffiFfiConverterTypeModelInfo.write(item, buf)
 
     @classmethod
     def read(cls, buf):
@@ -2625,7 +2022,7 @@ class _UniffiFfiConverterSequenceTypeModelInfo(_UniffiConverterRustBuffer):
             raise InternalError("Unexpected negative sequence length")
 
         return [
-            _UniffiFfiConverterTypeModelInfo.read(buf) for i in range(count)
+            dermscan_core._UniffiFfiConverterTypeModelInfo.read(buf) for i in range(count)
         ]
 
 @dataclass
@@ -2633,7 +2030,7 @@ class StoredScan:
     """
     One stored scan of a lesion: when, at what size and scale, and what the analysis found.
 """
-    def __init__(self, *, id:int, lesion_id:int, taken_at:int, width:int, height:int, mm_per_px:typing.Optional[float], area_px:int, area_mm2:typing.Optional[float], diameter_px:float, diameter_mm:typing.Optional[float], features:typing.Optional[LesionFeatures], classification:typing.Optional[Classification], risk:typing.Optional[RiskAssessment], models:typing.List[ModelInfo]):
+    def __init__(self, *, id:int, lesion_id:int, taken_at:int, width:int, height:int, mm_per_px:typing.Optional[float], area_px:int, area_mm2:typing.Optional[float], diameter_px:float, diameter_mm:typing.Optional[float], features:typing.Optional[LesionFeatures], classification:typing.Optional[dermscan_core.Classification], risk:typing.Optional[dermscan_core.RiskAssessment], models:typing.List[dermscan_core.ModelInfo]):
         self.id = id
         self.lesion_id = lesion_id
         self.taken_at = taken_at
@@ -2738,6 +2135,8 @@ class _UniffiFfiConverterTypeStoredScan(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalTypeClassification.write(value.classification, buf)
         _UniffiFfiConverterOptionalTypeRiskAssessment.write(value.risk, buf)
         _UniffiFfiConverterSequenceTypeModelInfo.write(value.models, buf)
+
+
 
 class _UniffiFfiConverterInt32(_UniffiConverterPrimitiveInt):
     CLASS_NAME = "i32"
@@ -2850,6 +2249,38 @@ class _UniffiFfiConverterTypeAlignment(_UniffiConverterRustBuffer):
         _UniffiFfiConverterFloat64.write(value.scale, buf)
         _UniffiFfiConverterBoolean.write(value.scale_normalised, buf)
 
+class _UniffiFfiConverterString:
+    @staticmethod
+    def check_lower(value):
+        if not isinstance(value, str):
+            raise TypeError("argument must be str, not {}".format(type(value).__name__))
+        return value
+
+    @staticmethod
+    def read(buf):
+        size = buf.read_i32()
+        if size < 0:
+            raise InternalError("Unexpected negative string length")
+        utf8_bytes = buf.read(size)
+        return utf8_bytes.decode("utf-8")
+
+    @staticmethod
+    def write(value, buf):
+        utf8_bytes = value.encode("utf-8")
+        buf.write_i32(len(utf8_bytes))
+        buf.write(utf8_bytes)
+
+    @staticmethod
+    def lift(buf):
+        with buf.consume_with_stream() as stream:
+            return stream.read(stream.remaining()).decode("utf-8")
+
+    @staticmethod
+    def lower(value):
+        with _UniffiRustBuffer.alloc_with_builder() as builder:
+            builder.write(value.encode("utf-8"))
+            return builder.finalize()
+
 class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -2873,69 +2304,20 @@ class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
             _UniffiFfiConverterString.read(buf) for i in range(count)
         ]
 
-@dataclass
-class ChangeReason:
-    """
-    One threshold a change passed.
-"""
-    def __init__(self, *, code:str, value:float, threshold:float, text:str):
-        self.code = code
-        self.value = value
-        self.threshold = threshold
-        self.text = text
-        
-        
 
-    
-    def __str__(self):
-        return "ChangeReason(code={}, value={}, threshold={}, text={})".format(self.code, self.value, self.threshold, self.text)
-    def __eq__(self, other):
-        if self.code != other.code:
-            return False
-        if self.value != other.value:
-            return False
-        if self.threshold != other.threshold:
-            return False
-        if self.text != other.text:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeChangeReason(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return ChangeReason(
-            code=_UniffiFfiConverterString.read(buf),
-            value=_UniffiFfiConverterFloat64.read(buf),
-            threshold=_UniffiFfiConverterFloat64.read(buf),
-            text=_UniffiFfiConverterString.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterString.check_lower(value.code)
-        _UniffiFfiConverterFloat64.check_lower(value.value)
-        _UniffiFfiConverterFloat64.check_lower(value.threshold)
-        _UniffiFfiConverterString.check_lower(value.text)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterString.write(value.code, buf)
-        _UniffiFfiConverterFloat64.write(value.value, buf)
-        _UniffiFfiConverterFloat64.write(value.threshold, buf)
-        _UniffiFfiConverterString.write(value.text, buf)
 
 class _UniffiFfiConverterSequenceTypeChangeReason(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         for item in value:
-            _UniffiFfiConverterTypeChangeReason.check_lower(item)
+            dermscan_core._UniffiFfiConverterTypeChangeReason.check_lower(item)
 
     @classmethod
     def write(cls, value, buf):
         items = len(value)
         buf.write_i32(items)
         for item in value:
-            _UniffiFfiConverterTypeChangeReason.write(item, buf)
+            dermscan_core._UniffiFfiConverterTypeChangeReason.write(item, buf)
 
     @classmethod
     def read(cls, buf):
@@ -2944,7 +2326,7 @@ class _UniffiFfiConverterSequenceTypeChangeReason(_UniffiConverterRustBuffer):
             raise InternalError("Unexpected negative sequence length")
 
         return [
-            _UniffiFfiConverterTypeChangeReason.read(buf) for i in range(count)
+            dermscan_core._UniffiFfiConverterTypeChangeReason.read(buf) for i in range(count)
         ]
 
 @dataclass
@@ -2952,7 +2334,7 @@ class Change:
     """
     The change between two scans of one lesion.
 """
-    def __init__(self, *, before_id:int, after_id:int, days_between:float, area_before:float, area_after:float, area_unit:str, area_ratio:float, diameter_before:float, diameter_after:float, diameter_change:float, diameter_unit:str, iou_aligned:float, iou_shape:float, asymmetry_change:typing.Optional[int], border_change:typing.Optional[int], colour_change:typing.Optional[int], colours_added:typing.List[StolzColour], colours_removed:typing.List[StolzColour], growth_per_month:typing.Optional[float], alignment:Alignment, notes:typing.List[str], significant:bool, reasons:typing.List[ChangeReason], summary:str):
+    def __init__(self, *, before_id:int, after_id:int, days_between:float, area_before:float, area_after:float, area_unit:dermscan_core.SizeUnit, area_ratio:float, diameter_before:float, diameter_after:float, diameter_change:float, diameter_unit:dermscan_core.SizeUnit, iou_aligned:float, iou_shape:float, asymmetry_change:typing.Optional[int], border_change:typing.Optional[int], colour_change:typing.Optional[int], colours_added:typing.List[dermscan_core.StolzColour], colours_removed:typing.List[dermscan_core.StolzColour], growth_per_month:typing.Optional[float], alignment:Alignment, notes:typing.List[str], significant:bool, reasons:typing.List[dermscan_core.ChangeReason], summary:str):
         self.before_id = before_id
         self.after_id = after_id
         self.days_between = days_between
@@ -3043,12 +2425,12 @@ class _UniffiFfiConverterTypeChange(_UniffiConverterRustBuffer):
             days_between=_UniffiFfiConverterFloat64.read(buf),
             area_before=_UniffiFfiConverterFloat64.read(buf),
             area_after=_UniffiFfiConverterFloat64.read(buf),
-            area_unit=_UniffiFfiConverterString.read(buf),
+            area_unit=dermscan_core._UniffiFfiConverterTypeSizeUnit.read(buf),
             area_ratio=_UniffiFfiConverterFloat64.read(buf),
             diameter_before=_UniffiFfiConverterFloat64.read(buf),
             diameter_after=_UniffiFfiConverterFloat64.read(buf),
             diameter_change=_UniffiFfiConverterFloat64.read(buf),
-            diameter_unit=_UniffiFfiConverterString.read(buf),
+            diameter_unit=dermscan_core._UniffiFfiConverterTypeSizeUnit.read(buf),
             iou_aligned=_UniffiFfiConverterFloat64.read(buf),
             iou_shape=_UniffiFfiConverterFloat64.read(buf),
             asymmetry_change=_UniffiFfiConverterOptionalInt32.read(buf),
@@ -3071,12 +2453,12 @@ class _UniffiFfiConverterTypeChange(_UniffiConverterRustBuffer):
         _UniffiFfiConverterFloat64.check_lower(value.days_between)
         _UniffiFfiConverterFloat64.check_lower(value.area_before)
         _UniffiFfiConverterFloat64.check_lower(value.area_after)
-        _UniffiFfiConverterString.check_lower(value.area_unit)
+        dermscan_core._UniffiFfiConverterTypeSizeUnit.check_lower(value.area_unit)
         _UniffiFfiConverterFloat64.check_lower(value.area_ratio)
         _UniffiFfiConverterFloat64.check_lower(value.diameter_before)
         _UniffiFfiConverterFloat64.check_lower(value.diameter_after)
         _UniffiFfiConverterFloat64.check_lower(value.diameter_change)
-        _UniffiFfiConverterString.check_lower(value.diameter_unit)
+        dermscan_core._UniffiFfiConverterTypeSizeUnit.check_lower(value.diameter_unit)
         _UniffiFfiConverterFloat64.check_lower(value.iou_aligned)
         _UniffiFfiConverterFloat64.check_lower(value.iou_shape)
         _UniffiFfiConverterOptionalInt32.check_lower(value.asymmetry_change)
@@ -3098,12 +2480,12 @@ class _UniffiFfiConverterTypeChange(_UniffiConverterRustBuffer):
         _UniffiFfiConverterFloat64.write(value.days_between, buf)
         _UniffiFfiConverterFloat64.write(value.area_before, buf)
         _UniffiFfiConverterFloat64.write(value.area_after, buf)
-        _UniffiFfiConverterString.write(value.area_unit, buf)
+        dermscan_core._UniffiFfiConverterTypeSizeUnit.write(value.area_unit, buf)
         _UniffiFfiConverterFloat64.write(value.area_ratio, buf)
         _UniffiFfiConverterFloat64.write(value.diameter_before, buf)
         _UniffiFfiConverterFloat64.write(value.diameter_after, buf)
         _UniffiFfiConverterFloat64.write(value.diameter_change, buf)
-        _UniffiFfiConverterString.write(value.diameter_unit, buf)
+        dermscan_core._UniffiFfiConverterTypeSizeUnit.write(value.diameter_unit, buf)
         _UniffiFfiConverterFloat64.write(value.iou_aligned, buf)
         _UniffiFfiConverterFloat64.write(value.iou_shape, buf)
         _UniffiFfiConverterOptionalInt32.write(value.asymmetry_change, buf)
@@ -3182,57 +2564,6 @@ class _UniffiFfiConverterTypeAddedScan(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeStoredScan.write(value.scan, buf)
         _UniffiFfiConverterOptionalTypeChange.write(value.change, buf)
 
-@dataclass
-class BoundingBox:
-    """
-    A box in original-image pixels: left, top, right, bottom (`x1`, `y1` exclusive).
-"""
-    def __init__(self, *, x0:float, y0:float, x1:float, y1:float):
-        self.x0 = x0
-        self.y0 = y0
-        self.x1 = x1
-        self.y1 = y1
-        
-        
-
-    
-    def __str__(self):
-        return "BoundingBox(x0={}, y0={}, x1={}, y1={})".format(self.x0, self.y0, self.x1, self.y1)
-    def __eq__(self, other):
-        if self.x0 != other.x0:
-            return False
-        if self.y0 != other.y0:
-            return False
-        if self.x1 != other.x1:
-            return False
-        if self.y1 != other.y1:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeBoundingBox(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return BoundingBox(
-            x0=_UniffiFfiConverterFloat32.read(buf),
-            y0=_UniffiFfiConverterFloat32.read(buf),
-            x1=_UniffiFfiConverterFloat32.read(buf),
-            y1=_UniffiFfiConverterFloat32.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterFloat32.check_lower(value.x0)
-        _UniffiFfiConverterFloat32.check_lower(value.y0)
-        _UniffiFfiConverterFloat32.check_lower(value.x1)
-        _UniffiFfiConverterFloat32.check_lower(value.y1)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterFloat32.write(value.x0, buf)
-        _UniffiFfiConverterFloat32.write(value.y0, buf)
-        _UniffiFfiConverterFloat32.write(value.x1, buf)
-        _UniffiFfiConverterFloat32.write(value.y1, buf)
-
 class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -3260,87 +2591,18 @@ class _UniffiFfiConverterOptionalString(_UniffiConverterRustBuffer):
 
 
 
-
-
-
-class ExecutionProvider(enum.Enum):
-    """
-    A hardware back end for ONNX Runtime.
-"""
-    
-    CPU = 0
-    """
-    ONNX Runtime's CPU kernels (always available, always the last fallback).
-"""
-    
-    CORE_ML = 1
-    """
-    Apple Core ML (iOS, macOS).
-"""
-    
-    NNAPI = 2
-    """
-    Android NNAPI.
-"""
-    
-    XNNPACK = 3
-    """
-    XNNPACK (Arm CPUs on Android and iOS).
-"""
-    
-
-
-class _UniffiFfiConverterTypeExecutionProvider(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return ExecutionProvider.CPU
-        if variant == 2:
-            return ExecutionProvider.CORE_ML
-        if variant == 3:
-            return ExecutionProvider.NNAPI
-        if variant == 4:
-            return ExecutionProvider.XNNPACK
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == ExecutionProvider.CPU:
-            return
-        if value == ExecutionProvider.CORE_ML:
-            return
-        if value == ExecutionProvider.NNAPI:
-            return
-        if value == ExecutionProvider.XNNPACK:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == ExecutionProvider.CPU:
-            buf.write_i32(1)
-        if value == ExecutionProvider.CORE_ML:
-            buf.write_i32(2)
-        if value == ExecutionProvider.NNAPI:
-            buf.write_i32(3)
-        if value == ExecutionProvider.XNNPACK:
-            buf.write_i32(4)
-
-
-
 class _UniffiFfiConverterSequenceTypeExecutionProvider(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         for item in value:
-            _UniffiFfiConverterTypeExecutionProvider.check_lower(item)
+            dermscan_core._UniffiFfiConverterTypeExecutionProvider.check_lower(item)
 
     @classmethod
     def write(cls, value, buf):
         items = len(value)
         buf.write_i32(items)
         for item in value:
-            _UniffiFfiConverterTypeExecutionProvider.write(item, buf)
+            dermscan_core._UniffiFfiConverterTypeExecutionProvider.write(item, buf)
 
     @classmethod
     def read(cls, buf):
@@ -3349,7 +2611,7 @@ class _UniffiFfiConverterSequenceTypeExecutionProvider(_UniffiConverterRustBuffe
             raise InternalError("Unexpected negative sequence length")
 
         return [
-            _UniffiFfiConverterTypeExecutionProvider.read(buf) for i in range(count)
+            dermscan_core._UniffiFfiConverterTypeExecutionProvider.read(buf) for i in range(count)
         ]
 
 class _UniffiFfiConverterOptionalUInt64(_UniffiConverterRustBuffer):
@@ -3382,7 +2644,7 @@ class EngineConfig:
     """
     How to build an engine.
 """
-    def __init__(self, *, model_dir:str, runtime_library:typing.Optional[str] = _DEFAULT, threads:int = 0, execution_providers:typing.List[ExecutionProvider] = _DEFAULT, max_pixels:typing.Optional[int] = _DEFAULT, classifier_dir:typing.Optional[str] = _DEFAULT):
+    def __init__(self, *, model_dir:str, runtime_library:typing.Optional[str] = _DEFAULT, threads:int = 0, execution_providers:typing.List[dermscan_core.ExecutionProvider] = _DEFAULT, max_pixels:typing.Optional[int] = _DEFAULT, classifier_dir:typing.Optional[str] = _DEFAULT):
         self.model_dir = model_dir
         if runtime_library is _DEFAULT:
             self.runtime_library = None
@@ -3452,11 +2714,15 @@ class _UniffiFfiConverterTypeEngineConfig(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalUInt64.write(value.max_pixels, buf)
         _UniffiFfiConverterOptionalString.write(value.classifier_dir, buf)
 
-class _UniffiFfiConverterOptionalTypeBoundingBox(_UniffiConverterRustBuffer):
+
+
+
+
+class _UniffiFfiConverterOptionalTypePixelRect(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         if value is not None:
-            _UniffiFfiConverterTypeBoundingBox.check_lower(value)
+            dermscan_core._UniffiFfiConverterTypePixelRect.check_lower(value)
 
     @classmethod
     def write(cls, value, buf):
@@ -3465,7 +2731,7 @@ class _UniffiFfiConverterOptionalTypeBoundingBox(_UniffiConverterRustBuffer):
             return
 
         buf.write_u8(1)
-        _UniffiFfiConverterTypeBoundingBox.write(value, buf)
+        dermscan_core._UniffiFfiConverterTypePixelRect.write(value, buf)
 
     @classmethod
     def read(cls, buf):
@@ -3473,7 +2739,7 @@ class _UniffiFfiConverterOptionalTypeBoundingBox(_UniffiConverterRustBuffer):
         if flag == 0:
             return None
         elif flag == 1:
-            return _UniffiFfiConverterTypeBoundingBox.read(buf)
+            return dermscan_core._UniffiFfiConverterTypePixelRect.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
@@ -3570,9 +2836,9 @@ class MaskProtocol(typing.Protocol):
         Lesion pixels.
 """
         raise NotImplementedError
-    def bbox(self, ) -> typing.Optional[BoundingBox]:
+    def bbox(self, ) -> typing.Optional[dermscan_core.PixelRect]:
         """
-        Tight box around the lesion pixels (`x1`, `y1` exclusive); none for an empty mask.
+        Tight rectangle around the lesion pixels; none for an empty mask.
 """
         raise NotImplementedError
     def contour(self, ) -> typing.List[Point]:
@@ -3653,14 +2919,14 @@ class Mask(MaskProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def bbox(self, ) -> typing.Optional[BoundingBox]:
+    def bbox(self, ) -> typing.Optional[dermscan_core.PixelRect]:
         """
-        Tight box around the lesion pixels (`x1`, `y1` exclusive); none for an empty mask.
+        Tight rectangle around the lesion pixels; none for an empty mask.
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
         )
-        _uniffi_lift_return = _UniffiFfiConverterOptionalTypeBoundingBox.lift
+        _uniffi_lift_return = _UniffiFfiConverterOptionalTypePixelRect.lift
         _uniffi_error_converter = None
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
@@ -3811,7 +3077,7 @@ class FoundLesion:
     """
     One lesion a scan found, with its own measurements, classification and risk.
 """
-    def __init__(self, *, bbox:BoundingBox, mask:Mask, area_px:int, features:typing.Optional[LesionFeatures], classification:typing.Optional[Classification], risk:RiskAssessment):
+    def __init__(self, *, bbox:dermscan_core.BoxPrompt, mask:Mask, area_px:int, features:typing.Optional[LesionFeatures], classification:typing.Optional[dermscan_core.Classification], risk:dermscan_core.RiskAssessment):
         self.bbox = bbox
         self.mask = mask
         self.area_px = area_px
@@ -3843,31 +3109,31 @@ class _UniffiFfiConverterTypeFoundLesion(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
         return FoundLesion(
-            bbox=_UniffiFfiConverterTypeBoundingBox.read(buf),
+            bbox=dermscan_core._UniffiFfiConverterTypeBoxPrompt.read(buf),
             mask=_UniffiFfiConverterTypeMask.read(buf),
             area_px=_UniffiFfiConverterUInt64.read(buf),
             features=_UniffiFfiConverterOptionalTypeLesionFeatures.read(buf),
             classification=_UniffiFfiConverterOptionalTypeClassification.read(buf),
-            risk=_UniffiFfiConverterTypeRiskAssessment.read(buf),
+            risk=dermscan_core._UniffiFfiConverterTypeRiskAssessment.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
-        _UniffiFfiConverterTypeBoundingBox.check_lower(value.bbox)
+        dermscan_core._UniffiFfiConverterTypeBoxPrompt.check_lower(value.bbox)
         _UniffiFfiConverterTypeMask.check_lower(value.mask)
         _UniffiFfiConverterUInt64.check_lower(value.area_px)
         _UniffiFfiConverterOptionalTypeLesionFeatures.check_lower(value.features)
         _UniffiFfiConverterOptionalTypeClassification.check_lower(value.classification)
-        _UniffiFfiConverterTypeRiskAssessment.check_lower(value.risk)
+        dermscan_core._UniffiFfiConverterTypeRiskAssessment.check_lower(value.risk)
 
     @staticmethod
     def write(value, buf):
-        _UniffiFfiConverterTypeBoundingBox.write(value.bbox, buf)
+        dermscan_core._UniffiFfiConverterTypeBoxPrompt.write(value.bbox, buf)
         _UniffiFfiConverterTypeMask.write(value.mask, buf)
         _UniffiFfiConverterUInt64.write(value.area_px, buf)
         _UniffiFfiConverterOptionalTypeLesionFeatures.write(value.features, buf)
         _UniffiFfiConverterOptionalTypeClassification.write(value.classification, buf)
-        _UniffiFfiConverterTypeRiskAssessment.write(value.risk, buf)
+        dermscan_core._UniffiFfiConverterTypeRiskAssessment.write(value.risk, buf)
 
 @dataclass
 class Lesion:
@@ -3920,208 +3186,45 @@ class _UniffiFfiConverterTypeLesion(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalString.write(value.body_site, buf)
         _UniffiFfiConverterInt64.write(value.created_at, buf)
 
-@dataclass
-class LesionCandidate:
-    """
-    A place in the photo that looks like a lesion, ranked by score.
-"""
-    def __init__(self, *, bbox:BoundingBox, score:float, contrast:float, area_px:float, touches_border:bool):
-        self.bbox = bbox
-        self.score = score
-        self.contrast = contrast
-        self.area_px = area_px
-        self.touches_border = touches_border
-        
-        
+class _UniffiFfiConverterOptionalTypeBoxPrompt(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            dermscan_core._UniffiFfiConverterTypeBoxPrompt.check_lower(value)
 
-    
-    def __str__(self):
-        return "LesionCandidate(bbox={}, score={}, contrast={}, area_px={}, touches_border={})".format(self.bbox, self.score, self.contrast, self.area_px, self.touches_border)
-    def __eq__(self, other):
-        if self.bbox != other.bbox:
-            return False
-        if self.score != other.score:
-            return False
-        if self.contrast != other.contrast:
-            return False
-        if self.area_px != other.area_px:
-            return False
-        if self.touches_border != other.touches_border:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeLesionCandidate(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return LesionCandidate(
-            bbox=_UniffiFfiConverterTypeBoundingBox.read(buf),
-            score=_UniffiFfiConverterFloat32.read(buf),
-            contrast=_UniffiFfiConverterFloat32.read(buf),
-            area_px=_UniffiFfiConverterFloat32.read(buf),
-            touches_border=_UniffiFfiConverterBoolean.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterTypeBoundingBox.check_lower(value.bbox)
-        _UniffiFfiConverterFloat32.check_lower(value.score)
-        _UniffiFfiConverterFloat32.check_lower(value.contrast)
-        _UniffiFfiConverterFloat32.check_lower(value.area_px)
-        _UniffiFfiConverterBoolean.check_lower(value.touches_border)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterTypeBoundingBox.write(value.bbox, buf)
-        _UniffiFfiConverterFloat32.write(value.score, buf)
-        _UniffiFfiConverterFloat32.write(value.contrast, buf)
-        _UniffiFfiConverterFloat32.write(value.area_px, buf)
-        _UniffiFfiConverterBoolean.write(value.touches_border, buf)
-
-@dataclass
-class ModelRuns:
-    """
-    How many times the engine's models have run.
-"""
-    def __init__(self, *, encoder_runs:int, decoder_runs:int):
-        self.encoder_runs = encoder_runs
-        self.decoder_runs = decoder_runs
-        
-        
-
-    
-    def __str__(self):
-        return "ModelRuns(encoder_runs={}, decoder_runs={})".format(self.encoder_runs, self.decoder_runs)
-    def __eq__(self, other):
-        if self.encoder_runs != other.encoder_runs:
-            return False
-        if self.decoder_runs != other.decoder_runs:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeModelRuns(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return ModelRuns(
-            encoder_runs=_UniffiFfiConverterUInt64.read(buf),
-            decoder_runs=_UniffiFfiConverterUInt64.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterUInt64.check_lower(value.encoder_runs)
-        _UniffiFfiConverterUInt64.check_lower(value.decoder_runs)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterUInt64.write(value.encoder_runs, buf)
-        _UniffiFfiConverterUInt64.write(value.decoder_runs, buf)
-
-
-
-
-
-
-class PointLabel(enum.Enum):
-    """
-    Whether a clicked point marks the lesion or the skin around it.
-"""
-    
-    POSITIVE = 0
-    """
-    On the lesion.
-"""
-    
-    NEGATIVE = 1
-    """
-    Off the lesion.
-"""
-    
-
-
-class _UniffiFfiConverterTypePointLabel(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return PointLabel.POSITIVE
-        if variant == 2:
-            return PointLabel.NEGATIVE
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == PointLabel.POSITIVE:
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
             return
-        if value == PointLabel.NEGATIVE:
-            return
-        raise ValueError(value)
 
-    @staticmethod
-    def write(value, buf):
-        if value == PointLabel.POSITIVE:
-            buf.write_i32(1)
-        if value == PointLabel.NEGATIVE:
-            buf.write_i32(2)
+        buf.write_u8(1)
+        dermscan_core._UniffiFfiConverterTypeBoxPrompt.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return dermscan_core._UniffiFfiConverterTypeBoxPrompt.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
 
 
-
-@dataclass
-class PointPrompt:
-    """
-    A clicked point in original-image pixels.
-"""
-    def __init__(self, *, x:float, y:float, label:PointLabel):
-        self.x = x
-        self.y = y
-        self.label = label
-        
-        
-
-    
-    def __str__(self):
-        return "PointPrompt(x={}, y={}, label={})".format(self.x, self.y, self.label)
-    def __eq__(self, other):
-        if self.x != other.x:
-            return False
-        if self.y != other.y:
-            return False
-        if self.label != other.label:
-            return False
-        return True
-
-class _UniffiFfiConverterTypePointPrompt(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return PointPrompt(
-            x=_UniffiFfiConverterFloat32.read(buf),
-            y=_UniffiFfiConverterFloat32.read(buf),
-            label=_UniffiFfiConverterTypePointLabel.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterFloat32.check_lower(value.x)
-        _UniffiFfiConverterFloat32.check_lower(value.y)
-        _UniffiFfiConverterTypePointLabel.check_lower(value.label)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterFloat32.write(value.x, buf)
-        _UniffiFfiConverterFloat32.write(value.y, buf)
-        _UniffiFfiConverterTypePointLabel.write(value.label, buf)
 
 class _UniffiFfiConverterSequenceTypePointPrompt(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         for item in value:
-            _UniffiFfiConverterTypePointPrompt.check_lower(item)
+            dermscan_core._UniffiFfiConverterTypePointPrompt.check_lower(item)
 
     @classmethod
     def write(cls, value, buf):
         items = len(value)
         buf.write_i32(items)
         for item in value:
-            _UniffiFfiConverterTypePointPrompt.write(item, buf)
+            dermscan_core._UniffiFfiConverterTypePointPrompt.write(item, buf)
 
     @classmethod
     def read(cls, buf):
@@ -4130,7 +3233,7 @@ class _UniffiFfiConverterSequenceTypePointPrompt(_UniffiConverterRustBuffer):
             raise InternalError("Unexpected negative sequence length")
 
         return [
-            _UniffiFfiConverterTypePointPrompt.read(buf) for i in range(count)
+            dermscan_core._UniffiFfiConverterTypePointPrompt.read(buf) for i in range(count)
         ]
 
 class _UniffiFfiConverterOptionalTypeMask(_UniffiConverterRustBuffer):
@@ -4164,7 +3267,7 @@ class Prompt:
     What to segment on a kept embedding: a box, points, and optionally a previous mask to
     refine (its low-resolution logits are fed back to the decoder).
 """
-    def __init__(self, *, bbox:typing.Optional[BoundingBox] = _DEFAULT, points:typing.List[PointPrompt] = _DEFAULT, previous_mask:typing.Optional[Mask] = _DEFAULT):
+    def __init__(self, *, bbox:typing.Optional[dermscan_core.BoxPrompt] = _DEFAULT, points:typing.List[dermscan_core.PointPrompt] = _DEFAULT, previous_mask:typing.Optional[Mask] = _DEFAULT):
         if bbox is _DEFAULT:
             self.bbox = None
         else:
@@ -4196,263 +3299,22 @@ class _UniffiFfiConverterTypePrompt(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
         return Prompt(
-            bbox=_UniffiFfiConverterOptionalTypeBoundingBox.read(buf),
+            bbox=_UniffiFfiConverterOptionalTypeBoxPrompt.read(buf),
             points=_UniffiFfiConverterSequenceTypePointPrompt.read(buf),
             previous_mask=_UniffiFfiConverterOptionalTypeMask.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
-        _UniffiFfiConverterOptionalTypeBoundingBox.check_lower(value.bbox)
+        _UniffiFfiConverterOptionalTypeBoxPrompt.check_lower(value.bbox)
         _UniffiFfiConverterSequenceTypePointPrompt.check_lower(value.points)
         _UniffiFfiConverterOptionalTypeMask.check_lower(value.previous_mask)
 
     @staticmethod
     def write(value, buf):
-        _UniffiFfiConverterOptionalTypeBoundingBox.write(value.bbox, buf)
+        _UniffiFfiConverterOptionalTypeBoxPrompt.write(value.bbox, buf)
         _UniffiFfiConverterSequenceTypePointPrompt.write(value.points, buf)
         _UniffiFfiConverterOptionalTypeMask.write(value.previous_mask, buf)
-
-
-
-
-
-
-class QualityIssue(enum.Enum):
-    """
-    A photo problem.
-"""
-    
-    BLURRY = 0
-    """
-    Out of focus or motion-blurred.
-"""
-    
-    UNDER_EXPOSED = 1
-    """
-    Too dark.
-"""
-    
-    OVER_EXPOSED = 2
-    """
-    Washed out.
-"""
-    
-    GLARE = 3
-    """
-    Reflections on the lesion.
-"""
-    
-    LESION_CUT_OFF = 4
-    """
-    The lesion touches the frame.
-"""
-    
-    LESION_TOO_SMALL = 5
-    """
-    The lesion covers too few pixels.
-"""
-    
-    NO_LESION_FOUND = 6
-    """
-    No lesion was found.
-"""
-    
-
-
-class _UniffiFfiConverterTypeQualityIssue(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return QualityIssue.BLURRY
-        if variant == 2:
-            return QualityIssue.UNDER_EXPOSED
-        if variant == 3:
-            return QualityIssue.OVER_EXPOSED
-        if variant == 4:
-            return QualityIssue.GLARE
-        if variant == 5:
-            return QualityIssue.LESION_CUT_OFF
-        if variant == 6:
-            return QualityIssue.LESION_TOO_SMALL
-        if variant == 7:
-            return QualityIssue.NO_LESION_FOUND
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == QualityIssue.BLURRY:
-            return
-        if value == QualityIssue.UNDER_EXPOSED:
-            return
-        if value == QualityIssue.OVER_EXPOSED:
-            return
-        if value == QualityIssue.GLARE:
-            return
-        if value == QualityIssue.LESION_CUT_OFF:
-            return
-        if value == QualityIssue.LESION_TOO_SMALL:
-            return
-        if value == QualityIssue.NO_LESION_FOUND:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == QualityIssue.BLURRY:
-            buf.write_i32(1)
-        if value == QualityIssue.UNDER_EXPOSED:
-            buf.write_i32(2)
-        if value == QualityIssue.OVER_EXPOSED:
-            buf.write_i32(3)
-        if value == QualityIssue.GLARE:
-            buf.write_i32(4)
-        if value == QualityIssue.LESION_CUT_OFF:
-            buf.write_i32(5)
-        if value == QualityIssue.LESION_TOO_SMALL:
-            buf.write_i32(6)
-        if value == QualityIssue.NO_LESION_FOUND:
-            buf.write_i32(7)
-
-
-
-@dataclass
-class QualityWarning:
-    """
-    One failed check with retake advice.
-"""
-    def __init__(self, *, issue:QualityIssue, measured:float, threshold:float, message:str, advice:str):
-        self.issue = issue
-        self.measured = measured
-        self.threshold = threshold
-        self.message = message
-        self.advice = advice
-        
-        
-
-    
-    def __str__(self):
-        return "QualityWarning(issue={}, measured={}, threshold={}, message={}, advice={})".format(self.issue, self.measured, self.threshold, self.message, self.advice)
-    def __eq__(self, other):
-        if self.issue != other.issue:
-            return False
-        if self.measured != other.measured:
-            return False
-        if self.threshold != other.threshold:
-            return False
-        if self.message != other.message:
-            return False
-        if self.advice != other.advice:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeQualityWarning(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return QualityWarning(
-            issue=_UniffiFfiConverterTypeQualityIssue.read(buf),
-            measured=_UniffiFfiConverterFloat32.read(buf),
-            threshold=_UniffiFfiConverterFloat32.read(buf),
-            message=_UniffiFfiConverterString.read(buf),
-            advice=_UniffiFfiConverterString.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterTypeQualityIssue.check_lower(value.issue)
-        _UniffiFfiConverterFloat32.check_lower(value.measured)
-        _UniffiFfiConverterFloat32.check_lower(value.threshold)
-        _UniffiFfiConverterString.check_lower(value.message)
-        _UniffiFfiConverterString.check_lower(value.advice)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterTypeQualityIssue.write(value.issue, buf)
-        _UniffiFfiConverterFloat32.write(value.measured, buf)
-        _UniffiFfiConverterFloat32.write(value.threshold, buf)
-        _UniffiFfiConverterString.write(value.message, buf)
-        _UniffiFfiConverterString.write(value.advice, buf)
-
-class _UniffiFfiConverterSequenceTypeQualityWarning(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        for item in value:
-            _UniffiFfiConverterTypeQualityWarning.check_lower(item)
-
-    @classmethod
-    def write(cls, value, buf):
-        items = len(value)
-        buf.write_i32(items)
-        for item in value:
-            _UniffiFfiConverterTypeQualityWarning.write(item, buf)
-
-    @classmethod
-    def read(cls, buf):
-        count = buf.read_i32()
-        if count < 0:
-            raise InternalError("Unexpected negative sequence length")
-
-        return [
-            _UniffiFfiConverterTypeQualityWarning.read(buf) for i in range(count)
-        ]
-
-@dataclass
-class QualityReport:
-    """
-    Whether the photo is good enough.
-"""
-    def __init__(self, *, acceptable:bool, warnings:typing.List[QualityWarning], blur_sigma_px:float, brightness:float, glare_fraction:float):
-        self.acceptable = acceptable
-        self.warnings = warnings
-        self.blur_sigma_px = blur_sigma_px
-        self.brightness = brightness
-        self.glare_fraction = glare_fraction
-        
-        
-
-    
-    def __str__(self):
-        return "QualityReport(acceptable={}, warnings={}, blur_sigma_px={}, brightness={}, glare_fraction={})".format(self.acceptable, self.warnings, self.blur_sigma_px, self.brightness, self.glare_fraction)
-    def __eq__(self, other):
-        if self.acceptable != other.acceptable:
-            return False
-        if self.warnings != other.warnings:
-            return False
-        if self.blur_sigma_px != other.blur_sigma_px:
-            return False
-        if self.brightness != other.brightness:
-            return False
-        if self.glare_fraction != other.glare_fraction:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeQualityReport(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return QualityReport(
-            acceptable=_UniffiFfiConverterBoolean.read(buf),
-            warnings=_UniffiFfiConverterSequenceTypeQualityWarning.read(buf),
-            blur_sigma_px=_UniffiFfiConverterFloat32.read(buf),
-            brightness=_UniffiFfiConverterFloat32.read(buf),
-            glare_fraction=_UniffiFfiConverterFloat32.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterBoolean.check_lower(value.acceptable)
-        _UniffiFfiConverterSequenceTypeQualityWarning.check_lower(value.warnings)
-        _UniffiFfiConverterFloat32.check_lower(value.blur_sigma_px)
-        _UniffiFfiConverterFloat32.check_lower(value.brightness)
-        _UniffiFfiConverterFloat32.check_lower(value.glare_fraction)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterBoolean.write(value.acceptable, buf)
-        _UniffiFfiConverterSequenceTypeQualityWarning.write(value.warnings, buf)
-        _UniffiFfiConverterFloat32.write(value.blur_sigma_px, buf)
-        _UniffiFfiConverterFloat32.write(value.brightness, buf)
-        _UniffiFfiConverterFloat32.write(value.glare_fraction, buf)
 
 
 
@@ -4573,58 +3435,11 @@ class _UniffiFfiConverterTypeRawImage(_UniffiConverterRustBuffer):
 
 
 
-
-
-
-class CropPolicy(enum.Enum):
-    """
-    Whether the encoder sees a window around the lesion or the whole photo.
-"""
-    
-    AUTO = 0
-    """
-    A context window around the lesion when it is small in the photo (the default).
-"""
-    
-    WHOLE_IMAGE = 1
-    """
-    Always the whole photo.
-"""
-    
-
-
-class _UniffiFfiConverterTypeCropPolicy(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return CropPolicy.AUTO
-        if variant == 2:
-            return CropPolicy.WHOLE_IMAGE
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == CropPolicy.AUTO:
-            return
-        if value == CropPolicy.WHOLE_IMAGE:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == CropPolicy.AUTO:
-            buf.write_i32(1)
-        if value == CropPolicy.WHOLE_IMAGE:
-            buf.write_i32(2)
-
-
-
 class _UniffiFfiConverterOptionalTypeCropPolicy(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         if value is not None:
-            _UniffiFfiConverterTypeCropPolicy.check_lower(value)
+            dermscan_core._UniffiFfiConverterTypeCropPolicy.check_lower(value)
 
     @classmethod
     def write(cls, value, buf):
@@ -4633,7 +3448,7 @@ class _UniffiFfiConverterOptionalTypeCropPolicy(_UniffiConverterRustBuffer):
             return
 
         buf.write_u8(1)
-        _UniffiFfiConverterTypeCropPolicy.write(value, buf)
+        dermscan_core._UniffiFfiConverterTypeCropPolicy.write(value, buf)
 
     @classmethod
     def read(cls, buf):
@@ -4641,56 +3456,9 @@ class _UniffiFfiConverterOptionalTypeCropPolicy(_UniffiConverterRustBuffer):
         if flag == 0:
             return None
         elif flag == 1:
-            return _UniffiFfiConverterTypeCropPolicy.read(buf)
+            return dermscan_core._UniffiFfiConverterTypeCropPolicy.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
-
-
-
-
-
-
-class MaskMode(enum.Enum):
-    """
-    How the decoder's mask tokens become the mask.
-"""
-    
-    LESION = 0
-    """
-    The whole lesion, holes filled (the default).
-"""
-    
-    UPSTREAM = 1
-    """
-    The model family's upstream rule, bit-faithful to its reference inference.
-"""
-    
-
-
-class _UniffiFfiConverterTypeMaskMode(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return MaskMode.LESION
-        if variant == 2:
-            return MaskMode.UPSTREAM
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == MaskMode.LESION:
-            return
-        if value == MaskMode.UPSTREAM:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == MaskMode.LESION:
-            buf.write_i32(1)
-        if value == MaskMode.UPSTREAM:
-            buf.write_i32(2)
 
 
 
@@ -4698,7 +3466,7 @@ class _UniffiFfiConverterOptionalTypeMaskMode(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         if value is not None:
-            _UniffiFfiConverterTypeMaskMode.check_lower(value)
+            dermscan_core._UniffiFfiConverterTypeMaskMode.check_lower(value)
 
     @classmethod
     def write(cls, value, buf):
@@ -4707,7 +3475,7 @@ class _UniffiFfiConverterOptionalTypeMaskMode(_UniffiConverterRustBuffer):
             return
 
         buf.write_u8(1)
-        _UniffiFfiConverterTypeMaskMode.write(value, buf)
+        dermscan_core._UniffiFfiConverterTypeMaskMode.write(value, buf)
 
     @classmethod
     def read(cls, buf):
@@ -4715,7 +3483,7 @@ class _UniffiFfiConverterOptionalTypeMaskMode(_UniffiConverterRustBuffer):
         if flag == 0:
             return None
         elif flag == 1:
-            return _UniffiFfiConverterTypeMaskMode.read(buf)
+            return dermscan_core._UniffiFfiConverterTypeMaskMode.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
@@ -4746,69 +3514,11 @@ class _UniffiFfiConverterOptionalBoolean(_UniffiConverterRustBuffer):
 
 
 
-
-
-
-class Sex(enum.Enum):
-    """
-    Sex, for the classifier's metadata.
-"""
-    
-    FEMALE = 0
-    """
-    Female.
-"""
-    
-    MALE = 1
-    """
-    Male.
-"""
-    
-    UNKNOWN = 2
-    """
-    Not known.
-"""
-    
-
-
-class _UniffiFfiConverterTypeSex(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return Sex.FEMALE
-        if variant == 2:
-            return Sex.MALE
-        if variant == 3:
-            return Sex.UNKNOWN
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == Sex.FEMALE:
-            return
-        if value == Sex.MALE:
-            return
-        if value == Sex.UNKNOWN:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == Sex.FEMALE:
-            buf.write_i32(1)
-        if value == Sex.MALE:
-            buf.write_i32(2)
-        if value == Sex.UNKNOWN:
-            buf.write_i32(3)
-
-
-
 class _UniffiFfiConverterOptionalTypeSex(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         if value is not None:
-            _UniffiFfiConverterTypeSex.check_lower(value)
+            dermscan_core._UniffiFfiConverterTypeSex.check_lower(value)
 
     @classmethod
     def write(cls, value, buf):
@@ -4817,7 +3527,7 @@ class _UniffiFfiConverterOptionalTypeSex(_UniffiConverterRustBuffer):
             return
 
         buf.write_u8(1)
-        _UniffiFfiConverterTypeSex.write(value, buf)
+        dermscan_core._UniffiFfiConverterTypeSex.write(value, buf)
 
     @classmethod
     def read(cls, buf):
@@ -4825,7 +3535,7 @@ class _UniffiFfiConverterOptionalTypeSex(_UniffiConverterRustBuffer):
         if flag == 0:
             return None
         elif flag == 1:
-            return _UniffiFfiConverterTypeSex.read(buf)
+            return dermscan_core._UniffiFfiConverterTypeSex.read(buf)
         else:
             raise InternalError("Unexpected flag byte for optional type")
 
@@ -4860,7 +3570,7 @@ class ScanOptions:
     Options for one scan. Every field is optional: `ScanOptions()` scans with the lesion
     finder, the automatic crop and the whole-lesion mask.
 """
-    def __init__(self, *, bbox:typing.Optional[BoundingBox] = _DEFAULT, crop:typing.Optional[CropPolicy] = _DEFAULT, mask_mode:typing.Optional[MaskMode] = _DEFAULT, remove_hair:typing.Optional[bool] = _DEFAULT, mm_per_px:typing.Optional[float] = _DEFAULT, age_years:typing.Optional[float] = _DEFAULT, sex:typing.Optional[Sex] = _DEFAULT, body_site:typing.Optional[str] = _DEFAULT, snap_edges:typing.Optional[bool] = _DEFAULT, max_lesions:typing.Optional[int] = _DEFAULT):
+    def __init__(self, *, bbox:typing.Optional[dermscan_core.BoxPrompt] = _DEFAULT, crop:typing.Optional[dermscan_core.CropPolicy] = _DEFAULT, mask_mode:typing.Optional[dermscan_core.MaskMode] = _DEFAULT, remove_hair:typing.Optional[bool] = _DEFAULT, mm_per_px:typing.Optional[float] = _DEFAULT, age_years:typing.Optional[float] = _DEFAULT, sex:typing.Optional[dermscan_core.Sex] = _DEFAULT, body_site:typing.Optional[str] = _DEFAULT, snap_edges:typing.Optional[bool] = _DEFAULT, max_lesions:typing.Optional[int] = _DEFAULT):
         if bbox is _DEFAULT:
             self.bbox = None
         else:
@@ -4934,7 +3644,7 @@ class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
         return ScanOptions(
-            bbox=_UniffiFfiConverterOptionalTypeBoundingBox.read(buf),
+            bbox=_UniffiFfiConverterOptionalTypeBoxPrompt.read(buf),
             crop=_UniffiFfiConverterOptionalTypeCropPolicy.read(buf),
             mask_mode=_UniffiFfiConverterOptionalTypeMaskMode.read(buf),
             remove_hair=_UniffiFfiConverterOptionalBoolean.read(buf),
@@ -4948,7 +3658,7 @@ class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
 
     @staticmethod
     def check_lower(value):
-        _UniffiFfiConverterOptionalTypeBoundingBox.check_lower(value.bbox)
+        _UniffiFfiConverterOptionalTypeBoxPrompt.check_lower(value.bbox)
         _UniffiFfiConverterOptionalTypeCropPolicy.check_lower(value.crop)
         _UniffiFfiConverterOptionalTypeMaskMode.check_lower(value.mask_mode)
         _UniffiFfiConverterOptionalBoolean.check_lower(value.remove_hair)
@@ -4961,7 +3671,7 @@ class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
 
     @staticmethod
     def write(value, buf):
-        _UniffiFfiConverterOptionalTypeBoundingBox.write(value.bbox, buf)
+        _UniffiFfiConverterOptionalTypeBoxPrompt.write(value.bbox, buf)
         _UniffiFfiConverterOptionalTypeCropPolicy.write(value.crop, buf)
         _UniffiFfiConverterOptionalTypeMaskMode.write(value.mask_mode, buf)
         _UniffiFfiConverterOptionalBoolean.write(value.remove_hair, buf)
@@ -4976,74 +3686,18 @@ class _UniffiFfiConverterTypeScanOptions(_UniffiConverterRustBuffer):
 
 
 
-
-class RoiSource(enum.Enum):
-    """
-    Who chose the region of interest.
-"""
-    
-    AUTO = 0
-    """
-    The lesion finder.
-"""
-    
-    USER = 1
-    """
-    The caller's box.
-"""
-    
-    NONE = 2
-    """
-    No lesion was found: the mask is empty, nothing was measured or classified.
-"""
-    
-
-
-class _UniffiFfiConverterTypeRoiSource(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return RoiSource.AUTO
-        if variant == 2:
-            return RoiSource.USER
-        if variant == 3:
-            return RoiSource.NONE
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == RoiSource.AUTO:
-            return
-        if value == RoiSource.USER:
-            return
-        if value == RoiSource.NONE:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == RoiSource.AUTO:
-            buf.write_i32(1)
-        if value == RoiSource.USER:
-            buf.write_i32(2)
-        if value == RoiSource.NONE:
-            buf.write_i32(3)
-
-
-
 class _UniffiFfiConverterSequenceTypeLesionCandidate(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         for item in value:
-            _UniffiFfiConverterTypeLesionCandidate.check_lower(item)
+            dermscan_core._UniffiFfiConverterTypeLesionCandidate.check_lower(item)
 
     @classmethod
     def write(cls, value, buf):
         items = len(value)
         buf.write_i32(items)
         for item in value:
-            _UniffiFfiConverterTypeLesionCandidate.write(item, buf)
+            dermscan_core._UniffiFfiConverterTypeLesionCandidate.write(item, buf)
 
     @classmethod
     def read(cls, buf):
@@ -5052,7 +3706,7 @@ class _UniffiFfiConverterSequenceTypeLesionCandidate(_UniffiConverterRustBuffer)
             raise InternalError("Unexpected negative sequence length")
 
         return [
-            _UniffiFfiConverterTypeLesionCandidate.read(buf) for i in range(count)
+            dermscan_core._UniffiFfiConverterTypeLesionCandidate.read(buf) for i in range(count)
         ]
 
 class _UniffiFfiConverterSequenceTypeFoundLesion(_UniffiConverterRustBuffer):
@@ -5094,7 +3748,7 @@ class EmbeddingProtocol(typing.Protocol):
         Width of the photo it was computed from.
 """
         raise NotImplementedError
-    def window(self, ) -> PixelRegion:
+    def window(self, ) -> dermscan_core.PixelRect:
         """
         The part of the photo the encoder saw.
 """
@@ -5157,14 +3811,14 @@ class Embedding(EmbeddingProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def window(self, ) -> PixelRegion:
+    def window(self, ) -> dermscan_core.PixelRect:
         """
         The part of the photo the encoder saw.
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
         )
-        _uniffi_lift_return = _UniffiFfiConverterTypePixelRegion.lift
+        _uniffi_lift_return = dermscan_core._UniffiFfiConverterTypePixelRect.lift
         _uniffi_error_converter = None
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
@@ -5202,80 +3856,9 @@ class _UniffiFfiConverterTypeEmbedding:
     def write(cls, value: Embedding, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
-@dataclass
-class StageTimings:
-    """
-    Milliseconds spent in each stage of a scan.
-"""
-    def __init__(self, *, roi_ms:float, preprocess_ms:float, encoder_ms:float, decoder_ms:float, postprocess_ms:float, analysis_ms:float, classifier_ms:float, total_ms:float):
-        self.roi_ms = roi_ms
-        self.preprocess_ms = preprocess_ms
-        self.encoder_ms = encoder_ms
-        self.decoder_ms = decoder_ms
-        self.postprocess_ms = postprocess_ms
-        self.analysis_ms = analysis_ms
-        self.classifier_ms = classifier_ms
-        self.total_ms = total_ms
-        
-        
 
-    
-    def __str__(self):
-        return "StageTimings(roi_ms={}, preprocess_ms={}, encoder_ms={}, decoder_ms={}, postprocess_ms={}, analysis_ms={}, classifier_ms={}, total_ms={})".format(self.roi_ms, self.preprocess_ms, self.encoder_ms, self.decoder_ms, self.postprocess_ms, self.analysis_ms, self.classifier_ms, self.total_ms)
-    def __eq__(self, other):
-        if self.roi_ms != other.roi_ms:
-            return False
-        if self.preprocess_ms != other.preprocess_ms:
-            return False
-        if self.encoder_ms != other.encoder_ms:
-            return False
-        if self.decoder_ms != other.decoder_ms:
-            return False
-        if self.postprocess_ms != other.postprocess_ms:
-            return False
-        if self.analysis_ms != other.analysis_ms:
-            return False
-        if self.classifier_ms != other.classifier_ms:
-            return False
-        if self.total_ms != other.total_ms:
-            return False
-        return True
 
-class _UniffiFfiConverterTypeStageTimings(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return StageTimings(
-            roi_ms=_UniffiFfiConverterFloat64.read(buf),
-            preprocess_ms=_UniffiFfiConverterFloat64.read(buf),
-            encoder_ms=_UniffiFfiConverterFloat64.read(buf),
-            decoder_ms=_UniffiFfiConverterFloat64.read(buf),
-            postprocess_ms=_UniffiFfiConverterFloat64.read(buf),
-            analysis_ms=_UniffiFfiConverterFloat64.read(buf),
-            classifier_ms=_UniffiFfiConverterFloat64.read(buf),
-            total_ms=_UniffiFfiConverterFloat64.read(buf),
-        )
 
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterFloat64.check_lower(value.roi_ms)
-        _UniffiFfiConverterFloat64.check_lower(value.preprocess_ms)
-        _UniffiFfiConverterFloat64.check_lower(value.encoder_ms)
-        _UniffiFfiConverterFloat64.check_lower(value.decoder_ms)
-        _UniffiFfiConverterFloat64.check_lower(value.postprocess_ms)
-        _UniffiFfiConverterFloat64.check_lower(value.analysis_ms)
-        _UniffiFfiConverterFloat64.check_lower(value.classifier_ms)
-        _UniffiFfiConverterFloat64.check_lower(value.total_ms)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterFloat64.write(value.roi_ms, buf)
-        _UniffiFfiConverterFloat64.write(value.preprocess_ms, buf)
-        _UniffiFfiConverterFloat64.write(value.encoder_ms, buf)
-        _UniffiFfiConverterFloat64.write(value.decoder_ms, buf)
-        _UniffiFfiConverterFloat64.write(value.postprocess_ms, buf)
-        _UniffiFfiConverterFloat64.write(value.analysis_ms, buf)
-        _UniffiFfiConverterFloat64.write(value.classifier_ms, buf)
-        _UniffiFfiConverterFloat64.write(value.total_ms, buf)
 
 
 class ScanAnalysisProtocol(typing.Protocol):
@@ -5353,7 +3936,7 @@ class ScanResult:
     """
     The outcome of one scan.
 """
-    def __init__(self, *, roi:BoundingBox, roi_source:RoiSource, candidates:typing.List[LesionCandidate], lesions:typing.List[FoundLesion], mask:Mask, embedding:Embedding, model:ModelInfo, features:typing.Optional[LesionFeatures], classification:typing.Optional[Classification], risk:RiskAssessment, quality:QualityReport, timings:StageTimings, analysis:ScanAnalysis):
+    def __init__(self, *, roi:dermscan_core.BoxPrompt, roi_source:dermscan_core.RoiSource, candidates:typing.List[dermscan_core.LesionCandidate], lesions:typing.List[FoundLesion], mask:Mask, embedding:Embedding, model:dermscan_core.ModelInfo, features:typing.Optional[LesionFeatures], classification:typing.Optional[dermscan_core.Classification], risk:dermscan_core.RiskAssessment, quality:dermscan_core.QualityReport, timings:dermscan_core.StageTimings, analysis:ScanAnalysis):
         self.roi = roi
         self.roi_source = roi_source
         self.candidates = candidates
@@ -5406,51 +3989,51 @@ class _UniffiFfiConverterTypeScanResult(_UniffiConverterRustBuffer):
     @staticmethod
     def read(buf):
         return ScanResult(
-            roi=_UniffiFfiConverterTypeBoundingBox.read(buf),
-            roi_source=_UniffiFfiConverterTypeRoiSource.read(buf),
+            roi=dermscan_core._UniffiFfiConverterTypeBoxPrompt.read(buf),
+            roi_source=dermscan_core._UniffiFfiConverterTypeRoiSource.read(buf),
             candidates=_UniffiFfiConverterSequenceTypeLesionCandidate.read(buf),
             lesions=_UniffiFfiConverterSequenceTypeFoundLesion.read(buf),
             mask=_UniffiFfiConverterTypeMask.read(buf),
             embedding=_UniffiFfiConverterTypeEmbedding.read(buf),
-            model=_UniffiFfiConverterTypeModelInfo.read(buf),
+            model=dermscan_core._UniffiFfiConverterTypeModelInfo.read(buf),
             features=_UniffiFfiConverterOptionalTypeLesionFeatures.read(buf),
             classification=_UniffiFfiConverterOptionalTypeClassification.read(buf),
-            risk=_UniffiFfiConverterTypeRiskAssessment.read(buf),
-            quality=_UniffiFfiConverterTypeQualityReport.read(buf),
-            timings=_UniffiFfiConverterTypeStageTimings.read(buf),
+            risk=dermscan_core._UniffiFfiConverterTypeRiskAssessment.read(buf),
+            quality=dermscan_core._UniffiFfiConverterTypeQualityReport.read(buf),
+            timings=dermscan_core._UniffiFfiConverterTypeStageTimings.read(buf),
             analysis=_UniffiFfiConverterTypeScanAnalysis.read(buf),
         )
 
     @staticmethod
     def check_lower(value):
-        _UniffiFfiConverterTypeBoundingBox.check_lower(value.roi)
-        _UniffiFfiConverterTypeRoiSource.check_lower(value.roi_source)
+        dermscan_core._UniffiFfiConverterTypeBoxPrompt.check_lower(value.roi)
+        dermscan_core._UniffiFfiConverterTypeRoiSource.check_lower(value.roi_source)
         _UniffiFfiConverterSequenceTypeLesionCandidate.check_lower(value.candidates)
         _UniffiFfiConverterSequenceTypeFoundLesion.check_lower(value.lesions)
         _UniffiFfiConverterTypeMask.check_lower(value.mask)
         _UniffiFfiConverterTypeEmbedding.check_lower(value.embedding)
-        _UniffiFfiConverterTypeModelInfo.check_lower(value.model)
+        dermscan_core._UniffiFfiConverterTypeModelInfo.check_lower(value.model)
         _UniffiFfiConverterOptionalTypeLesionFeatures.check_lower(value.features)
         _UniffiFfiConverterOptionalTypeClassification.check_lower(value.classification)
-        _UniffiFfiConverterTypeRiskAssessment.check_lower(value.risk)
-        _UniffiFfiConverterTypeQualityReport.check_lower(value.quality)
-        _UniffiFfiConverterTypeStageTimings.check_lower(value.timings)
+        dermscan_core._UniffiFfiConverterTypeRiskAssessment.check_lower(value.risk)
+        dermscan_core._UniffiFfiConverterTypeQualityReport.check_lower(value.quality)
+        dermscan_core._UniffiFfiConverterTypeStageTimings.check_lower(value.timings)
         _UniffiFfiConverterTypeScanAnalysis.check_lower(value.analysis)
 
     @staticmethod
     def write(value, buf):
-        _UniffiFfiConverterTypeBoundingBox.write(value.roi, buf)
-        _UniffiFfiConverterTypeRoiSource.write(value.roi_source, buf)
+        dermscan_core._UniffiFfiConverterTypeBoxPrompt.write(value.roi, buf)
+        dermscan_core._UniffiFfiConverterTypeRoiSource.write(value.roi_source, buf)
         _UniffiFfiConverterSequenceTypeLesionCandidate.write(value.candidates, buf)
         _UniffiFfiConverterSequenceTypeFoundLesion.write(value.lesions, buf)
         _UniffiFfiConverterTypeMask.write(value.mask, buf)
         _UniffiFfiConverterTypeEmbedding.write(value.embedding, buf)
-        _UniffiFfiConverterTypeModelInfo.write(value.model, buf)
+        dermscan_core._UniffiFfiConverterTypeModelInfo.write(value.model, buf)
         _UniffiFfiConverterOptionalTypeLesionFeatures.write(value.features, buf)
         _UniffiFfiConverterOptionalTypeClassification.write(value.classification, buf)
-        _UniffiFfiConverterTypeRiskAssessment.write(value.risk, buf)
-        _UniffiFfiConverterTypeQualityReport.write(value.quality, buf)
-        _UniffiFfiConverterTypeStageTimings.write(value.timings, buf)
+        dermscan_core._UniffiFfiConverterTypeRiskAssessment.write(value.risk, buf)
+        dermscan_core._UniffiFfiConverterTypeQualityReport.write(value.quality, buf)
+        dermscan_core._UniffiFfiConverterTypeStageTimings.write(value.timings, buf)
         _UniffiFfiConverterTypeScanAnalysis.write(value.analysis, buf)
 
 @dataclass
@@ -6037,132 +4620,6 @@ class _UniffiFfiConverterTypeImageSource(_UniffiConverterRustBuffer):
 
 
 
-
-
-
-
-class ProgressStage(enum.Enum):
-    """
-    A step of a long call.
-"""
-    
-    LOAD_RUNTIME = 0
-    """
-    Loading the ONNX Runtime library.
-"""
-    
-    VERIFY_MODEL = 1
-    """
-    Verifying the model bundle's files.
-"""
-    
-    CREATE_SESSIONS = 2
-    """
-    Creating ONNX Runtime sessions.
-"""
-    
-    FIND_LESION = 3
-    """
-    Finding the lesion.
-"""
-    
-    PREPROCESS = 4
-    """
-    Preparing the encoder input.
-"""
-    
-    ENCODE = 5
-    """
-    Running the image encoder (the long step).
-"""
-    
-    DECODE = 6
-    """
-    Running the mask decoder.
-"""
-    
-    ANALYSE = 7
-    """
-    Measuring, classifying, checking the photo, weighing the risk.
-"""
-    
-    DONE = 8
-    """
-    Finished.
-"""
-    
-
-
-class _UniffiFfiConverterTypeProgressStage(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        variant = buf.read_i32()
-        if variant == 1:
-            return ProgressStage.LOAD_RUNTIME
-        if variant == 2:
-            return ProgressStage.VERIFY_MODEL
-        if variant == 3:
-            return ProgressStage.CREATE_SESSIONS
-        if variant == 4:
-            return ProgressStage.FIND_LESION
-        if variant == 5:
-            return ProgressStage.PREPROCESS
-        if variant == 6:
-            return ProgressStage.ENCODE
-        if variant == 7:
-            return ProgressStage.DECODE
-        if variant == 8:
-            return ProgressStage.ANALYSE
-        if variant == 9:
-            return ProgressStage.DONE
-        raise InternalError("Raw enum value doesn't match any cases")
-
-    @staticmethod
-    def check_lower(value):
-        if value == ProgressStage.LOAD_RUNTIME:
-            return
-        if value == ProgressStage.VERIFY_MODEL:
-            return
-        if value == ProgressStage.CREATE_SESSIONS:
-            return
-        if value == ProgressStage.FIND_LESION:
-            return
-        if value == ProgressStage.PREPROCESS:
-            return
-        if value == ProgressStage.ENCODE:
-            return
-        if value == ProgressStage.DECODE:
-            return
-        if value == ProgressStage.ANALYSE:
-            return
-        if value == ProgressStage.DONE:
-            return
-        raise ValueError(value)
-
-    @staticmethod
-    def write(value, buf):
-        if value == ProgressStage.LOAD_RUNTIME:
-            buf.write_i32(1)
-        if value == ProgressStage.VERIFY_MODEL:
-            buf.write_i32(2)
-        if value == ProgressStage.CREATE_SESSIONS:
-            buf.write_i32(3)
-        if value == ProgressStage.FIND_LESION:
-            buf.write_i32(4)
-        if value == ProgressStage.PREPROCESS:
-            buf.write_i32(5)
-        if value == ProgressStage.ENCODE:
-            buf.write_i32(6)
-        if value == ProgressStage.DECODE:
-            buf.write_i32(7)
-        if value == ProgressStage.ANALYSE:
-            buf.write_i32(8)
-        if value == ProgressStage.DONE:
-            buf.write_i32(9)
-
-
-
-
 class CancellationProtocol(typing.Protocol):
     """
     A cancel switch for the blocking calls (`scan_with`); async calls are cancelled by
@@ -6279,30 +4736,9 @@ class _UniffiFfiConverterTypeCancellation:
     def write(cls, value: Cancellation, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
-class _UniffiFfiConverterOptionalTypePixelRegion(_UniffiConverterRustBuffer):
-    @classmethod
-    def check_lower(cls, value):
-        if value is not None:
-            _UniffiFfiConverterTypePixelRegion.check_lower(value)
 
-    @classmethod
-    def write(cls, value, buf):
-        if value is None:
-            buf.write_u8(0)
-            return
 
-        buf.write_u8(1)
-        _UniffiFfiConverterTypePixelRegion.write(value, buf)
 
-    @classmethod
-    def read(cls, buf):
-        flag = buf.read_u8()
-        if flag == 0:
-            return None
-        elif flag == 1:
-            return _UniffiFfiConverterTypePixelRegion.read(buf)
-        else:
-            raise InternalError("Unexpected flag byte for optional type")
 
 
 class ProgressListener():
@@ -6311,7 +4747,7 @@ class ProgressListener():
     the UI thread before touching views.
 """
     
-    def on_progress(self, stage: ProgressStage,fraction: float) -> None:
+    def on_progress(self, stage: dermscan_core.Stage,fraction: float) -> None:
         """
         `stage` has started; `fraction` (0 to 1) of the call is done.
 """
@@ -6345,17 +4781,17 @@ class ProgressListenerImpl(ProgressListener):
         inst = cls.__new__(cls)
         inst._handle = handle
         return inst
-    def on_progress(self, stage: ProgressStage,fraction: float) -> None:
+    def on_progress(self, stage: dermscan_core.Stage,fraction: float) -> None:
         """
         `stage` has started; `fraction` (0 to 1) of the call is done.
 """
         
-        _UniffiFfiConverterTypeProgressStage.check_lower(stage)
+        dermscan_core._UniffiFfiConverterTypeStage.check_lower(stage)
 
         _UniffiFfiConverterFloat32.check_lower(fraction)
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
-            _UniffiFfiConverterTypeProgressStage.lower(stage),
+            dermscan_core._UniffiFfiConverterTypeStage.lower(stage),
             _UniffiFfiConverterFloat32.lower(fraction),
         )
         _uniffi_lift_return = lambda val: None
@@ -6384,7 +4820,7 @@ class _UniffiTraitImplProgressListenerImpl:
         ):
         uniffi_obj = _UniffiFfiConverterTypeProgressListener._handle_map.get(uniffi_handle)
         def make_call():
-            uniffi_args = (_UniffiFfiConverterTypeProgressStage.lift(stage), _UniffiFfiConverterFloat32.lift(fraction), )
+            uniffi_args = (dermscan_core._UniffiFfiConverterTypeStage.lift(stage), _UniffiFfiConverterFloat32.lift(fraction), )
             uniffi_method = uniffi_obj.on_progress
             return uniffi_method(*uniffi_args)
         write_return_value = lambda v: None
@@ -6507,29 +4943,29 @@ class EngineProtocol(typing.Protocol):
     Thread-safe: share one engine across the app and call it from any thread.
 """
     
-    def decode(self, embedding: Embedding,prompt: Prompt,mask_mode: typing.Optional[MaskMode]) -> Mask:
+    def decode(self, embedding: Embedding,prompt: Prompt,mask_mode: typing.Optional[dermscan_core.MaskMode]) -> Mask:
         """
         Runs the mask decoder for `prompt` on a kept embedding (about 50 ms; the encoder is
         not run again). `mask_mode` none means [`MaskMode::Lesion`].
 """
         raise NotImplementedError
-    def encode(self, image: ImageSource,window: typing.Optional[PixelRegion]) -> Embedding:
+    def encode(self, image: ImageSource,window: typing.Optional[dermscan_core.PixelRect]) -> Embedding:
         """
         Runs only the image encoder, on `window` of the photo (whole photo when none), for
         interactive prompting with `decode`.
 """
         raise NotImplementedError
-    def find_lesions(self, image: ImageSource) -> typing.List[LesionCandidate]:
+    def find_lesions(self, image: ImageSource) -> typing.List[dermscan_core.LesionCandidate]:
         """
         Lesion candidates in the photo, best first, without segmenting.
 """
         raise NotImplementedError
-    def model(self, ) -> ModelInfo:
+    def model(self, ) -> dermscan_core.ModelInfo:
         """
         The segmentation model in use.
 """
         raise NotImplementedError
-    def model_runs(self, ) -> ModelRuns:
+    def model_runs(self, ) -> dermscan_core.SegmenterStats:
         """
         How many times the encoder and decoder have run on this engine.
 """
@@ -6595,7 +5031,7 @@ class Engine(EngineProtocol):
         inst = cls.__new__(cls)
         inst._handle = handle
         return inst
-    def decode(self, embedding: Embedding,prompt: Prompt,mask_mode: typing.Optional[MaskMode]) -> Mask:
+    def decode(self, embedding: Embedding,prompt: Prompt,mask_mode: typing.Optional[dermscan_core.MaskMode]) -> Mask:
         """
         Runs the mask decoder for `prompt` on a kept embedding (about 50 ms; the encoder is
         not run again). `mask_mode` none means [`MaskMode::Lesion`].
@@ -6620,7 +5056,7 @@ class Engine(EngineProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def encode(self, image: ImageSource,window: typing.Optional[PixelRegion]) -> Embedding:
+    def encode(self, image: ImageSource,window: typing.Optional[dermscan_core.PixelRect]) -> Embedding:
         """
         Runs only the image encoder, on `window` of the photo (whole photo when none), for
         interactive prompting with `decode`.
@@ -6628,11 +5064,11 @@ class Engine(EngineProtocol):
         
         _UniffiFfiConverterTypeImageSource.check_lower(image)
 
-        _UniffiFfiConverterOptionalTypePixelRegion.check_lower(window)
+        _UniffiFfiConverterOptionalTypePixelRect.check_lower(window)
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
             _UniffiFfiConverterTypeImageSource.lower(image),
-            _UniffiFfiConverterOptionalTypePixelRegion.lower(window),
+            _UniffiFfiConverterOptionalTypePixelRect.lower(window),
         )
         _uniffi_lift_return = _UniffiFfiConverterTypeEmbedding.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
@@ -6642,7 +5078,7 @@ class Engine(EngineProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def find_lesions(self, image: ImageSource) -> typing.List[LesionCandidate]:
+    def find_lesions(self, image: ImageSource) -> typing.List[dermscan_core.LesionCandidate]:
         """
         Lesion candidates in the photo, best first, without segmenting.
 """
@@ -6660,14 +5096,14 @@ class Engine(EngineProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def model(self, ) -> ModelInfo:
+    def model(self, ) -> dermscan_core.ModelInfo:
         """
         The segmentation model in use.
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
         )
-        _uniffi_lift_return = _UniffiFfiConverterTypeModelInfo.lift
+        _uniffi_lift_return = dermscan_core._UniffiFfiConverterTypeModelInfo.lift
         _uniffi_error_converter = None
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
@@ -6675,14 +5111,14 @@ class Engine(EngineProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def model_runs(self, ) -> ModelRuns:
+    def model_runs(self, ) -> dermscan_core.SegmenterStats:
         """
         How many times the encoder and decoder have run on this engine.
 """
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
         )
-        _uniffi_lift_return = _UniffiFfiConverterTypeModelRuns.lift
+        _uniffi_lift_return = dermscan_core._UniffiFfiConverterTypeSegmenterStats.lift
         _uniffi_error_converter = None
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
@@ -7579,49 +6015,24 @@ def version() -> str:
 
 __all__ = [
     "InternalError",
-    "TdsBand",
-    "StolzColour",
-    "RiskLevel",
-    "ExecutionProvider",
-    "PointLabel",
-    "QualityIssue",
     "PixelFormat",
-    "CropPolicy",
-    "MaskMode",
-    "Sex",
-    "RoiSource",
     "DermscanError",
     "ImageSource",
-    "ProgressStage",
     "AbcdScores",
     "Measurements",
     "PointF",
     "LesionFeatures",
-    "ClassProbability",
-    "PixelRegion",
-    "ModelInfo",
-    "Classification",
-    "RiskReason",
-    "RiskAssessment",
     "StoredScan",
     "Alignment",
-    "ChangeReason",
     "Change",
     "AddedScan",
-    "BoundingBox",
     "EngineConfig",
     "Point",
     "FoundLesion",
     "Lesion",
-    "LesionCandidate",
-    "ModelRuns",
-    "PointPrompt",
     "Prompt",
-    "QualityWarning",
-    "QualityReport",
     "RawImage",
     "ScanOptions",
-    "StageTimings",
     "ScanResult",
     "StoreCheck",
     "not_a_diagnosis",

@@ -847,7 +847,7 @@ public protocol EmbeddingProtocol: AnyObject, Sendable {
     /**
      * The part of the photo the encoder saw.
      */
-    func window()  -> PixelRegion
+    func window()  -> PixelRect
     
 }
 /**
@@ -933,8 +933,8 @@ open func imageWidth() -> UInt32  {
     /**
      * The part of the photo the encoder saw.
      */
-open func window() -> PixelRegion  {
-    return try!  FfiConverterTypePixelRegion_lift(try! rustCall() {
+open func window() -> PixelRect  {
+    return try!  FfiConverterTypePixelRect_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_dermscan_ffi_fn_method_embedding_window(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1008,7 +1008,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
      * Runs only the image encoder, on `window` of the photo (whole photo when none), for
      * interactive prompting with `decode`.
      */
-    func encode(image: ImageSource, window: PixelRegion?) throws  -> Embedding
+    func encode(image: ImageSource, window: PixelRect?) throws  -> Embedding
     
     /**
      * Lesion candidates in the photo, best first, without segmenting.
@@ -1023,7 +1023,7 @@ public protocol EngineProtocol: AnyObject, Sendable {
     /**
      * How many times the encoder and decoder have run on this engine.
      */
-    func modelRuns()  -> ModelRuns
+    func modelRuns()  -> SegmenterStats
     
     /**
      * Scans one photo: finds the lesion (or uses `options.bbox`), runs the encoder once and
@@ -1133,13 +1133,13 @@ open func decode(embedding: Embedding, prompt: Prompt, maskMode: MaskMode?)throw
      * Runs only the image encoder, on `window` of the photo (whole photo when none), for
      * interactive prompting with `decode`.
      */
-open func encode(image: ImageSource, window: PixelRegion?)throws  -> Embedding  {
+open func encode(image: ImageSource, window: PixelRect?)throws  -> Embedding  {
     return try  FfiConverterTypeEmbedding_lift(try rustCallWithError(FfiConverterTypeDermscanError_lift) {
         uniffiCallStatus in
     uniffi_dermscan_ffi_fn_method_engine_encode(
             self.uniffiCloneHandle(),
         FfiConverterTypeImageSource_lower(image),
-        FfiConverterOptionTypePixelRegion.lower(window),uniffiCallStatus
+        FfiConverterOptionTypePixelRect.lower(window),uniffiCallStatus
     )
 })
 }
@@ -1172,8 +1172,8 @@ open func model() -> ModelInfo  {
     /**
      * How many times the encoder and decoder have run on this engine.
      */
-open func modelRuns() -> ModelRuns  {
-    return try!  FfiConverterTypeModelRuns_lift(try! rustCall() {
+open func modelRuns() -> SegmenterStats  {
+    return try!  FfiConverterTypeSegmenterStats_lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_dermscan_ffi_fn_method_engine_model_runs(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -1856,9 +1856,9 @@ public protocol MaskProtocol: AnyObject, Sendable {
     func areaPx()  -> UInt64
     
     /**
-     * Tight box around the lesion pixels (`x1`, `y1` exclusive); none for an empty mask.
+     * Tight rectangle around the lesion pixels; none for an empty mask.
      */
-    func bbox()  -> BoundingBox?
+    func bbox()  -> PixelRect?
     
     /**
      * Outline of the largest region, in order around it.
@@ -1965,10 +1965,10 @@ open func areaPx() -> UInt64  {
 }
     
     /**
-     * Tight box around the lesion pixels (`x1`, `y1` exclusive); none for an empty mask.
+     * Tight rectangle around the lesion pixels; none for an empty mask.
      */
-open func bbox() -> BoundingBox?  {
-    return try!  FfiConverterOptionTypeBoundingBox.lift(try! rustCall() {
+open func bbox() -> PixelRect?  {
+    return try!  FfiConverterOptionTypePixelRect.lift(try! rustCall() {
         uniffiCallStatus in
     uniffi_dermscan_ffi_fn_method_mask_bbox(
             self.uniffiCloneHandle(),uniffiCallStatus
@@ -2120,7 +2120,7 @@ public protocol ProgressListener: AnyObject, Sendable {
     /**
      * `stage` has started; `fraction` (0 to 1) of the call is done.
      */
-    func onProgress(stage: ProgressStage, fraction: Float) 
+    func onProgress(stage: Stage, fraction: Float) 
     
 }
 /**
@@ -2183,11 +2183,11 @@ open class ProgressListenerImpl: ProgressListener, @unchecked Sendable {
     /**
      * `stage` has started; `fraction` (0 to 1) of the call is done.
      */
-open func onProgress(stage: ProgressStage, fraction: Float)  {try! rustCall() {
+open func onProgress(stage: Stage, fraction: Float)  {try! rustCall() {
         uniffiCallStatus in
     uniffi_dermscan_ffi_fn_method_progresslistener_on_progress(
             self.uniffiCloneHandle(),
-        FfiConverterTypeProgressStage_lower(stage),
+        FfiConverterTypeStage_lower(stage),
         FfiConverterFloat.lower(fraction),uniffiCallStatus
     )
 }
@@ -2234,7 +2234,7 @@ fileprivate struct UniffiCallbackInterfaceProgressListener {
                     throw UniffiInternalError.unexpectedStaleHandle
                 }
                 return uniffiObj.onProgress(
-                     stage: try FfiConverterTypeProgressStage_lift(stage),
+                     stage: try FfiConverterTypeStage_lift(stage),
                      fraction: try FfiConverterFloat.lift(fraction)
                 )
             }
@@ -2721,95 +2721,6 @@ public func FfiConverterTypeAlignment_lower(_ value: Alignment) -> RustBuffer {
 
 
 /**
- * A box in original-image pixels: left, top, right, bottom (`x1`, `y1` exclusive).
- */
-public struct BoundingBox: Equatable, Hashable {
-    /**
-     * Left edge.
-     */
-    public let x0: Float
-    /**
-     * Top edge.
-     */
-    public let y0: Float
-    /**
-     * Right edge.
-     */
-    public let x1: Float
-    /**
-     * Bottom edge.
-     */
-    public let y1: Float
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Left edge.
-         */x0: Float, 
-        /**
-         * Top edge.
-         */y0: Float, 
-        /**
-         * Right edge.
-         */x1: Float, 
-        /**
-         * Bottom edge.
-         */y1: Float) {
-        self.x0 = x0
-        self.y0 = y0
-        self.x1 = x1
-        self.y1 = y1
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension BoundingBox: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeBoundingBox: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BoundingBox {
-        return
-            try BoundingBox(
-                x0: FfiConverterFloat.read(from: &buf), 
-                y0: FfiConverterFloat.read(from: &buf), 
-                x1: FfiConverterFloat.read(from: &buf), 
-                y1: FfiConverterFloat.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: BoundingBox, into buf: inout [UInt8]) {
-        FfiConverterFloat.write(value.x0, into: &buf)
-        FfiConverterFloat.write(value.y0, into: &buf)
-        FfiConverterFloat.write(value.x1, into: &buf)
-        FfiConverterFloat.write(value.y1, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBoundingBox_lift(_ buf: RustBuffer) throws -> BoundingBox {
-    return try FfiConverterTypeBoundingBox.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeBoundingBox_lower(_ value: BoundingBox) -> RustBuffer {
-    return FfiConverterTypeBoundingBox.lower(value)
-}
-
-
-/**
  * The change between two scans of one lesion.
  */
 public struct Change: Equatable, Hashable {
@@ -2834,9 +2745,9 @@ public struct Change: Equatable, Hashable {
      */
     public let areaAfter: Double
     /**
-     * `mm²` when both scans have a scale, else `px`.
+     * Millimetres (mm²) when both scans have a scale, else pixels.
      */
-    public let areaUnit: String
+    public let areaUnit: SizeUnit
     /**
      * Area after / area before (in mm² when both scans have a scale, else in pixels).
      */
@@ -2854,9 +2765,9 @@ public struct Change: Equatable, Hashable {
      */
     public let diameterChange: Double
     /**
-     * `mm` when both scans have a scale, else `px`.
+     * Millimetres when both scans have a scale, else pixels.
      */
-    public let diameterUnit: String
+    public let diameterUnit: SizeUnit
     /**
      * Overlap (IoU, 0 to 1) of the two masks after alignment, at the compared scale (growth
      * lowers it too).
@@ -2931,8 +2842,8 @@ public struct Change: Equatable, Hashable {
          * Area of the later lesion, in `area_unit`.
          */areaAfter: Double, 
         /**
-         * `mm²` when both scans have a scale, else `px`.
-         */areaUnit: String, 
+         * Millimetres (mm²) when both scans have a scale, else pixels.
+         */areaUnit: SizeUnit, 
         /**
          * Area after / area before (in mm² when both scans have a scale, else in pixels).
          */areaRatio: Double, 
@@ -2946,8 +2857,8 @@ public struct Change: Equatable, Hashable {
          * `diameter_after - diameter_before`.
          */diameterChange: Double, 
         /**
-         * `mm` when both scans have a scale, else `px`.
-         */diameterUnit: String, 
+         * Millimetres when both scans have a scale, else pixels.
+         */diameterUnit: SizeUnit, 
         /**
          * Overlap (IoU, 0 to 1) of the two masks after alignment, at the compared scale (growth
          * lowers it too).
@@ -3036,12 +2947,12 @@ public struct FfiConverterTypeChange: FfiConverterRustBuffer {
                 daysBetween: FfiConverterDouble.read(from: &buf), 
                 areaBefore: FfiConverterDouble.read(from: &buf), 
                 areaAfter: FfiConverterDouble.read(from: &buf), 
-                areaUnit: FfiConverterString.read(from: &buf), 
+                areaUnit: FfiConverterTypeSizeUnit.read(from: &buf), 
                 areaRatio: FfiConverterDouble.read(from: &buf), 
                 diameterBefore: FfiConverterDouble.read(from: &buf), 
                 diameterAfter: FfiConverterDouble.read(from: &buf), 
                 diameterChange: FfiConverterDouble.read(from: &buf), 
-                diameterUnit: FfiConverterString.read(from: &buf), 
+                diameterUnit: FfiConverterTypeSizeUnit.read(from: &buf), 
                 iouAligned: FfiConverterDouble.read(from: &buf), 
                 iouShape: FfiConverterDouble.read(from: &buf), 
                 asymmetryChange: FfiConverterOptionInt32.read(from: &buf), 
@@ -3064,12 +2975,12 @@ public struct FfiConverterTypeChange: FfiConverterRustBuffer {
         FfiConverterDouble.write(value.daysBetween, into: &buf)
         FfiConverterDouble.write(value.areaBefore, into: &buf)
         FfiConverterDouble.write(value.areaAfter, into: &buf)
-        FfiConverterString.write(value.areaUnit, into: &buf)
+        FfiConverterTypeSizeUnit.write(value.areaUnit, into: &buf)
         FfiConverterDouble.write(value.areaRatio, into: &buf)
         FfiConverterDouble.write(value.diameterBefore, into: &buf)
         FfiConverterDouble.write(value.diameterAfter, into: &buf)
         FfiConverterDouble.write(value.diameterChange, into: &buf)
-        FfiConverterString.write(value.diameterUnit, into: &buf)
+        FfiConverterTypeSizeUnit.write(value.diameterUnit, into: &buf)
         FfiConverterDouble.write(value.iouAligned, into: &buf)
         FfiConverterDouble.write(value.iouShape, into: &buf)
         FfiConverterOptionInt32.write(value.asymmetryChange, into: &buf)
@@ -3099,275 +3010,6 @@ public func FfiConverterTypeChange_lift(_ buf: RustBuffer) throws -> Change {
 #endif
 public func FfiConverterTypeChange_lower(_ value: Change) -> RustBuffer {
     return FfiConverterTypeChange.lower(value)
-}
-
-
-/**
- * One threshold a change passed.
- */
-public struct ChangeReason: Equatable, Hashable {
-    /**
-     * Stable identifier: `area_growth`, `area_shrink`, `shape`, `asymmetry`, `border`,
-     * `colours`.
-     */
-    public let code: String
-    /**
-     * The measured value.
-     */
-    public let value: Double
-    /**
-     * The threshold it passed.
-     */
-    public let threshold: Double
-    /**
-     * One sentence for the user.
-     */
-    public let text: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Stable identifier: `area_growth`, `area_shrink`, `shape`, `asymmetry`, `border`,
-         * `colours`.
-         */code: String, 
-        /**
-         * The measured value.
-         */value: Double, 
-        /**
-         * The threshold it passed.
-         */threshold: Double, 
-        /**
-         * One sentence for the user.
-         */text: String) {
-        self.code = code
-        self.value = value
-        self.threshold = threshold
-        self.text = text
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension ChangeReason: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeChangeReason: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ChangeReason {
-        return
-            try ChangeReason(
-                code: FfiConverterString.read(from: &buf), 
-                value: FfiConverterDouble.read(from: &buf), 
-                threshold: FfiConverterDouble.read(from: &buf), 
-                text: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: ChangeReason, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.code, into: &buf)
-        FfiConverterDouble.write(value.value, into: &buf)
-        FfiConverterDouble.write(value.threshold, into: &buf)
-        FfiConverterString.write(value.text, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeChangeReason_lift(_ buf: RustBuffer) throws -> ChangeReason {
-    return try FfiConverterTypeChangeReason.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeChangeReason_lower(_ value: ChangeReason) -> RustBuffer {
-    return FfiConverterTypeChangeReason.lower(value)
-}
-
-
-/**
- * The probability of one class.
- */
-public struct ClassProbability: Equatable, Hashable {
-    /**
-     * Short label, e.g. `mel`.
-     */
-    public let label: String
-    /**
-     * Readable name, e.g. `Melanoma`.
-     */
-    public let name: String
-    /**
-     * Probability, 0 to 1.
-     */
-    public let probability: Float
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Short label, e.g. `mel`.
-         */label: String, 
-        /**
-         * Readable name, e.g. `Melanoma`.
-         */name: String, 
-        /**
-         * Probability, 0 to 1.
-         */probability: Float) {
-        self.label = label
-        self.name = name
-        self.probability = probability
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension ClassProbability: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeClassProbability: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ClassProbability {
-        return
-            try ClassProbability(
-                label: FfiConverterString.read(from: &buf), 
-                name: FfiConverterString.read(from: &buf), 
-                probability: FfiConverterFloat.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: ClassProbability, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.label, into: &buf)
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterFloat.write(value.probability, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeClassProbability_lift(_ buf: RustBuffer) throws -> ClassProbability {
-    return try FfiConverterTypeClassProbability.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeClassProbability_lower(_ value: ClassProbability) -> RustBuffer {
-    return FfiConverterTypeClassProbability.lower(value)
-}
-
-
-/**
- * What the on-device classifier thinks the lesion is. Not a diagnosis.
- */
-public struct Classification: Equatable, Hashable {
-    /**
-     * Every class in the model's order.
-     */
-    public let probabilities: [ClassProbability]
-    /**
-     * The most likely label.
-     */
-    public let top: String
-    /**
-     * Melanoma + basal cell carcinoma + actinic keratosis together.
-     */
-    public let malignantProbability: Float
-    /**
-     * The square the classifier saw.
-     */
-    public let crop: PixelRegion
-    /**
-     * The classifier model.
-     */
-    public let model: ModelInfo
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Every class in the model's order.
-         */probabilities: [ClassProbability], 
-        /**
-         * The most likely label.
-         */top: String, 
-        /**
-         * Melanoma + basal cell carcinoma + actinic keratosis together.
-         */malignantProbability: Float, 
-        /**
-         * The square the classifier saw.
-         */crop: PixelRegion, 
-        /**
-         * The classifier model.
-         */model: ModelInfo) {
-        self.probabilities = probabilities
-        self.top = top
-        self.malignantProbability = malignantProbability
-        self.crop = crop
-        self.model = model
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Classification: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeClassification: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Classification {
-        return
-            try Classification(
-                probabilities: FfiConverterSequenceTypeClassProbability.read(from: &buf), 
-                top: FfiConverterString.read(from: &buf), 
-                malignantProbability: FfiConverterFloat.read(from: &buf), 
-                crop: FfiConverterTypePixelRegion.read(from: &buf), 
-                model: FfiConverterTypeModelInfo.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Classification, into buf: inout [UInt8]) {
-        FfiConverterSequenceTypeClassProbability.write(value.probabilities, into: &buf)
-        FfiConverterString.write(value.top, into: &buf)
-        FfiConverterFloat.write(value.malignantProbability, into: &buf)
-        FfiConverterTypePixelRegion.write(value.crop, into: &buf)
-        FfiConverterTypeModelInfo.write(value.model, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeClassification_lift(_ buf: RustBuffer) throws -> Classification {
-    return try FfiConverterTypeClassification.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeClassification_lower(_ value: Classification) -> RustBuffer {
-    return FfiConverterTypeClassification.lower(value)
 }
 
 
@@ -3491,7 +3133,7 @@ public struct FoundLesion {
     /**
      * The prompt box its mask was decoded with.
      */
-    public let bbox: BoundingBox
+    public let bbox: BoxPrompt
     /**
      * Its mask at the photo's resolution (re-prompt it with `Engine.decode`).
      */
@@ -3518,7 +3160,7 @@ public struct FoundLesion {
     public init(
         /**
          * The prompt box its mask was decoded with.
-         */bbox: BoundingBox, 
+         */bbox: BoxPrompt, 
         /**
          * Its mask at the photo's resolution (re-prompt it with `Engine.decode`).
          */mask: Mask, 
@@ -3558,7 +3200,7 @@ public struct FfiConverterTypeFoundLesion: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> FoundLesion {
         return
             try FoundLesion(
-                bbox: FfiConverterTypeBoundingBox.read(from: &buf), 
+                bbox: FfiConverterTypeBoxPrompt.read(from: &buf), 
                 mask: FfiConverterTypeMask.read(from: &buf), 
                 areaPx: FfiConverterUInt64.read(from: &buf), 
                 features: FfiConverterOptionTypeLesionFeatures.read(from: &buf), 
@@ -3568,7 +3210,7 @@ public struct FfiConverterTypeFoundLesion: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: FoundLesion, into buf: inout [UInt8]) {
-        FfiConverterTypeBoundingBox.write(value.bbox, into: &buf)
+        FfiConverterTypeBoxPrompt.write(value.bbox, into: &buf)
         FfiConverterTypeMask.write(value.mask, into: &buf)
         FfiConverterUInt64.write(value.areaPx, into: &buf)
         FfiConverterOptionTypeLesionFeatures.write(value.features, into: &buf)
@@ -3681,105 +3323,6 @@ public func FfiConverterTypeLesion_lift(_ buf: RustBuffer) throws -> Lesion {
 #endif
 public func FfiConverterTypeLesion_lower(_ value: Lesion) -> RustBuffer {
     return FfiConverterTypeLesion.lower(value)
-}
-
-
-/**
- * A place in the photo that looks like a lesion, ranked by score.
- */
-public struct LesionCandidate: Equatable, Hashable {
-    /**
-     * Its box in photo pixels.
-     */
-    public let bbox: BoundingBox
-    /**
-     * Ranking score (higher is more lesion-like).
-     */
-    public let score: Float
-    /**
-     * Darkness against the surrounding skin.
-     */
-    public let contrast: Float
-    /**
-     * Area in photo pixels.
-     */
-    public let areaPx: Float
-    /**
-     * Whether it touches the photo's edge.
-     */
-    public let touchesBorder: Bool
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Its box in photo pixels.
-         */bbox: BoundingBox, 
-        /**
-         * Ranking score (higher is more lesion-like).
-         */score: Float, 
-        /**
-         * Darkness against the surrounding skin.
-         */contrast: Float, 
-        /**
-         * Area in photo pixels.
-         */areaPx: Float, 
-        /**
-         * Whether it touches the photo's edge.
-         */touchesBorder: Bool) {
-        self.bbox = bbox
-        self.score = score
-        self.contrast = contrast
-        self.areaPx = areaPx
-        self.touchesBorder = touchesBorder
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension LesionCandidate: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLesionCandidate: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> LesionCandidate {
-        return
-            try LesionCandidate(
-                bbox: FfiConverterTypeBoundingBox.read(from: &buf), 
-                score: FfiConverterFloat.read(from: &buf), 
-                contrast: FfiConverterFloat.read(from: &buf), 
-                areaPx: FfiConverterFloat.read(from: &buf), 
-                touchesBorder: FfiConverterBool.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: LesionCandidate, into buf: inout [UInt8]) {
-        FfiConverterTypeBoundingBox.write(value.bbox, into: &buf)
-        FfiConverterFloat.write(value.score, into: &buf)
-        FfiConverterFloat.write(value.contrast, into: &buf)
-        FfiConverterFloat.write(value.areaPx, into: &buf)
-        FfiConverterBool.write(value.touchesBorder, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLesionCandidate_lift(_ buf: RustBuffer) throws -> LesionCandidate {
-    return try FfiConverterTypeLesionCandidate.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLesionCandidate_lower(_ value: LesionCandidate) -> RustBuffer {
-    return FfiConverterTypeLesionCandidate.lower(value)
 }
 
 
@@ -4042,263 +3585,6 @@ public func FfiConverterTypeMeasurements_lower(_ value: Measurements) -> RustBuf
 
 
 /**
- * Which model produced a result.
- */
-public struct ModelInfo: Equatable, Hashable {
-    /**
-     * Bundle name.
-     */
-    public let name: String
-    /**
-     * Model family (litemedsam, mobilesam, ...).
-     */
-    public let family: String
-    /**
-     * Bundle version.
-     */
-    public let version: String
-    /**
-     * Weight variant (fp32, int8-dynamic, ...).
-     */
-    public let variant: String
-    /**
-     * SHA-256 of the bundle manifest.
-     */
-    public let sha256: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Bundle name.
-         */name: String, 
-        /**
-         * Model family (litemedsam, mobilesam, ...).
-         */family: String, 
-        /**
-         * Bundle version.
-         */version: String, 
-        /**
-         * Weight variant (fp32, int8-dynamic, ...).
-         */variant: String, 
-        /**
-         * SHA-256 of the bundle manifest.
-         */sha256: String) {
-        self.name = name
-        self.family = family
-        self.version = version
-        self.variant = variant
-        self.sha256 = sha256
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension ModelInfo: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeModelInfo: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ModelInfo {
-        return
-            try ModelInfo(
-                name: FfiConverterString.read(from: &buf), 
-                family: FfiConverterString.read(from: &buf), 
-                version: FfiConverterString.read(from: &buf), 
-                variant: FfiConverterString.read(from: &buf), 
-                sha256: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: ModelInfo, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.name, into: &buf)
-        FfiConverterString.write(value.family, into: &buf)
-        FfiConverterString.write(value.version, into: &buf)
-        FfiConverterString.write(value.variant, into: &buf)
-        FfiConverterString.write(value.sha256, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeModelInfo_lift(_ buf: RustBuffer) throws -> ModelInfo {
-    return try FfiConverterTypeModelInfo.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeModelInfo_lower(_ value: ModelInfo) -> RustBuffer {
-    return FfiConverterTypeModelInfo.lower(value)
-}
-
-
-/**
- * How many times the engine's models have run.
- */
-public struct ModelRuns: Equatable, Hashable {
-    /**
-     * Image encoder runs.
-     */
-    public let encoderRuns: UInt64
-    /**
-     * Mask decoder runs.
-     */
-    public let decoderRuns: UInt64
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Image encoder runs.
-         */encoderRuns: UInt64, 
-        /**
-         * Mask decoder runs.
-         */decoderRuns: UInt64) {
-        self.encoderRuns = encoderRuns
-        self.decoderRuns = decoderRuns
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension ModelRuns: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeModelRuns: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ModelRuns {
-        return
-            try ModelRuns(
-                encoderRuns: FfiConverterUInt64.read(from: &buf), 
-                decoderRuns: FfiConverterUInt64.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: ModelRuns, into buf: inout [UInt8]) {
-        FfiConverterUInt64.write(value.encoderRuns, into: &buf)
-        FfiConverterUInt64.write(value.decoderRuns, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeModelRuns_lift(_ buf: RustBuffer) throws -> ModelRuns {
-    return try FfiConverterTypeModelRuns.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeModelRuns_lower(_ value: ModelRuns) -> RustBuffer {
-    return FfiConverterTypeModelRuns.lower(value)
-}
-
-
-/**
- * A rectangle of whole pixels.
- */
-public struct PixelRegion: Equatable, Hashable {
-    /**
-     * Left column.
-     */
-    public let x: UInt32
-    /**
-     * Top row.
-     */
-    public let y: UInt32
-    /**
-     * Width in pixels.
-     */
-    public let width: UInt32
-    /**
-     * Height in pixels.
-     */
-    public let height: UInt32
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Left column.
-         */x: UInt32, 
-        /**
-         * Top row.
-         */y: UInt32, 
-        /**
-         * Width in pixels.
-         */width: UInt32, 
-        /**
-         * Height in pixels.
-         */height: UInt32) {
-        self.x = x
-        self.y = y
-        self.width = width
-        self.height = height
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension PixelRegion: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePixelRegion: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PixelRegion {
-        return
-            try PixelRegion(
-                x: FfiConverterUInt32.read(from: &buf), 
-                y: FfiConverterUInt32.read(from: &buf), 
-                width: FfiConverterUInt32.read(from: &buf), 
-                height: FfiConverterUInt32.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: PixelRegion, into buf: inout [UInt8]) {
-        FfiConverterUInt32.write(value.x, into: &buf)
-        FfiConverterUInt32.write(value.y, into: &buf)
-        FfiConverterUInt32.write(value.width, into: &buf)
-        FfiConverterUInt32.write(value.height, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePixelRegion_lift(_ buf: RustBuffer) throws -> PixelRegion {
-    return try FfiConverterTypePixelRegion.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePixelRegion_lower(_ value: PixelRegion) -> RustBuffer {
-    return FfiConverterTypePixelRegion.lower(value)
-}
-
-
-/**
  * A pixel position (column, row).
  */
 public struct Point: Equatable, Hashable {
@@ -4437,85 +3723,6 @@ public func FfiConverterTypePointF_lower(_ value: PointF) -> RustBuffer {
 
 
 /**
- * A clicked point in original-image pixels.
- */
-public struct PointPrompt: Equatable, Hashable {
-    /**
-     * Column.
-     */
-    public let x: Float
-    /**
-     * Row.
-     */
-    public let y: Float
-    /**
-     * On or off the lesion.
-     */
-    public let label: PointLabel
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Column.
-         */x: Float, 
-        /**
-         * Row.
-         */y: Float, 
-        /**
-         * On or off the lesion.
-         */label: PointLabel) {
-        self.x = x
-        self.y = y
-        self.label = label
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension PointPrompt: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePointPrompt: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PointPrompt {
-        return
-            try PointPrompt(
-                x: FfiConverterFloat.read(from: &buf), 
-                y: FfiConverterFloat.read(from: &buf), 
-                label: FfiConverterTypePointLabel.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: PointPrompt, into buf: inout [UInt8]) {
-        FfiConverterFloat.write(value.x, into: &buf)
-        FfiConverterFloat.write(value.y, into: &buf)
-        FfiConverterTypePointLabel.write(value.label, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePointPrompt_lift(_ buf: RustBuffer) throws -> PointPrompt {
-    return try FfiConverterTypePointPrompt.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePointPrompt_lower(_ value: PointPrompt) -> RustBuffer {
-    return FfiConverterTypePointPrompt.lower(value)
-}
-
-
-/**
  * What to segment on a kept embedding: a box, points, and optionally a previous mask to
  * refine (its low-resolution logits are fed back to the decoder).
  */
@@ -4523,7 +3730,7 @@ public struct Prompt {
     /**
      * The lesion's box.
      */
-    public let bbox: BoundingBox?
+    public let bbox: BoxPrompt?
     /**
      * Clicked points.
      */
@@ -4538,7 +3745,7 @@ public struct Prompt {
     public init(
         /**
          * The lesion's box.
-         */bbox: BoundingBox? = nil, 
+         */bbox: BoxPrompt? = nil, 
         /**
          * Clicked points.
          */points: [PointPrompt] = [], 
@@ -4566,14 +3773,14 @@ public struct FfiConverterTypePrompt: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Prompt {
         return
             try Prompt(
-                bbox: FfiConverterOptionTypeBoundingBox.read(from: &buf), 
+                bbox: FfiConverterOptionTypeBoxPrompt.read(from: &buf), 
                 points: FfiConverterSequenceTypePointPrompt.read(from: &buf), 
                 previousMask: FfiConverterOptionTypeMask.read(from: &buf)
         )
     }
 
     public static func write(_ value: Prompt, into buf: inout [UInt8]) {
-        FfiConverterOptionTypeBoundingBox.write(value.bbox, into: &buf)
+        FfiConverterOptionTypeBoxPrompt.write(value.bbox, into: &buf)
         FfiConverterSequenceTypePointPrompt.write(value.points, into: &buf)
         FfiConverterOptionTypeMask.write(value.previousMask, into: &buf)
     }
@@ -4592,204 +3799,6 @@ public func FfiConverterTypePrompt_lift(_ buf: RustBuffer) throws -> Prompt {
 #endif
 public func FfiConverterTypePrompt_lower(_ value: Prompt) -> RustBuffer {
     return FfiConverterTypePrompt.lower(value)
-}
-
-
-/**
- * Whether the photo is good enough.
- */
-public struct QualityReport: Equatable, Hashable {
-    /**
-     * No warnings.
-     */
-    public let acceptable: Bool
-    /**
-     * The failed checks.
-     */
-    public let warnings: [QualityWarning]
-    /**
-     * Blur as a Gaussian sigma in working pixels.
-     */
-    public let blurSigmaPx: Float
-    /**
-     * Brightness of the skin, 0-255.
-     */
-    public let brightness: Float
-    /**
-     * Share of glare around the lesion.
-     */
-    public let glareFraction: Float
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * No warnings.
-         */acceptable: Bool, 
-        /**
-         * The failed checks.
-         */warnings: [QualityWarning], 
-        /**
-         * Blur as a Gaussian sigma in working pixels.
-         */blurSigmaPx: Float, 
-        /**
-         * Brightness of the skin, 0-255.
-         */brightness: Float, 
-        /**
-         * Share of glare around the lesion.
-         */glareFraction: Float) {
-        self.acceptable = acceptable
-        self.warnings = warnings
-        self.blurSigmaPx = blurSigmaPx
-        self.brightness = brightness
-        self.glareFraction = glareFraction
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension QualityReport: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeQualityReport: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QualityReport {
-        return
-            try QualityReport(
-                acceptable: FfiConverterBool.read(from: &buf), 
-                warnings: FfiConverterSequenceTypeQualityWarning.read(from: &buf), 
-                blurSigmaPx: FfiConverterFloat.read(from: &buf), 
-                brightness: FfiConverterFloat.read(from: &buf), 
-                glareFraction: FfiConverterFloat.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: QualityReport, into buf: inout [UInt8]) {
-        FfiConverterBool.write(value.acceptable, into: &buf)
-        FfiConverterSequenceTypeQualityWarning.write(value.warnings, into: &buf)
-        FfiConverterFloat.write(value.blurSigmaPx, into: &buf)
-        FfiConverterFloat.write(value.brightness, into: &buf)
-        FfiConverterFloat.write(value.glareFraction, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeQualityReport_lift(_ buf: RustBuffer) throws -> QualityReport {
-    return try FfiConverterTypeQualityReport.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeQualityReport_lower(_ value: QualityReport) -> RustBuffer {
-    return FfiConverterTypeQualityReport.lower(value)
-}
-
-
-/**
- * One failed check with retake advice.
- */
-public struct QualityWarning: Equatable, Hashable {
-    /**
-     * Which check.
-     */
-    public let issue: QualityIssue
-    /**
-     * The measured value.
-     */
-    public let measured: Float
-    /**
-     * The threshold it crossed.
-     */
-    public let threshold: Float
-    /**
-     * What is wrong.
-     */
-    public let message: String
-    /**
-     * How to retake the photo.
-     */
-    public let advice: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Which check.
-         */issue: QualityIssue, 
-        /**
-         * The measured value.
-         */measured: Float, 
-        /**
-         * The threshold it crossed.
-         */threshold: Float, 
-        /**
-         * What is wrong.
-         */message: String, 
-        /**
-         * How to retake the photo.
-         */advice: String) {
-        self.issue = issue
-        self.measured = measured
-        self.threshold = threshold
-        self.message = message
-        self.advice = advice
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension QualityWarning: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeQualityWarning: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QualityWarning {
-        return
-            try QualityWarning(
-                issue: FfiConverterTypeQualityIssue.read(from: &buf), 
-                measured: FfiConverterFloat.read(from: &buf), 
-                threshold: FfiConverterFloat.read(from: &buf), 
-                message: FfiConverterString.read(from: &buf), 
-                advice: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: QualityWarning, into buf: inout [UInt8]) {
-        FfiConverterTypeQualityIssue.write(value.issue, into: &buf)
-        FfiConverterFloat.write(value.measured, into: &buf)
-        FfiConverterFloat.write(value.threshold, into: &buf)
-        FfiConverterString.write(value.message, into: &buf)
-        FfiConverterString.write(value.advice, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeQualityWarning_lift(_ buf: RustBuffer) throws -> QualityWarning {
-    return try FfiConverterTypeQualityWarning.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeQualityWarning_lower(_ value: QualityWarning) -> RustBuffer {
-    return FfiConverterTypeQualityWarning.lower(value)
 }
 
 
@@ -4893,184 +3902,6 @@ public func FfiConverterTypeRawImage_lower(_ value: RawImage) -> RustBuffer {
 
 
 /**
- * Risk level, reasons, and the not-a-diagnosis statement.
- */
-public struct RiskAssessment: Equatable, Hashable {
-    /**
-     * The highest level any signal gave.
-     */
-    public let level: RiskLevel
-    /**
-     * Reasons, highest level first.
-     */
-    public let reasons: [RiskReason]
-    /**
-     * Always the SDK's not-a-diagnosis statement.
-     */
-    public let disclaimer: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * The highest level any signal gave.
-         */level: RiskLevel, 
-        /**
-         * Reasons, highest level first.
-         */reasons: [RiskReason], 
-        /**
-         * Always the SDK's not-a-diagnosis statement.
-         */disclaimer: String) {
-        self.level = level
-        self.reasons = reasons
-        self.disclaimer = disclaimer
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension RiskAssessment: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRiskAssessment: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RiskAssessment {
-        return
-            try RiskAssessment(
-                level: FfiConverterTypeRiskLevel.read(from: &buf), 
-                reasons: FfiConverterSequenceTypeRiskReason.read(from: &buf), 
-                disclaimer: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: RiskAssessment, into buf: inout [UInt8]) {
-        FfiConverterTypeRiskLevel.write(value.level, into: &buf)
-        FfiConverterSequenceTypeRiskReason.write(value.reasons, into: &buf)
-        FfiConverterString.write(value.disclaimer, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRiskAssessment_lift(_ buf: RustBuffer) throws -> RiskAssessment {
-    return try FfiConverterTypeRiskAssessment.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRiskAssessment_lower(_ value: RiskAssessment) -> RustBuffer {
-    return FfiConverterTypeRiskAssessment.lower(value)
-}
-
-
-/**
- * One reason behind the level, tied to a measured value.
- */
-public struct RiskReason: Equatable, Hashable {
-    /**
-     * `classifier`, `tds_proxy`, `diameter`, `evolution` or `no_lesion`.
-     */
-    public let code: String
-    /**
-     * The level this signal alone gives.
-     */
-    public let level: RiskLevel
-    /**
-     * The measured value.
-     */
-    public let value: Double
-    /**
-     * The threshold it was compared with.
-     */
-    public let threshold: Double
-    /**
-     * One sentence for the user.
-     */
-    public let text: String
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * `classifier`, `tds_proxy`, `diameter`, `evolution` or `no_lesion`.
-         */code: String, 
-        /**
-         * The level this signal alone gives.
-         */level: RiskLevel, 
-        /**
-         * The measured value.
-         */value: Double, 
-        /**
-         * The threshold it was compared with.
-         */threshold: Double, 
-        /**
-         * One sentence for the user.
-         */text: String) {
-        self.code = code
-        self.level = level
-        self.value = value
-        self.threshold = threshold
-        self.text = text
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension RiskReason: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRiskReason: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RiskReason {
-        return
-            try RiskReason(
-                code: FfiConverterString.read(from: &buf), 
-                level: FfiConverterTypeRiskLevel.read(from: &buf), 
-                value: FfiConverterDouble.read(from: &buf), 
-                threshold: FfiConverterDouble.read(from: &buf), 
-                text: FfiConverterString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: RiskReason, into buf: inout [UInt8]) {
-        FfiConverterString.write(value.code, into: &buf)
-        FfiConverterTypeRiskLevel.write(value.level, into: &buf)
-        FfiConverterDouble.write(value.value, into: &buf)
-        FfiConverterDouble.write(value.threshold, into: &buf)
-        FfiConverterString.write(value.text, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRiskReason_lift(_ buf: RustBuffer) throws -> RiskReason {
-    return try FfiConverterTypeRiskReason.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRiskReason_lower(_ value: RiskReason) -> RustBuffer {
-    return FfiConverterTypeRiskReason.lower(value)
-}
-
-
-/**
  * Options for one scan. Every field is optional: `ScanOptions()` scans with the lesion
  * finder, the automatic crop and the whole-lesion mask.
  */
@@ -5078,7 +3909,7 @@ public struct ScanOptions: Equatable, Hashable {
     /**
      * The lesion's box; none lets the lesion finder choose.
      */
-    public let bbox: BoundingBox?
+    public let bbox: BoxPrompt?
     /**
      * Crop policy; none means [`CropPolicy::Auto`].
      */
@@ -5124,7 +3955,7 @@ public struct ScanOptions: Equatable, Hashable {
     public init(
         /**
          * The lesion's box; none lets the lesion finder choose.
-         */bbox: BoundingBox? = nil, 
+         */bbox: BoxPrompt? = nil, 
         /**
          * Crop policy; none means [`CropPolicy::Auto`].
          */crop: CropPolicy? = nil, 
@@ -5183,7 +4014,7 @@ public struct FfiConverterTypeScanOptions: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanOptions {
         return
             try ScanOptions(
-                bbox: FfiConverterOptionTypeBoundingBox.read(from: &buf), 
+                bbox: FfiConverterOptionTypeBoxPrompt.read(from: &buf), 
                 crop: FfiConverterOptionTypeCropPolicy.read(from: &buf), 
                 maskMode: FfiConverterOptionTypeMaskMode.read(from: &buf), 
                 removeHair: FfiConverterOptionBool.read(from: &buf), 
@@ -5197,7 +4028,7 @@ public struct FfiConverterTypeScanOptions: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: ScanOptions, into buf: inout [UInt8]) {
-        FfiConverterOptionTypeBoundingBox.write(value.bbox, into: &buf)
+        FfiConverterOptionTypeBoxPrompt.write(value.bbox, into: &buf)
         FfiConverterOptionTypeCropPolicy.write(value.crop, into: &buf)
         FfiConverterOptionTypeMaskMode.write(value.maskMode, into: &buf)
         FfiConverterOptionBool.write(value.removeHair, into: &buf)
@@ -5233,7 +4064,7 @@ public struct ScanResult {
     /**
      * The box the decoder was prompted with.
      */
-    public let roi: BoundingBox
+    public let roi: BoxPrompt
     /**
      * Who chose it.
      */
@@ -5291,7 +4122,7 @@ public struct ScanResult {
     public init(
         /**
          * The box the decoder was prompted with.
-         */roi: BoundingBox, 
+         */roi: BoxPrompt, 
         /**
          * Who chose it.
          */roiSource: RoiSource, 
@@ -5362,7 +4193,7 @@ public struct FfiConverterTypeScanResult: FfiConverterRustBuffer {
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ScanResult {
         return
             try ScanResult(
-                roi: FfiConverterTypeBoundingBox.read(from: &buf), 
+                roi: FfiConverterTypeBoxPrompt.read(from: &buf), 
                 roiSource: FfiConverterTypeRoiSource.read(from: &buf), 
                 candidates: FfiConverterSequenceTypeLesionCandidate.read(from: &buf), 
                 lesions: FfiConverterSequenceTypeFoundLesion.read(from: &buf), 
@@ -5379,7 +4210,7 @@ public struct FfiConverterTypeScanResult: FfiConverterRustBuffer {
     }
 
     public static func write(_ value: ScanResult, into buf: inout [UInt8]) {
-        FfiConverterTypeBoundingBox.write(value.roi, into: &buf)
+        FfiConverterTypeBoxPrompt.write(value.roi, into: &buf)
         FfiConverterTypeRoiSource.write(value.roiSource, into: &buf)
         FfiConverterSequenceTypeLesionCandidate.write(value.candidates, into: &buf)
         FfiConverterSequenceTypeFoundLesion.write(value.lesions, into: &buf)
@@ -5408,135 +4239,6 @@ public func FfiConverterTypeScanResult_lift(_ buf: RustBuffer) throws -> ScanRes
 #endif
 public func FfiConverterTypeScanResult_lower(_ value: ScanResult) -> RustBuffer {
     return FfiConverterTypeScanResult.lower(value)
-}
-
-
-/**
- * Milliseconds spent in each stage of a scan.
- */
-public struct StageTimings: Equatable, Hashable {
-    /**
-     * Lesion finder (0 when the caller gave a box).
-     */
-    public let roiMs: Double
-    /**
-     * Resize and normalise.
-     */
-    public let preprocessMs: Double
-    /**
-     * Image encoder.
-     */
-    public let encoderMs: Double
-    /**
-     * Mask decoder.
-     */
-    public let decoderMs: Double
-    /**
-     * Mask upscaling and cleaning.
-     */
-    public let postprocessMs: Double
-    /**
-     * Measurements, quality gate and risk.
-     */
-    public let analysisMs: Double
-    /**
-     * Classifier (crop and model run).
-     */
-    public let classifierMs: Double
-    /**
-     * The whole scan.
-     */
-    public let totalMs: Double
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Lesion finder (0 when the caller gave a box).
-         */roiMs: Double, 
-        /**
-         * Resize and normalise.
-         */preprocessMs: Double, 
-        /**
-         * Image encoder.
-         */encoderMs: Double, 
-        /**
-         * Mask decoder.
-         */decoderMs: Double, 
-        /**
-         * Mask upscaling and cleaning.
-         */postprocessMs: Double, 
-        /**
-         * Measurements, quality gate and risk.
-         */analysisMs: Double, 
-        /**
-         * Classifier (crop and model run).
-         */classifierMs: Double, 
-        /**
-         * The whole scan.
-         */totalMs: Double) {
-        self.roiMs = roiMs
-        self.preprocessMs = preprocessMs
-        self.encoderMs = encoderMs
-        self.decoderMs = decoderMs
-        self.postprocessMs = postprocessMs
-        self.analysisMs = analysisMs
-        self.classifierMs = classifierMs
-        self.totalMs = totalMs
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension StageTimings: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeStageTimings: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StageTimings {
-        return
-            try StageTimings(
-                roiMs: FfiConverterDouble.read(from: &buf), 
-                preprocessMs: FfiConverterDouble.read(from: &buf), 
-                encoderMs: FfiConverterDouble.read(from: &buf), 
-                decoderMs: FfiConverterDouble.read(from: &buf), 
-                postprocessMs: FfiConverterDouble.read(from: &buf), 
-                analysisMs: FfiConverterDouble.read(from: &buf), 
-                classifierMs: FfiConverterDouble.read(from: &buf), 
-                totalMs: FfiConverterDouble.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: StageTimings, into buf: inout [UInt8]) {
-        FfiConverterDouble.write(value.roiMs, into: &buf)
-        FfiConverterDouble.write(value.preprocessMs, into: &buf)
-        FfiConverterDouble.write(value.encoderMs, into: &buf)
-        FfiConverterDouble.write(value.decoderMs, into: &buf)
-        FfiConverterDouble.write(value.postprocessMs, into: &buf)
-        FfiConverterDouble.write(value.analysisMs, into: &buf)
-        FfiConverterDouble.write(value.classifierMs, into: &buf)
-        FfiConverterDouble.write(value.totalMs, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStageTimings_lift(_ buf: RustBuffer) throws -> StageTimings {
-    return try FfiConverterTypeStageTimings.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStageTimings_lower(_ value: StageTimings) -> RustBuffer {
-    return FfiConverterTypeStageTimings.lower(value)
 }
 
 
@@ -5828,81 +4530,6 @@ public func FfiConverterTypeStoredScan_lift(_ buf: RustBuffer) throws -> StoredS
 public func FfiConverterTypeStoredScan_lower(_ value: StoredScan) -> RustBuffer {
     return FfiConverterTypeStoredScan.lower(value)
 }
-
-
-/**
- * Whether the encoder sees a window around the lesion or the whole photo.
- */
-
-public enum CropPolicy: Equatable, Hashable {
-    
-    /**
-     * A context window around the lesion when it is small in the photo (the default).
-     */
-    case auto
-    /**
-     * Always the whole photo.
-     */
-    case wholeImage
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension CropPolicy: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeCropPolicy: FfiConverterRustBuffer {
-    typealias SwiftType = CropPolicy
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> CropPolicy {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .auto
-        
-        case 2: return .wholeImage
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: CropPolicy, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .auto:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .wholeImage:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCropPolicy_lift(_ buf: RustBuffer) throws -> CropPolicy {
-    return try FfiConverterTypeCropPolicy.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeCropPolicy_lower(_ value: CropPolicy) -> RustBuffer {
-    return FfiConverterTypeCropPolicy.lower(value)
-}
-
 
 
 /**
@@ -6205,101 +4832,6 @@ public func FfiConverterTypeDermscanError_lower(_ value: DermscanError) -> RustB
 
 
 /**
- * A hardware back end for ONNX Runtime.
- */
-
-public enum ExecutionProvider: Equatable, Hashable {
-    
-    /**
-     * ONNX Runtime's CPU kernels (always available, always the last fallback).
-     */
-    case cpu
-    /**
-     * Apple Core ML (iOS, macOS).
-     */
-    case coreMl
-    /**
-     * Android NNAPI.
-     */
-    case nnapi
-    /**
-     * XNNPACK (Arm CPUs on Android and iOS).
-     */
-    case xnnpack
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension ExecutionProvider: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeExecutionProvider: FfiConverterRustBuffer {
-    typealias SwiftType = ExecutionProvider
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ExecutionProvider {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .cpu
-        
-        case 2: return .coreMl
-        
-        case 3: return .nnapi
-        
-        case 4: return .xnnpack
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: ExecutionProvider, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .cpu:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .coreMl:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .nnapi:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .xnnpack:
-            writeInt(&buf, Int32(4))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeExecutionProvider_lift(_ buf: RustBuffer) throws -> ExecutionProvider {
-    return try FfiConverterTypeExecutionProvider.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeExecutionProvider_lower(_ value: ExecutionProvider) -> RustBuffer {
-    return FfiConverterTypeExecutionProvider.lower(value)
-}
-
-
-
-/**
  * Where a photo comes from.
  */
 
@@ -6403,81 +4935,6 @@ public func FfiConverterTypeImageSource_lower(_ value: ImageSource) -> RustBuffe
 
 
 /**
- * How the decoder's mask tokens become the mask.
- */
-
-public enum MaskMode: Equatable, Hashable {
-    
-    /**
-     * The whole lesion, holes filled (the default).
-     */
-    case lesion
-    /**
-     * The model family's upstream rule, bit-faithful to its reference inference.
-     */
-    case upstream
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension MaskMode: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeMaskMode: FfiConverterRustBuffer {
-    typealias SwiftType = MaskMode
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> MaskMode {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .lesion
-        
-        case 2: return .upstream
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: MaskMode, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .lesion:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .upstream:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeMaskMode_lift(_ buf: RustBuffer) throws -> MaskMode {
-    return try FfiConverterTypeMaskMode.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeMaskMode_lower(_ value: MaskMode) -> RustBuffer {
-    return FfiConverterTypeMaskMode.lower(value)
-}
-
-
-
-/**
  * Pixel layout of a raw camera buffer.
  */
 
@@ -6558,816 +5015,6 @@ public func FfiConverterTypePixelFormat_lift(_ buf: RustBuffer) throws -> PixelF
 #endif
 public func FfiConverterTypePixelFormat_lower(_ value: PixelFormat) -> RustBuffer {
     return FfiConverterTypePixelFormat.lower(value)
-}
-
-
-
-/**
- * Whether a clicked point marks the lesion or the skin around it.
- */
-
-public enum PointLabel: Equatable, Hashable {
-    
-    /**
-     * On the lesion.
-     */
-    case positive
-    /**
-     * Off the lesion.
-     */
-    case negative
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension PointLabel: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypePointLabel: FfiConverterRustBuffer {
-    typealias SwiftType = PointLabel
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> PointLabel {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .positive
-        
-        case 2: return .negative
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: PointLabel, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .positive:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .negative:
-            writeInt(&buf, Int32(2))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePointLabel_lift(_ buf: RustBuffer) throws -> PointLabel {
-    return try FfiConverterTypePointLabel.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypePointLabel_lower(_ value: PointLabel) -> RustBuffer {
-    return FfiConverterTypePointLabel.lower(value)
-}
-
-
-
-/**
- * A step of a long call.
- */
-
-public enum ProgressStage: Equatable, Hashable {
-    
-    /**
-     * Loading the ONNX Runtime library.
-     */
-    case loadRuntime
-    /**
-     * Verifying the model bundle's files.
-     */
-    case verifyModel
-    /**
-     * Creating ONNX Runtime sessions.
-     */
-    case createSessions
-    /**
-     * Finding the lesion.
-     */
-    case findLesion
-    /**
-     * Preparing the encoder input.
-     */
-    case preprocess
-    /**
-     * Running the image encoder (the long step).
-     */
-    case encode
-    /**
-     * Running the mask decoder.
-     */
-    case decode
-    /**
-     * Measuring, classifying, checking the photo, weighing the risk.
-     */
-    case analyse
-    /**
-     * Finished.
-     */
-    case done
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension ProgressStage: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeProgressStage: FfiConverterRustBuffer {
-    typealias SwiftType = ProgressStage
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> ProgressStage {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .loadRuntime
-        
-        case 2: return .verifyModel
-        
-        case 3: return .createSessions
-        
-        case 4: return .findLesion
-        
-        case 5: return .preprocess
-        
-        case 6: return .encode
-        
-        case 7: return .decode
-        
-        case 8: return .analyse
-        
-        case 9: return .done
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: ProgressStage, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .loadRuntime:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .verifyModel:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .createSessions:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .findLesion:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .preprocess:
-            writeInt(&buf, Int32(5))
-        
-        
-        case .encode:
-            writeInt(&buf, Int32(6))
-        
-        
-        case .decode:
-            writeInt(&buf, Int32(7))
-        
-        
-        case .analyse:
-            writeInt(&buf, Int32(8))
-        
-        
-        case .done:
-            writeInt(&buf, Int32(9))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeProgressStage_lift(_ buf: RustBuffer) throws -> ProgressStage {
-    return try FfiConverterTypeProgressStage.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeProgressStage_lower(_ value: ProgressStage) -> RustBuffer {
-    return FfiConverterTypeProgressStage.lower(value)
-}
-
-
-
-/**
- * A photo problem.
- */
-
-public enum QualityIssue: Equatable, Hashable {
-    
-    /**
-     * Out of focus or motion-blurred.
-     */
-    case blurry
-    /**
-     * Too dark.
-     */
-    case underExposed
-    /**
-     * Washed out.
-     */
-    case overExposed
-    /**
-     * Reflections on the lesion.
-     */
-    case glare
-    /**
-     * The lesion touches the frame.
-     */
-    case lesionCutOff
-    /**
-     * The lesion covers too few pixels.
-     */
-    case lesionTooSmall
-    /**
-     * No lesion was found.
-     */
-    case noLesionFound
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension QualityIssue: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeQualityIssue: FfiConverterRustBuffer {
-    typealias SwiftType = QualityIssue
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> QualityIssue {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .blurry
-        
-        case 2: return .underExposed
-        
-        case 3: return .overExposed
-        
-        case 4: return .glare
-        
-        case 5: return .lesionCutOff
-        
-        case 6: return .lesionTooSmall
-        
-        case 7: return .noLesionFound
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: QualityIssue, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .blurry:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .underExposed:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .overExposed:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .glare:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .lesionCutOff:
-            writeInt(&buf, Int32(5))
-        
-        
-        case .lesionTooSmall:
-            writeInt(&buf, Int32(6))
-        
-        
-        case .noLesionFound:
-            writeInt(&buf, Int32(7))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeQualityIssue_lift(_ buf: RustBuffer) throws -> QualityIssue {
-    return try FfiConverterTypeQualityIssue.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeQualityIssue_lower(_ value: QualityIssue) -> RustBuffer {
-    return FfiConverterTypeQualityIssue.lower(value)
-}
-
-
-
-/**
- * Overall risk level.
- */
-
-public enum RiskLevel: Equatable, Hashable {
-    
-    /**
-     * Nothing to assess: no lesion was found (reason code `no_lesion`).
-     */
-    case unknown
-    /**
-     * No signal above its threshold.
-     */
-    case low
-    /**
-     * Worth showing to a doctor.
-     */
-    case medium
-    /**
-     * See a doctor soon.
-     */
-    case high
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension RiskLevel: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRiskLevel: FfiConverterRustBuffer {
-    typealias SwiftType = RiskLevel
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RiskLevel {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .unknown
-        
-        case 2: return .low
-        
-        case 3: return .medium
-        
-        case 4: return .high
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: RiskLevel, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .unknown:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .low:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .medium:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .high:
-            writeInt(&buf, Int32(4))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRiskLevel_lift(_ buf: RustBuffer) throws -> RiskLevel {
-    return try FfiConverterTypeRiskLevel.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRiskLevel_lower(_ value: RiskLevel) -> RustBuffer {
-    return FfiConverterTypeRiskLevel.lower(value)
-}
-
-
-
-/**
- * Who chose the region of interest.
- */
-
-public enum RoiSource: Equatable, Hashable {
-    
-    /**
-     * The lesion finder.
-     */
-    case auto
-    /**
-     * The caller's box.
-     */
-    case user
-    /**
-     * No lesion was found: the mask is empty, nothing was measured or classified.
-     */
-    case none
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension RoiSource: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeRoiSource: FfiConverterRustBuffer {
-    typealias SwiftType = RoiSource
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> RoiSource {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .auto
-        
-        case 2: return .user
-        
-        case 3: return .none
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: RoiSource, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .auto:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .user:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .none:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRoiSource_lift(_ buf: RustBuffer) throws -> RoiSource {
-    return try FfiConverterTypeRoiSource.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeRoiSource_lower(_ value: RoiSource) -> RustBuffer {
-    return FfiConverterTypeRoiSource.lower(value)
-}
-
-
-
-/**
- * Sex, for the classifier's metadata.
- */
-
-public enum Sex: Equatable, Hashable {
-    
-    /**
-     * Female.
-     */
-    case female
-    /**
-     * Male.
-     */
-    case male
-    /**
-     * Not known.
-     */
-    case unknown
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension Sex: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeSex: FfiConverterRustBuffer {
-    typealias SwiftType = Sex
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Sex {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .female
-        
-        case 2: return .male
-        
-        case 3: return .unknown
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: Sex, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .female:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .male:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .unknown:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSex_lift(_ buf: RustBuffer) throws -> Sex {
-    return try FfiConverterTypeSex.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeSex_lower(_ value: Sex) -> RustBuffer {
-    return FfiConverterTypeSex.lower(value)
-}
-
-
-
-/**
- * The dermoscopy colours counted for C.
- */
-
-public enum StolzColour: Equatable, Hashable {
-    
-    /**
-     * White.
-     */
-    case white
-    /**
-     * Red.
-     */
-    case red
-    /**
-     * Light brown.
-     */
-    case lightBrown
-    /**
-     * Dark brown.
-     */
-    case darkBrown
-    /**
-     * Blue-grey.
-     */
-    case blueGrey
-    /**
-     * Black.
-     */
-    case black
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension StolzColour: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeStolzColour: FfiConverterRustBuffer {
-    typealias SwiftType = StolzColour
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StolzColour {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .white
-        
-        case 2: return .red
-        
-        case 3: return .lightBrown
-        
-        case 4: return .darkBrown
-        
-        case 5: return .blueGrey
-        
-        case 6: return .black
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: StolzColour, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .white:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .red:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .lightBrown:
-            writeInt(&buf, Int32(3))
-        
-        
-        case .darkBrown:
-            writeInt(&buf, Int32(4))
-        
-        
-        case .blueGrey:
-            writeInt(&buf, Int32(5))
-        
-        
-        case .black:
-            writeInt(&buf, Int32(6))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStolzColour_lift(_ buf: RustBuffer) throws -> StolzColour {
-    return try FfiConverterTypeStolzColour.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStolzColour_lower(_ value: StolzColour) -> RustBuffer {
-    return FfiConverterTypeStolzColour.lower(value)
-}
-
-
-
-/**
- * Band of the Total Dermoscopy Score (proxy).
- */
-
-public enum TdsBand: Equatable, Hashable {
-    
-    /**
-     * Below 4.75.
-     */
-    case benign
-    /**
-     * 4.75 to 5.45.
-     */
-    case suspicious
-    /**
-     * Above 5.45.
-     */
-    case highlySuspicious
-
-
-
-
-
-}
-
-#if compiler(>=6)
-extension TdsBand: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeTdsBand: FfiConverterRustBuffer {
-    typealias SwiftType = TdsBand
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> TdsBand {
-        let variant: Int32 = try readInt(&buf)
-        switch variant {
-        
-        case 1: return .benign
-        
-        case 2: return .suspicious
-        
-        case 3: return .highlySuspicious
-        
-        default: throw UniffiInternalError.unexpectedEnumCase
-        }
-    }
-
-    public static func write(_ value: TdsBand, into buf: inout [UInt8]) {
-        switch value {
-        
-        
-        case .benign:
-            writeInt(&buf, Int32(1))
-        
-        
-        case .suspicious:
-            writeInt(&buf, Int32(2))
-        
-        
-        case .highlySuspicious:
-            writeInt(&buf, Int32(3))
-        
-        }
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTdsBand_lift(_ buf: RustBuffer) throws -> TdsBand {
-    return try FfiConverterTypeTdsBand.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeTdsBand_lower(_ value: TdsBand) -> RustBuffer {
-    return FfiConverterTypeTdsBand.lower(value)
 }
 
 
@@ -7638,8 +5285,8 @@ fileprivate struct FfiConverterOptionTypeProgressListener: FfiConverterRustBuffe
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeBoundingBox: FfiConverterRustBuffer {
-    typealias SwiftType = BoundingBox?
+fileprivate struct FfiConverterOptionTypeBoxPrompt: FfiConverterRustBuffer {
+    typealias SwiftType = BoxPrompt?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -7647,37 +5294,13 @@ fileprivate struct FfiConverterOptionTypeBoundingBox: FfiConverterRustBuffer {
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterTypeBoundingBox.write(value, into: &buf)
+        FfiConverterTypeBoxPrompt.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterTypeBoundingBox.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypeChange: FfiConverterRustBuffer {
-    typealias SwiftType = Change?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypeChange.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypeChange.read(from: &buf)
+        case 1: return try FfiConverterTypeBoxPrompt.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -7710,8 +5333,8 @@ fileprivate struct FfiConverterOptionTypeClassification: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterOptionTypeLesionFeatures: FfiConverterRustBuffer {
-    typealias SwiftType = LesionFeatures?
+fileprivate struct FfiConverterOptionTypePixelRect: FfiConverterRustBuffer {
+    typealias SwiftType = PixelRect?
 
     public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
         guard let value = value else {
@@ -7719,37 +5342,13 @@ fileprivate struct FfiConverterOptionTypeLesionFeatures: FfiConverterRustBuffer 
             return
         }
         writeInt(&buf, Int8(1))
-        FfiConverterTypeLesionFeatures.write(value, into: &buf)
+        FfiConverterTypePixelRect.write(value, into: &buf)
     }
 
     public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
         switch try readInt(&buf) as Int8 {
         case 0: return nil
-        case 1: return try FfiConverterTypeLesionFeatures.read(from: &buf)
-        default: throw UniffiInternalError.unexpectedOptionalTag
-        }
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterOptionTypePixelRegion: FfiConverterRustBuffer {
-    typealias SwiftType = PixelRegion?
-
-    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
-        guard let value = value else {
-            writeInt(&buf, Int8(0))
-            return
-        }
-        writeInt(&buf, Int8(1))
-        FfiConverterTypePixelRegion.write(value, into: &buf)
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
-        switch try readInt(&buf) as Int8 {
-        case 0: return nil
-        case 1: return try FfiConverterTypePixelRegion.read(from: &buf)
+        case 1: return try FfiConverterTypePixelRect.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -7774,6 +5373,54 @@ fileprivate struct FfiConverterOptionTypeRiskAssessment: FfiConverterRustBuffer 
         switch try readInt(&buf) as Int8 {
         case 0: return nil
         case 1: return try FfiConverterTypeRiskAssessment.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeChange: FfiConverterRustBuffer {
+    typealias SwiftType = Change?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeChange.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeChange.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeLesionFeatures: FfiConverterRustBuffer {
+    typealias SwiftType = LesionFeatures?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeLesionFeatures.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeLesionFeatures.read(from: &buf)
         default: throw UniffiInternalError.unexpectedOptionalTag
         }
     }
@@ -7904,23 +5551,73 @@ fileprivate struct FfiConverterSequenceTypeChangeReason: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeClassProbability: FfiConverterRustBuffer {
-    typealias SwiftType = [ClassProbability]
+fileprivate struct FfiConverterSequenceTypeLesionCandidate: FfiConverterRustBuffer {
+    typealias SwiftType = [LesionCandidate]
 
-    public static func write(_ value: [ClassProbability], into buf: inout [UInt8]) {
+    public static func write(_ value: [LesionCandidate], into buf: inout [UInt8]) {
         let len = Int32(value.count)
         writeInt(&buf, len)
         for item in value {
-            FfiConverterTypeClassProbability.write(item, into: &buf)
+            FfiConverterTypeLesionCandidate.write(item, into: &buf)
         }
     }
 
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ClassProbability] {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [LesionCandidate] {
         let len: Int32 = try readInt(&buf)
-        var seq = [ClassProbability]()
+        var seq = [LesionCandidate]()
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeClassProbability.read(from: &buf))
+            seq.append(try FfiConverterTypeLesionCandidate.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypeModelInfo: FfiConverterRustBuffer {
+    typealias SwiftType = [ModelInfo]
+
+    public static func write(_ value: [ModelInfo], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeModelInfo.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ModelInfo] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [ModelInfo]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeModelInfo.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceTypePointPrompt: FfiConverterRustBuffer {
+    typealias SwiftType = [PointPrompt]
+
+    public static func write(_ value: [PointPrompt], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypePointPrompt.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PointPrompt] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [PointPrompt]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypePointPrompt.read(from: &buf))
         }
         return seq
     }
@@ -7979,56 +5676,6 @@ fileprivate struct FfiConverterSequenceTypeLesion: FfiConverterRustBuffer {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
-fileprivate struct FfiConverterSequenceTypeLesionCandidate: FfiConverterRustBuffer {
-    typealias SwiftType = [LesionCandidate]
-
-    public static func write(_ value: [LesionCandidate], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeLesionCandidate.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [LesionCandidate] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [LesionCandidate]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeLesionCandidate.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeModelInfo: FfiConverterRustBuffer {
-    typealias SwiftType = [ModelInfo]
-
-    public static func write(_ value: [ModelInfo], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeModelInfo.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [ModelInfo] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [ModelInfo]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeModelInfo.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
 fileprivate struct FfiConverterSequenceTypePoint: FfiConverterRustBuffer {
     typealias SwiftType = [Point]
 
@@ -8071,81 +5718,6 @@ fileprivate struct FfiConverterSequenceTypePointF: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypePointF.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypePointPrompt: FfiConverterRustBuffer {
-    typealias SwiftType = [PointPrompt]
-
-    public static func write(_ value: [PointPrompt], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypePointPrompt.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [PointPrompt] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [PointPrompt]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypePointPrompt.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeQualityWarning: FfiConverterRustBuffer {
-    typealias SwiftType = [QualityWarning]
-
-    public static func write(_ value: [QualityWarning], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeQualityWarning.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [QualityWarning] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [QualityWarning]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeQualityWarning.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeRiskReason: FfiConverterRustBuffer {
-    typealias SwiftType = [RiskReason]
-
-    public static func write(_ value: [RiskReason], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeRiskReason.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [RiskReason] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [RiskReason]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeRiskReason.read(from: &buf))
         }
         return seq
     }
@@ -8357,22 +5929,22 @@ private let initializationResult: InitializationResult = {
     if (uniffi_dermscan_ffi_checksum_method_embedding_image_width() != 49691) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_embedding_window() != 52230) {
+    if (uniffi_dermscan_ffi_checksum_method_embedding_window() != 6869) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_engine_decode() != 3127) {
+    if (uniffi_dermscan_ffi_checksum_method_engine_decode() != 60010) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_engine_encode() != 56711) {
+    if (uniffi_dermscan_ffi_checksum_method_engine_encode() != 30198) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_engine_find_lesions() != 36138) {
+    if (uniffi_dermscan_ffi_checksum_method_engine_find_lesions() != 21401) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_engine_model() != 20822) {
+    if (uniffi_dermscan_ffi_checksum_method_engine_model() != 28213) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_engine_model_runs() != 38132) {
+    if (uniffi_dermscan_ffi_checksum_method_engine_model_runs() != 45671) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_engine_scan() != 4063) {
@@ -8450,7 +6022,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_dermscan_ffi_checksum_method_mask_area_px() != 40454) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_mask_bbox() != 41758) {
+    if (uniffi_dermscan_ffi_checksum_method_mask_bbox() != 32565) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_mask_contour() != 47402) {
@@ -8480,7 +6052,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_dermscan_ffi_checksum_method_cancellation_is_cancelled() != 23355) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_progresslistener_on_progress() != 30443) {
+    if (uniffi_dermscan_ffi_checksum_method_progresslistener_on_progress() != 61652) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_constructor_engine_new() != 33392) {
@@ -8494,6 +6066,7 @@ private let initializationResult: InitializationResult = {
     }
 
     uniffiCallbackInitProgressListener()
+    uniffiEnsureDermscanCoreInitialized()
     return InitializationResult.ok
 }()
 

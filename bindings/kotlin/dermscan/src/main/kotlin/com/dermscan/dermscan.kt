@@ -30,6 +30,46 @@ import java.nio.CharBuffer
 import java.nio.charset.CodingErrorAction
 import java.util.concurrent.atomic.AtomicLong
 import java.util.concurrent.ConcurrentHashMap
+import com.dermscan.core.BoxPrompt
+import com.dermscan.core.ChangeReason
+import com.dermscan.core.Classification
+import com.dermscan.core.CropPolicy
+import com.dermscan.core.ExecutionProvider
+import com.dermscan.core.FfiConverterTypeBoxPrompt
+import com.dermscan.core.FfiConverterTypeChangeReason
+import com.dermscan.core.FfiConverterTypeClassification
+import com.dermscan.core.FfiConverterTypeCropPolicy
+import com.dermscan.core.FfiConverterTypeExecutionProvider
+import com.dermscan.core.FfiConverterTypeLesionCandidate
+import com.dermscan.core.FfiConverterTypeMaskMode
+import com.dermscan.core.FfiConverterTypeModelInfo
+import com.dermscan.core.FfiConverterTypePixelRect
+import com.dermscan.core.FfiConverterTypePointPrompt
+import com.dermscan.core.FfiConverterTypeQualityReport
+import com.dermscan.core.FfiConverterTypeRiskAssessment
+import com.dermscan.core.FfiConverterTypeRoiSource
+import com.dermscan.core.FfiConverterTypeSegmenterStats
+import com.dermscan.core.FfiConverterTypeSex
+import com.dermscan.core.FfiConverterTypeSizeUnit
+import com.dermscan.core.FfiConverterTypeStage
+import com.dermscan.core.FfiConverterTypeStageTimings
+import com.dermscan.core.FfiConverterTypeStolzColour
+import com.dermscan.core.FfiConverterTypeTdsBand
+import com.dermscan.core.LesionCandidate
+import com.dermscan.core.MaskMode
+import com.dermscan.core.ModelInfo
+import com.dermscan.core.PixelRect
+import com.dermscan.core.PointPrompt
+import com.dermscan.core.QualityReport
+import com.dermscan.core.RiskAssessment
+import com.dermscan.core.RoiSource
+import com.dermscan.core.SegmenterStats
+import com.dermscan.core.Sex
+import com.dermscan.core.SizeUnit
+import com.dermscan.core.Stage
+import com.dermscan.core.StageTimings
+import com.dermscan.core.StolzColour
+import com.dermscan.core.TdsBand
 import java.util.concurrent.atomic.AtomicBoolean
 import kotlin.coroutines.resume
 import kotlinx.coroutines.CancellableContinuation
@@ -38,6 +78,26 @@ import kotlinx.coroutines.GlobalScope
 import kotlinx.coroutines.Job
 import kotlinx.coroutines.launch
 import kotlinx.coroutines.suspendCancellableCoroutine
+import com.dermscan.core.RustBuffer as RustBufferBoxPrompt
+import com.dermscan.core.RustBuffer as RustBufferChangeReason
+import com.dermscan.core.RustBuffer as RustBufferClassification
+import com.dermscan.core.RustBuffer as RustBufferCropPolicy
+import com.dermscan.core.RustBuffer as RustBufferExecutionProvider
+import com.dermscan.core.RustBuffer as RustBufferLesionCandidate
+import com.dermscan.core.RustBuffer as RustBufferMaskMode
+import com.dermscan.core.RustBuffer as RustBufferModelInfo
+import com.dermscan.core.RustBuffer as RustBufferPixelRect
+import com.dermscan.core.RustBuffer as RustBufferPointPrompt
+import com.dermscan.core.RustBuffer as RustBufferQualityReport
+import com.dermscan.core.RustBuffer as RustBufferRiskAssessment
+import com.dermscan.core.RustBuffer as RustBufferRoiSource
+import com.dermscan.core.RustBuffer as RustBufferSegmenterStats
+import com.dermscan.core.RustBuffer as RustBufferSex
+import com.dermscan.core.RustBuffer as RustBufferSizeUnit
+import com.dermscan.core.RustBuffer as RustBufferStage
+import com.dermscan.core.RustBuffer as RustBufferStageTimings
+import com.dermscan.core.RustBuffer as RustBufferStolzColour
+import com.dermscan.core.RustBuffer as RustBufferTdsBand
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -658,7 +718,7 @@ internal interface UniffiForeignFutureCompleteVoid : com.sun.jna.Callback {
     fun callback(`callbackData`: Long,`result`: UniffiForeignFutureResultVoid.UniffiByValue,)
 }
 internal interface UniffiCallbackInterfaceProgressListenerMethod0 : com.sun.jna.Callback {
-    fun callback(`uniffiHandle`: Long,`stage`: RustBuffer.ByValue,`fraction`: Float,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
+    fun callback(`uniffiHandle`: Long,`stage`: RustBufferStage.ByValue,`fraction`: Float,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,)
 }
 @Structure.FieldOrder("uniffiFree", "uniffiClone", "onProgress")
 internal open class UniffiVTableCallbackInterfaceProgressListener(
@@ -823,6 +883,7 @@ internal object UniffiLib {
     init {
         Native.register(UniffiLib::class.java, findLibraryName(componentName = "dermscan"))
         uniffiCallbackInterfaceProgressListener.register(this)
+        com.dermscan.core.uniffiEnsureInitialized()
         
     }
 
@@ -836,7 +897,7 @@ internal object UniffiLib {
     external fun uniffi_dermscan_ffi_fn_method_embedding_image_width(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Int
     external fun uniffi_dermscan_ffi_fn_method_embedding_window(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferPixelRect.ByValue
     external fun uniffi_dermscan_ffi_fn_clone_engine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_dermscan_ffi_fn_free_engine(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -850,9 +911,9 @@ internal object UniffiLib {
     external fun uniffi_dermscan_ffi_fn_method_engine_find_lesions(`ptr`: Long,`image`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_dermscan_ffi_fn_method_engine_model(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferModelInfo.ByValue
     external fun uniffi_dermscan_ffi_fn_method_engine_model_runs(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferSegmenterStats.ByValue
     external fun uniffi_dermscan_ffi_fn_method_engine_scan(`ptr`: Long,`image`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_dermscan_ffi_fn_method_engine_scan_async(`ptr`: Long,`image`: RustBuffer.ByValue,`options`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,
@@ -945,7 +1006,7 @@ internal object UniffiLib {
     ): Unit
     external fun uniffi_dermscan_ffi_fn_init_callback_vtable_progresslistener(`vtable`: UniffiVTableCallbackInterfaceProgressListener,
     ): Unit
-    external fun uniffi_dermscan_ffi_fn_method_progresslistener_on_progress(`ptr`: Long,`stage`: RustBuffer.ByValue,`fraction`: Float,uniffi_out_err: UniffiRustCallStatus, 
+    external fun uniffi_dermscan_ffi_fn_method_progresslistener_on_progress(`ptr`: Long,`stage`: RustBufferStage.ByValue,`fraction`: Float,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_dermscan_ffi_fn_clone_scananalysis(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
@@ -1096,22 +1157,22 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_dermscan_ffi_checksum_method_embedding_image_width() and 0xFFFF) != 49691) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_embedding_window() and 0xFFFF) != 52230) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_embedding_window() and 0xFFFF) != 6869) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_decode() and 0xFFFF) != 3127) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_decode() and 0xFFFF) != 60010) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_encode() and 0xFFFF) != 56711) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_encode() and 0xFFFF) != 30198) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_find_lesions() and 0xFFFF) != 36138) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_find_lesions() and 0xFFFF) != 21401) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_model() and 0xFFFF) != 20822) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_model() and 0xFFFF) != 28213) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_model_runs() and 0xFFFF) != 38132) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_engine_model_runs() and 0xFFFF) != 45671) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_engine_scan() and 0xFFFF) != 4063) {
@@ -1189,7 +1250,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_dermscan_ffi_checksum_method_mask_area_px() and 0xFFFF) != 40454) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_bbox() and 0xFFFF) != 41758) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_mask_bbox() and 0xFFFF) != 32565) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_mask_contour() and 0xFFFF) != 47402) {
@@ -1219,7 +1280,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_dermscan_ffi_checksum_method_cancellation_is_cancelled() and 0xFFFF) != 23355) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_progresslistener_on_progress() and 0xFFFF) != 30443) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_progresslistener_on_progress() and 0xFFFF) != 61652) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_constructor_engine_new() and 0xFFFF) != 33392) {
@@ -2137,7 +2198,7 @@ public interface EmbeddingInterface {
     /**
      * The part of the photo the encoder saw.
      */
-    fun `window`(): PixelRegion
+    fun `window`(): PixelRect
     
     companion object
 }
@@ -2281,8 +2342,8 @@ open class Embedding: Disposable, AutoCloseable, EmbeddingInterface
     
     /**
      * The part of the photo the encoder saw.
-     */override fun `window`(): PixelRegion {
-            return FfiConverterTypePixelRegion.lift(
+     */override fun `window`(): PixelRect {
+            return FfiConverterTypePixelRect.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_dermscan_ffi_fn_method_embedding_window(
@@ -2444,7 +2505,7 @@ public interface EngineInterface {
      * Runs only the image encoder, on `window` of the photo (whole photo when none), for
      * interactive prompting with `decode`.
      */
-    fun `encode`(`image`: ImageSource, `window`: PixelRegion?): Embedding
+    fun `encode`(`image`: ImageSource, `window`: PixelRect?): Embedding
     
     /**
      * Lesion candidates in the photo, best first, without segmenting.
@@ -2459,7 +2520,7 @@ public interface EngineInterface {
     /**
      * How many times the encoder and decoder have run on this engine.
      */
-    fun `modelRuns`(): ModelRuns
+    fun `modelRuns`(): SegmenterStats
     
     /**
      * Scans one photo: finds the lesion (or uses `options.bbox`), runs the encoder once and
@@ -2625,7 +2686,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
      * Runs only the image encoder, on `window` of the photo (whole photo when none), for
      * interactive prompting with `decode`.
      */
-    @Throws(DermscanException::class)override fun `encode`(`image`: ImageSource, `window`: PixelRegion?): Embedding {
+    @Throws(DermscanException::class)override fun `encode`(`image`: ImageSource, `window`: PixelRect?): Embedding {
             return FfiConverterTypeEmbedding.lift(
     callWithHandle {
     uniffiRustCallWithError(DermscanException) { _status ->
@@ -2633,7 +2694,7 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
         it,
         
         FfiConverterTypeImageSource.lower(`image`),
-        FfiConverterOptionalTypePixelRegion.lower(`window`),_status)
+        FfiConverterOptionalTypePixelRect.lower(`window`),_status)
 }
     }
     )
@@ -2677,8 +2738,8 @@ open class Engine: Disposable, AutoCloseable, EngineInterface
     
     /**
      * How many times the encoder and decoder have run on this engine.
-     */override fun `modelRuns`(): ModelRuns {
-            return FfiConverterTypeModelRuns.lift(
+     */override fun `modelRuns`(): SegmenterStats {
+            return FfiConverterTypeSegmenterStats.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_dermscan_ffi_fn_method_engine_model_runs(
@@ -3708,9 +3769,9 @@ public interface MaskInterface {
     fun `areaPx`(): kotlin.ULong
     
     /**
-     * Tight box around the lesion pixels (`x1`, `y1` exclusive); none for an empty mask.
+     * Tight rectangle around the lesion pixels; none for an empty mask.
      */
-    fun `bbox`(): BoundingBox?
+    fun `bbox`(): PixelRect?
     
     /**
      * Outline of the largest region, in order around it.
@@ -3872,9 +3933,9 @@ open class Mask: Disposable, AutoCloseable, MaskInterface
 
     
     /**
-     * Tight box around the lesion pixels (`x1`, `y1` exclusive); none for an empty mask.
-     */override fun `bbox`(): BoundingBox? {
-            return FfiConverterOptionalTypeBoundingBox.lift(
+     * Tight rectangle around the lesion pixels; none for an empty mask.
+     */override fun `bbox`(): PixelRect? {
+            return FfiConverterOptionalTypePixelRect.lift(
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_dermscan_ffi_fn_method_mask_bbox(
@@ -4142,7 +4203,7 @@ public interface ProgressListener {
     /**
      * `stage` has started; `fraction` (0 to 1) of the call is done.
      */
-    fun `onProgress`(`stage`: ProgressStage, `fraction`: kotlin.Float)
+    fun `onProgress`(`stage`: Stage, `fraction`: kotlin.Float)
     
     companion object
 }
@@ -4255,14 +4316,14 @@ open class ProgressListenerImpl: Disposable, AutoCloseable, ProgressListener
     
     /**
      * `stage` has started; `fraction` (0 to 1) of the call is done.
-     */override fun `onProgress`(`stage`: ProgressStage, `fraction`: kotlin.Float)
+     */override fun `onProgress`(`stage`: Stage, `fraction`: kotlin.Float)
         = 
     callWithHandle {
     uniffiRustCall() { _status ->
     UniffiLib.uniffi_dermscan_ffi_fn_method_progresslistener_on_progress(
         it,
         
-        FfiConverterTypeProgressStage.lower(`stage`),
+        FfiConverterTypeStage.lower(`stage`),
         FfiConverterFloat.lower(`fraction`),_status)
 }
     }
@@ -4288,11 +4349,11 @@ open class ProgressListenerImpl: Disposable, AutoCloseable, ProgressListener
 // Put the implementation in an object so we don't pollute the top-level namespace
 internal object uniffiCallbackInterfaceProgressListener {
     internal object `onProgress`: UniffiCallbackInterfaceProgressListenerMethod0 {
-        override fun callback(`uniffiHandle`: Long,`stage`: RustBuffer.ByValue,`fraction`: Float,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
+        override fun callback(`uniffiHandle`: Long,`stage`: RustBufferStage.ByValue,`fraction`: Float,`uniffiOutReturn`: Pointer,uniffiCallStatus: UniffiRustCallStatus,) {
             val uniffiObj = FfiConverterTypeProgressListener.handleMap.get(uniffiHandle)
             val makeCall = { ->
                 uniffiObj.`onProgress`(
-                    FfiConverterTypeProgressStage.lift(`stage`),
+                    FfiConverterTypeStage.lift(`stage`),
                     FfiConverterFloat.lift(`fraction`),
                 )
             }
@@ -4817,69 +4878,6 @@ public object FfiConverterTypeAlignment: FfiConverterRustBuffer<Alignment> {
 
 
 /**
- * A box in original-image pixels: left, top, right, bottom (`x1`, `y1` exclusive).
- */
-data class BoundingBox (
-    /**
-     * Left edge.
-     */
-    var `x0`: kotlin.Float
-    , 
-    /**
-     * Top edge.
-     */
-    var `y0`: kotlin.Float
-    , 
-    /**
-     * Right edge.
-     */
-    var `x1`: kotlin.Float
-    , 
-    /**
-     * Bottom edge.
-     */
-    var `y1`: kotlin.Float
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeBoundingBox: FfiConverterRustBuffer<BoundingBox> {
-    override fun read(buf: ByteBuffer): BoundingBox {
-        return BoundingBox(
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: BoundingBox) = (
-            FfiConverterFloat.allocationSize(value.`x0`) +
-            FfiConverterFloat.allocationSize(value.`y0`) +
-            FfiConverterFloat.allocationSize(value.`x1`) +
-            FfiConverterFloat.allocationSize(value.`y1`)
-    )
-
-    override fun write(value: BoundingBox, buf: ByteBuffer) {
-            FfiConverterFloat.write(value.`x0`, buf)
-            FfiConverterFloat.write(value.`y0`, buf)
-            FfiConverterFloat.write(value.`x1`, buf)
-            FfiConverterFloat.write(value.`y1`, buf)
-    }
-}
-
-
-
-/**
  * The change between two scans of one lesion.
  */
 data class Change (
@@ -4909,9 +4907,9 @@ data class Change (
     var `areaAfter`: kotlin.Double
     , 
     /**
-     * `mm²` when both scans have a scale, else `px`.
+     * Millimetres (mm²) when both scans have a scale, else pixels.
      */
-    var `areaUnit`: kotlin.String
+    var `areaUnit`: SizeUnit
     , 
     /**
      * Area after / area before (in mm² when both scans have a scale, else in pixels).
@@ -4934,9 +4932,9 @@ data class Change (
     var `diameterChange`: kotlin.Double
     , 
     /**
-     * `mm` when both scans have a scale, else `px`.
+     * Millimetres when both scans have a scale, else pixels.
      */
-    var `diameterUnit`: kotlin.String
+    var `diameterUnit`: SizeUnit
     , 
     /**
      * Overlap (IoU, 0 to 1) of the two masks after alignment, at the compared scale (growth
@@ -5025,12 +5023,12 @@ public object FfiConverterTypeChange: FfiConverterRustBuffer<Change> {
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeSizeUnit.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
-            FfiConverterString.read(buf),
+            FfiConverterTypeSizeUnit.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterDouble.read(buf),
             FfiConverterOptionalInt.read(buf),
@@ -5053,12 +5051,12 @@ public object FfiConverterTypeChange: FfiConverterRustBuffer<Change> {
             FfiConverterDouble.allocationSize(value.`daysBetween`) +
             FfiConverterDouble.allocationSize(value.`areaBefore`) +
             FfiConverterDouble.allocationSize(value.`areaAfter`) +
-            FfiConverterString.allocationSize(value.`areaUnit`) +
+            FfiConverterTypeSizeUnit.allocationSize(value.`areaUnit`) +
             FfiConverterDouble.allocationSize(value.`areaRatio`) +
             FfiConverterDouble.allocationSize(value.`diameterBefore`) +
             FfiConverterDouble.allocationSize(value.`diameterAfter`) +
             FfiConverterDouble.allocationSize(value.`diameterChange`) +
-            FfiConverterString.allocationSize(value.`diameterUnit`) +
+            FfiConverterTypeSizeUnit.allocationSize(value.`diameterUnit`) +
             FfiConverterDouble.allocationSize(value.`iouAligned`) +
             FfiConverterDouble.allocationSize(value.`iouShape`) +
             FfiConverterOptionalInt.allocationSize(value.`asymmetryChange`) +
@@ -5080,12 +5078,12 @@ public object FfiConverterTypeChange: FfiConverterRustBuffer<Change> {
             FfiConverterDouble.write(value.`daysBetween`, buf)
             FfiConverterDouble.write(value.`areaBefore`, buf)
             FfiConverterDouble.write(value.`areaAfter`, buf)
-            FfiConverterString.write(value.`areaUnit`, buf)
+            FfiConverterTypeSizeUnit.write(value.`areaUnit`, buf)
             FfiConverterDouble.write(value.`areaRatio`, buf)
             FfiConverterDouble.write(value.`diameterBefore`, buf)
             FfiConverterDouble.write(value.`diameterAfter`, buf)
             FfiConverterDouble.write(value.`diameterChange`, buf)
-            FfiConverterString.write(value.`diameterUnit`, buf)
+            FfiConverterTypeSizeUnit.write(value.`diameterUnit`, buf)
             FfiConverterDouble.write(value.`iouAligned`, buf)
             FfiConverterDouble.write(value.`iouShape`, buf)
             FfiConverterOptionalInt.write(value.`asymmetryChange`, buf)
@@ -5099,196 +5097,6 @@ public object FfiConverterTypeChange: FfiConverterRustBuffer<Change> {
             FfiConverterBoolean.write(value.`significant`, buf)
             FfiConverterSequenceTypeChangeReason.write(value.`reasons`, buf)
             FfiConverterString.write(value.`summary`, buf)
-    }
-}
-
-
-
-/**
- * One threshold a change passed.
- */
-data class ChangeReason (
-    /**
-     * Stable identifier: `area_growth`, `area_shrink`, `shape`, `asymmetry`, `border`,
-     * `colours`.
-     */
-    var `code`: kotlin.String
-    , 
-    /**
-     * The measured value.
-     */
-    var `value`: kotlin.Double
-    , 
-    /**
-     * The threshold it passed.
-     */
-    var `threshold`: kotlin.Double
-    , 
-    /**
-     * One sentence for the user.
-     */
-    var `text`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeChangeReason: FfiConverterRustBuffer<ChangeReason> {
-    override fun read(buf: ByteBuffer): ChangeReason {
-        return ChangeReason(
-            FfiConverterString.read(buf),
-            FfiConverterDouble.read(buf),
-            FfiConverterDouble.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: ChangeReason) = (
-            FfiConverterString.allocationSize(value.`code`) +
-            FfiConverterDouble.allocationSize(value.`value`) +
-            FfiConverterDouble.allocationSize(value.`threshold`) +
-            FfiConverterString.allocationSize(value.`text`)
-    )
-
-    override fun write(value: ChangeReason, buf: ByteBuffer) {
-            FfiConverterString.write(value.`code`, buf)
-            FfiConverterDouble.write(value.`value`, buf)
-            FfiConverterDouble.write(value.`threshold`, buf)
-            FfiConverterString.write(value.`text`, buf)
-    }
-}
-
-
-
-/**
- * The probability of one class.
- */
-data class ClassProbability (
-    /**
-     * Short label, e.g. `mel`.
-     */
-    var `label`: kotlin.String
-    , 
-    /**
-     * Readable name, e.g. `Melanoma`.
-     */
-    var `name`: kotlin.String
-    , 
-    /**
-     * Probability, 0 to 1.
-     */
-    var `probability`: kotlin.Float
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeClassProbability: FfiConverterRustBuffer<ClassProbability> {
-    override fun read(buf: ByteBuffer): ClassProbability {
-        return ClassProbability(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterFloat.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: ClassProbability) = (
-            FfiConverterString.allocationSize(value.`label`) +
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterFloat.allocationSize(value.`probability`)
-    )
-
-    override fun write(value: ClassProbability, buf: ByteBuffer) {
-            FfiConverterString.write(value.`label`, buf)
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterFloat.write(value.`probability`, buf)
-    }
-}
-
-
-
-/**
- * What the on-device classifier thinks the lesion is. Not a diagnosis.
- */
-data class Classification (
-    /**
-     * Every class in the model's order.
-     */
-    var `probabilities`: List<ClassProbability>
-    , 
-    /**
-     * The most likely label.
-     */
-    var `top`: kotlin.String
-    , 
-    /**
-     * Melanoma + basal cell carcinoma + actinic keratosis together.
-     */
-    var `malignantProbability`: kotlin.Float
-    , 
-    /**
-     * The square the classifier saw.
-     */
-    var `crop`: PixelRegion
-    , 
-    /**
-     * The classifier model.
-     */
-    var `model`: ModelInfo
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeClassification: FfiConverterRustBuffer<Classification> {
-    override fun read(buf: ByteBuffer): Classification {
-        return Classification(
-            FfiConverterSequenceTypeClassProbability.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterTypePixelRegion.read(buf),
-            FfiConverterTypeModelInfo.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Classification) = (
-            FfiConverterSequenceTypeClassProbability.allocationSize(value.`probabilities`) +
-            FfiConverterString.allocationSize(value.`top`) +
-            FfiConverterFloat.allocationSize(value.`malignantProbability`) +
-            FfiConverterTypePixelRegion.allocationSize(value.`crop`) +
-            FfiConverterTypeModelInfo.allocationSize(value.`model`)
-    )
-
-    override fun write(value: Classification, buf: ByteBuffer) {
-            FfiConverterSequenceTypeClassProbability.write(value.`probabilities`, buf)
-            FfiConverterString.write(value.`top`, buf)
-            FfiConverterFloat.write(value.`malignantProbability`, buf)
-            FfiConverterTypePixelRegion.write(value.`crop`, buf)
-            FfiConverterTypeModelInfo.write(value.`model`, buf)
     }
 }
 
@@ -5382,7 +5190,7 @@ data class FoundLesion (
     /**
      * The prompt box its mask was decoded with.
      */
-    var `bbox`: BoundingBox
+    var `bbox`: BoxPrompt
     , 
     /**
      * Its mask at the photo's resolution (re-prompt it with `Engine.decode`).
@@ -5437,7 +5245,7 @@ data class FoundLesion (
 public object FfiConverterTypeFoundLesion: FfiConverterRustBuffer<FoundLesion> {
     override fun read(buf: ByteBuffer): FoundLesion {
         return FoundLesion(
-            FfiConverterTypeBoundingBox.read(buf),
+            FfiConverterTypeBoxPrompt.read(buf),
             FfiConverterTypeMask.read(buf),
             FfiConverterULong.read(buf),
             FfiConverterOptionalTypeLesionFeatures.read(buf),
@@ -5447,7 +5255,7 @@ public object FfiConverterTypeFoundLesion: FfiConverterRustBuffer<FoundLesion> {
     }
 
     override fun allocationSize(value: FoundLesion) = (
-            FfiConverterTypeBoundingBox.allocationSize(value.`bbox`) +
+            FfiConverterTypeBoxPrompt.allocationSize(value.`bbox`) +
             FfiConverterTypeMask.allocationSize(value.`mask`) +
             FfiConverterULong.allocationSize(value.`areaPx`) +
             FfiConverterOptionalTypeLesionFeatures.allocationSize(value.`features`) +
@@ -5456,7 +5264,7 @@ public object FfiConverterTypeFoundLesion: FfiConverterRustBuffer<FoundLesion> {
     )
 
     override fun write(value: FoundLesion, buf: ByteBuffer) {
-            FfiConverterTypeBoundingBox.write(value.`bbox`, buf)
+            FfiConverterTypeBoxPrompt.write(value.`bbox`, buf)
             FfiConverterTypeMask.write(value.`mask`, buf)
             FfiConverterULong.write(value.`areaPx`, buf)
             FfiConverterOptionalTypeLesionFeatures.write(value.`features`, buf)
@@ -5526,77 +5334,6 @@ public object FfiConverterTypeLesion: FfiConverterRustBuffer<Lesion> {
             FfiConverterString.write(value.`label`, buf)
             FfiConverterOptionalString.write(value.`bodySite`, buf)
             FfiConverterLong.write(value.`createdAt`, buf)
-    }
-}
-
-
-
-/**
- * A place in the photo that looks like a lesion, ranked by score.
- */
-data class LesionCandidate (
-    /**
-     * Its box in photo pixels.
-     */
-    var `bbox`: BoundingBox
-    , 
-    /**
-     * Ranking score (higher is more lesion-like).
-     */
-    var `score`: kotlin.Float
-    , 
-    /**
-     * Darkness against the surrounding skin.
-     */
-    var `contrast`: kotlin.Float
-    , 
-    /**
-     * Area in photo pixels.
-     */
-    var `areaPx`: kotlin.Float
-    , 
-    /**
-     * Whether it touches the photo's edge.
-     */
-    var `touchesBorder`: kotlin.Boolean
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeLesionCandidate: FfiConverterRustBuffer<LesionCandidate> {
-    override fun read(buf: ByteBuffer): LesionCandidate {
-        return LesionCandidate(
-            FfiConverterTypeBoundingBox.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterBoolean.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: LesionCandidate) = (
-            FfiConverterTypeBoundingBox.allocationSize(value.`bbox`) +
-            FfiConverterFloat.allocationSize(value.`score`) +
-            FfiConverterFloat.allocationSize(value.`contrast`) +
-            FfiConverterFloat.allocationSize(value.`areaPx`) +
-            FfiConverterBoolean.allocationSize(value.`touchesBorder`)
-    )
-
-    override fun write(value: LesionCandidate, buf: ByteBuffer) {
-            FfiConverterTypeBoundingBox.write(value.`bbox`, buf)
-            FfiConverterFloat.write(value.`score`, buf)
-            FfiConverterFloat.write(value.`contrast`, buf)
-            FfiConverterFloat.write(value.`areaPx`, buf)
-            FfiConverterBoolean.write(value.`touchesBorder`, buf)
     }
 }
 
@@ -5793,187 +5530,6 @@ public object FfiConverterTypeMeasurements: FfiConverterRustBuffer<Measurements>
 
 
 /**
- * Which model produced a result.
- */
-data class ModelInfo (
-    /**
-     * Bundle name.
-     */
-    var `name`: kotlin.String
-    , 
-    /**
-     * Model family (litemedsam, mobilesam, ...).
-     */
-    var `family`: kotlin.String
-    , 
-    /**
-     * Bundle version.
-     */
-    var `version`: kotlin.String
-    , 
-    /**
-     * Weight variant (fp32, int8-dynamic, ...).
-     */
-    var `variant`: kotlin.String
-    , 
-    /**
-     * SHA-256 of the bundle manifest.
-     */
-    var `sha256`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeModelInfo: FfiConverterRustBuffer<ModelInfo> {
-    override fun read(buf: ByteBuffer): ModelInfo {
-        return ModelInfo(
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: ModelInfo) = (
-            FfiConverterString.allocationSize(value.`name`) +
-            FfiConverterString.allocationSize(value.`family`) +
-            FfiConverterString.allocationSize(value.`version`) +
-            FfiConverterString.allocationSize(value.`variant`) +
-            FfiConverterString.allocationSize(value.`sha256`)
-    )
-
-    override fun write(value: ModelInfo, buf: ByteBuffer) {
-            FfiConverterString.write(value.`name`, buf)
-            FfiConverterString.write(value.`family`, buf)
-            FfiConverterString.write(value.`version`, buf)
-            FfiConverterString.write(value.`variant`, buf)
-            FfiConverterString.write(value.`sha256`, buf)
-    }
-}
-
-
-
-/**
- * How many times the engine's models have run.
- */
-data class ModelRuns (
-    /**
-     * Image encoder runs.
-     */
-    var `encoderRuns`: kotlin.ULong
-    , 
-    /**
-     * Mask decoder runs.
-     */
-    var `decoderRuns`: kotlin.ULong
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeModelRuns: FfiConverterRustBuffer<ModelRuns> {
-    override fun read(buf: ByteBuffer): ModelRuns {
-        return ModelRuns(
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: ModelRuns) = (
-            FfiConverterULong.allocationSize(value.`encoderRuns`) +
-            FfiConverterULong.allocationSize(value.`decoderRuns`)
-    )
-
-    override fun write(value: ModelRuns, buf: ByteBuffer) {
-            FfiConverterULong.write(value.`encoderRuns`, buf)
-            FfiConverterULong.write(value.`decoderRuns`, buf)
-    }
-}
-
-
-
-/**
- * A rectangle of whole pixels.
- */
-data class PixelRegion (
-    /**
-     * Left column.
-     */
-    var `x`: kotlin.UInt
-    , 
-    /**
-     * Top row.
-     */
-    var `y`: kotlin.UInt
-    , 
-    /**
-     * Width in pixels.
-     */
-    var `width`: kotlin.UInt
-    , 
-    /**
-     * Height in pixels.
-     */
-    var `height`: kotlin.UInt
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypePixelRegion: FfiConverterRustBuffer<PixelRegion> {
-    override fun read(buf: ByteBuffer): PixelRegion {
-        return PixelRegion(
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-            FfiConverterUInt.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: PixelRegion) = (
-            FfiConverterUInt.allocationSize(value.`x`) +
-            FfiConverterUInt.allocationSize(value.`y`) +
-            FfiConverterUInt.allocationSize(value.`width`) +
-            FfiConverterUInt.allocationSize(value.`height`)
-    )
-
-    override fun write(value: PixelRegion, buf: ByteBuffer) {
-            FfiConverterUInt.write(value.`x`, buf)
-            FfiConverterUInt.write(value.`y`, buf)
-            FfiConverterUInt.write(value.`width`, buf)
-            FfiConverterUInt.write(value.`height`, buf)
-    }
-}
-
-
-
-/**
  * A pixel position (column, row).
  */
 data class Point (
@@ -6068,61 +5624,6 @@ public object FfiConverterTypePointF: FfiConverterRustBuffer<PointF> {
 
 
 /**
- * A clicked point in original-image pixels.
- */
-data class PointPrompt (
-    /**
-     * Column.
-     */
-    var `x`: kotlin.Float
-    , 
-    /**
-     * Row.
-     */
-    var `y`: kotlin.Float
-    , 
-    /**
-     * On or off the lesion.
-     */
-    var `label`: PointLabel
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypePointPrompt: FfiConverterRustBuffer<PointPrompt> {
-    override fun read(buf: ByteBuffer): PointPrompt {
-        return PointPrompt(
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterTypePointLabel.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: PointPrompt) = (
-            FfiConverterFloat.allocationSize(value.`x`) +
-            FfiConverterFloat.allocationSize(value.`y`) +
-            FfiConverterTypePointLabel.allocationSize(value.`label`)
-    )
-
-    override fun write(value: PointPrompt, buf: ByteBuffer) {
-            FfiConverterFloat.write(value.`x`, buf)
-            FfiConverterFloat.write(value.`y`, buf)
-            FfiConverterTypePointLabel.write(value.`label`, buf)
-    }
-}
-
-
-
-/**
  * What to segment on a kept embedding: a box, points, and optionally a previous mask to
  * refine (its low-resolution logits are fed back to the decoder).
  */
@@ -6130,7 +5631,7 @@ data class Prompt (
     /**
      * The lesion's box.
      */
-    var `bbox`: BoundingBox? = null 
+    var `bbox`: BoxPrompt? = null 
     , 
     /**
      * Clicked points.
@@ -6167,164 +5668,22 @@ data class Prompt (
 public object FfiConverterTypePrompt: FfiConverterRustBuffer<Prompt> {
     override fun read(buf: ByteBuffer): Prompt {
         return Prompt(
-            FfiConverterOptionalTypeBoundingBox.read(buf),
+            FfiConverterOptionalTypeBoxPrompt.read(buf),
             FfiConverterSequenceTypePointPrompt.read(buf),
             FfiConverterOptionalTypeMask.read(buf),
         )
     }
 
     override fun allocationSize(value: Prompt) = (
-            FfiConverterOptionalTypeBoundingBox.allocationSize(value.`bbox`) +
+            FfiConverterOptionalTypeBoxPrompt.allocationSize(value.`bbox`) +
             FfiConverterSequenceTypePointPrompt.allocationSize(value.`points`) +
             FfiConverterOptionalTypeMask.allocationSize(value.`previousMask`)
     )
 
     override fun write(value: Prompt, buf: ByteBuffer) {
-            FfiConverterOptionalTypeBoundingBox.write(value.`bbox`, buf)
+            FfiConverterOptionalTypeBoxPrompt.write(value.`bbox`, buf)
             FfiConverterSequenceTypePointPrompt.write(value.`points`, buf)
             FfiConverterOptionalTypeMask.write(value.`previousMask`, buf)
-    }
-}
-
-
-
-/**
- * Whether the photo is good enough.
- */
-data class QualityReport (
-    /**
-     * No warnings.
-     */
-    var `acceptable`: kotlin.Boolean
-    , 
-    /**
-     * The failed checks.
-     */
-    var `warnings`: List<QualityWarning>
-    , 
-    /**
-     * Blur as a Gaussian sigma in working pixels.
-     */
-    var `blurSigmaPx`: kotlin.Float
-    , 
-    /**
-     * Brightness of the skin, 0-255.
-     */
-    var `brightness`: kotlin.Float
-    , 
-    /**
-     * Share of glare around the lesion.
-     */
-    var `glareFraction`: kotlin.Float
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeQualityReport: FfiConverterRustBuffer<QualityReport> {
-    override fun read(buf: ByteBuffer): QualityReport {
-        return QualityReport(
-            FfiConverterBoolean.read(buf),
-            FfiConverterSequenceTypeQualityWarning.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: QualityReport) = (
-            FfiConverterBoolean.allocationSize(value.`acceptable`) +
-            FfiConverterSequenceTypeQualityWarning.allocationSize(value.`warnings`) +
-            FfiConverterFloat.allocationSize(value.`blurSigmaPx`) +
-            FfiConverterFloat.allocationSize(value.`brightness`) +
-            FfiConverterFloat.allocationSize(value.`glareFraction`)
-    )
-
-    override fun write(value: QualityReport, buf: ByteBuffer) {
-            FfiConverterBoolean.write(value.`acceptable`, buf)
-            FfiConverterSequenceTypeQualityWarning.write(value.`warnings`, buf)
-            FfiConverterFloat.write(value.`blurSigmaPx`, buf)
-            FfiConverterFloat.write(value.`brightness`, buf)
-            FfiConverterFloat.write(value.`glareFraction`, buf)
-    }
-}
-
-
-
-/**
- * One failed check with retake advice.
- */
-data class QualityWarning (
-    /**
-     * Which check.
-     */
-    var `issue`: QualityIssue
-    , 
-    /**
-     * The measured value.
-     */
-    var `measured`: kotlin.Float
-    , 
-    /**
-     * The threshold it crossed.
-     */
-    var `threshold`: kotlin.Float
-    , 
-    /**
-     * What is wrong.
-     */
-    var `message`: kotlin.String
-    , 
-    /**
-     * How to retake the photo.
-     */
-    var `advice`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeQualityWarning: FfiConverterRustBuffer<QualityWarning> {
-    override fun read(buf: ByteBuffer): QualityWarning {
-        return QualityWarning(
-            FfiConverterTypeQualityIssue.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterFloat.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: QualityWarning) = (
-            FfiConverterTypeQualityIssue.allocationSize(value.`issue`) +
-            FfiConverterFloat.allocationSize(value.`measured`) +
-            FfiConverterFloat.allocationSize(value.`threshold`) +
-            FfiConverterString.allocationSize(value.`message`) +
-            FfiConverterString.allocationSize(value.`advice`)
-    )
-
-    override fun write(value: QualityWarning, buf: ByteBuffer) {
-            FfiConverterTypeQualityIssue.write(value.`issue`, buf)
-            FfiConverterFloat.write(value.`measured`, buf)
-            FfiConverterFloat.write(value.`threshold`, buf)
-            FfiConverterString.write(value.`message`, buf)
-            FfiConverterString.write(value.`advice`, buf)
     }
 }
 
@@ -6402,132 +5761,6 @@ public object FfiConverterTypeRawImage: FfiConverterRustBuffer<RawImage> {
 
 
 /**
- * Risk level, reasons, and the not-a-diagnosis statement.
- */
-data class RiskAssessment (
-    /**
-     * The highest level any signal gave.
-     */
-    var `level`: RiskLevel
-    , 
-    /**
-     * Reasons, highest level first.
-     */
-    var `reasons`: List<RiskReason>
-    , 
-    /**
-     * Always the SDK's not-a-diagnosis statement.
-     */
-    var `disclaimer`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeRiskAssessment: FfiConverterRustBuffer<RiskAssessment> {
-    override fun read(buf: ByteBuffer): RiskAssessment {
-        return RiskAssessment(
-            FfiConverterTypeRiskLevel.read(buf),
-            FfiConverterSequenceTypeRiskReason.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: RiskAssessment) = (
-            FfiConverterTypeRiskLevel.allocationSize(value.`level`) +
-            FfiConverterSequenceTypeRiskReason.allocationSize(value.`reasons`) +
-            FfiConverterString.allocationSize(value.`disclaimer`)
-    )
-
-    override fun write(value: RiskAssessment, buf: ByteBuffer) {
-            FfiConverterTypeRiskLevel.write(value.`level`, buf)
-            FfiConverterSequenceTypeRiskReason.write(value.`reasons`, buf)
-            FfiConverterString.write(value.`disclaimer`, buf)
-    }
-}
-
-
-
-/**
- * One reason behind the level, tied to a measured value.
- */
-data class RiskReason (
-    /**
-     * `classifier`, `tds_proxy`, `diameter`, `evolution` or `no_lesion`.
-     */
-    var `code`: kotlin.String
-    , 
-    /**
-     * The level this signal alone gives.
-     */
-    var `level`: RiskLevel
-    , 
-    /**
-     * The measured value.
-     */
-    var `value`: kotlin.Double
-    , 
-    /**
-     * The threshold it was compared with.
-     */
-    var `threshold`: kotlin.Double
-    , 
-    /**
-     * One sentence for the user.
-     */
-    var `text`: kotlin.String
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeRiskReason: FfiConverterRustBuffer<RiskReason> {
-    override fun read(buf: ByteBuffer): RiskReason {
-        return RiskReason(
-            FfiConverterString.read(buf),
-            FfiConverterTypeRiskLevel.read(buf),
-            FfiConverterDouble.read(buf),
-            FfiConverterDouble.read(buf),
-            FfiConverterString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: RiskReason) = (
-            FfiConverterString.allocationSize(value.`code`) +
-            FfiConverterTypeRiskLevel.allocationSize(value.`level`) +
-            FfiConverterDouble.allocationSize(value.`value`) +
-            FfiConverterDouble.allocationSize(value.`threshold`) +
-            FfiConverterString.allocationSize(value.`text`)
-    )
-
-    override fun write(value: RiskReason, buf: ByteBuffer) {
-            FfiConverterString.write(value.`code`, buf)
-            FfiConverterTypeRiskLevel.write(value.`level`, buf)
-            FfiConverterDouble.write(value.`value`, buf)
-            FfiConverterDouble.write(value.`threshold`, buf)
-            FfiConverterString.write(value.`text`, buf)
-    }
-}
-
-
-
-/**
  * Options for one scan. Every field is optional: `ScanOptions()` scans with the lesion
  * finder, the automatic crop and the whole-lesion mask.
  */
@@ -6535,7 +5768,7 @@ data class ScanOptions (
     /**
      * The lesion's box; none lets the lesion finder choose.
      */
-    var `bbox`: BoundingBox? = null 
+    var `bbox`: BoxPrompt? = null 
     , 
     /**
      * Crop policy; none means [`CropPolicy::Auto`].
@@ -6600,7 +5833,7 @@ data class ScanOptions (
 public object FfiConverterTypeScanOptions: FfiConverterRustBuffer<ScanOptions> {
     override fun read(buf: ByteBuffer): ScanOptions {
         return ScanOptions(
-            FfiConverterOptionalTypeBoundingBox.read(buf),
+            FfiConverterOptionalTypeBoxPrompt.read(buf),
             FfiConverterOptionalTypeCropPolicy.read(buf),
             FfiConverterOptionalTypeMaskMode.read(buf),
             FfiConverterOptionalBoolean.read(buf),
@@ -6614,7 +5847,7 @@ public object FfiConverterTypeScanOptions: FfiConverterRustBuffer<ScanOptions> {
     }
 
     override fun allocationSize(value: ScanOptions) = (
-            FfiConverterOptionalTypeBoundingBox.allocationSize(value.`bbox`) +
+            FfiConverterOptionalTypeBoxPrompt.allocationSize(value.`bbox`) +
             FfiConverterOptionalTypeCropPolicy.allocationSize(value.`crop`) +
             FfiConverterOptionalTypeMaskMode.allocationSize(value.`maskMode`) +
             FfiConverterOptionalBoolean.allocationSize(value.`removeHair`) +
@@ -6627,7 +5860,7 @@ public object FfiConverterTypeScanOptions: FfiConverterRustBuffer<ScanOptions> {
     )
 
     override fun write(value: ScanOptions, buf: ByteBuffer) {
-            FfiConverterOptionalTypeBoundingBox.write(value.`bbox`, buf)
+            FfiConverterOptionalTypeBoxPrompt.write(value.`bbox`, buf)
             FfiConverterOptionalTypeCropPolicy.write(value.`crop`, buf)
             FfiConverterOptionalTypeMaskMode.write(value.`maskMode`, buf)
             FfiConverterOptionalBoolean.write(value.`removeHair`, buf)
@@ -6649,7 +5882,7 @@ data class ScanResult (
     /**
      * The box the decoder was prompted with.
      */
-    var `roi`: BoundingBox
+    var `roi`: BoxPrompt
     , 
     /**
      * Who chose it.
@@ -6749,7 +5982,7 @@ data class ScanResult (
 public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
     override fun read(buf: ByteBuffer): ScanResult {
         return ScanResult(
-            FfiConverterTypeBoundingBox.read(buf),
+            FfiConverterTypeBoxPrompt.read(buf),
             FfiConverterTypeRoiSource.read(buf),
             FfiConverterSequenceTypeLesionCandidate.read(buf),
             FfiConverterSequenceTypeFoundLesion.read(buf),
@@ -6766,7 +5999,7 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
     }
 
     override fun allocationSize(value: ScanResult) = (
-            FfiConverterTypeBoundingBox.allocationSize(value.`roi`) +
+            FfiConverterTypeBoxPrompt.allocationSize(value.`roi`) +
             FfiConverterTypeRoiSource.allocationSize(value.`roiSource`) +
             FfiConverterSequenceTypeLesionCandidate.allocationSize(value.`candidates`) +
             FfiConverterSequenceTypeFoundLesion.allocationSize(value.`lesions`) +
@@ -6782,7 +6015,7 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
     )
 
     override fun write(value: ScanResult, buf: ByteBuffer) {
-            FfiConverterTypeBoundingBox.write(value.`roi`, buf)
+            FfiConverterTypeBoxPrompt.write(value.`roi`, buf)
             FfiConverterTypeRoiSource.write(value.`roiSource`, buf)
             FfiConverterSequenceTypeLesionCandidate.write(value.`candidates`, buf)
             FfiConverterSequenceTypeFoundLesion.write(value.`lesions`, buf)
@@ -6795,101 +6028,6 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterTypeQualityReport.write(value.`quality`, buf)
             FfiConverterTypeStageTimings.write(value.`timings`, buf)
             FfiConverterTypeScanAnalysis.write(value.`analysis`, buf)
-    }
-}
-
-
-
-/**
- * Milliseconds spent in each stage of a scan.
- */
-data class StageTimings (
-    /**
-     * Lesion finder (0 when the caller gave a box).
-     */
-    var `roiMs`: kotlin.Double
-    , 
-    /**
-     * Resize and normalise.
-     */
-    var `preprocessMs`: kotlin.Double
-    , 
-    /**
-     * Image encoder.
-     */
-    var `encoderMs`: kotlin.Double
-    , 
-    /**
-     * Mask decoder.
-     */
-    var `decoderMs`: kotlin.Double
-    , 
-    /**
-     * Mask upscaling and cleaning.
-     */
-    var `postprocessMs`: kotlin.Double
-    , 
-    /**
-     * Measurements, quality gate and risk.
-     */
-    var `analysisMs`: kotlin.Double
-    , 
-    /**
-     * Classifier (crop and model run).
-     */
-    var `classifierMs`: kotlin.Double
-    , 
-    /**
-     * The whole scan.
-     */
-    var `totalMs`: kotlin.Double
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeStageTimings: FfiConverterRustBuffer<StageTimings> {
-    override fun read(buf: ByteBuffer): StageTimings {
-        return StageTimings(
-            FfiConverterDouble.read(buf),
-            FfiConverterDouble.read(buf),
-            FfiConverterDouble.read(buf),
-            FfiConverterDouble.read(buf),
-            FfiConverterDouble.read(buf),
-            FfiConverterDouble.read(buf),
-            FfiConverterDouble.read(buf),
-            FfiConverterDouble.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: StageTimings) = (
-            FfiConverterDouble.allocationSize(value.`roiMs`) +
-            FfiConverterDouble.allocationSize(value.`preprocessMs`) +
-            FfiConverterDouble.allocationSize(value.`encoderMs`) +
-            FfiConverterDouble.allocationSize(value.`decoderMs`) +
-            FfiConverterDouble.allocationSize(value.`postprocessMs`) +
-            FfiConverterDouble.allocationSize(value.`analysisMs`) +
-            FfiConverterDouble.allocationSize(value.`classifierMs`) +
-            FfiConverterDouble.allocationSize(value.`totalMs`)
-    )
-
-    override fun write(value: StageTimings, buf: ByteBuffer) {
-            FfiConverterDouble.write(value.`roiMs`, buf)
-            FfiConverterDouble.write(value.`preprocessMs`, buf)
-            FfiConverterDouble.write(value.`encoderMs`, buf)
-            FfiConverterDouble.write(value.`decoderMs`, buf)
-            FfiConverterDouble.write(value.`postprocessMs`, buf)
-            FfiConverterDouble.write(value.`analysisMs`, buf)
-            FfiConverterDouble.write(value.`classifierMs`, buf)
-            FfiConverterDouble.write(value.`totalMs`, buf)
     }
 }
 
@@ -7107,49 +6245,6 @@ public object FfiConverterTypeStoredScan: FfiConverterRustBuffer<StoredScan> {
             FfiConverterSequenceTypeModelInfo.write(value.`models`, buf)
     }
 }
-
-
-
-/**
- * Whether the encoder sees a window around the lesion or the whole photo.
- */
-
-enum class CropPolicy {
-    
-    /**
-     * A context window around the lesion when it is small in the photo (the default).
-     */
-    AUTO,
-    /**
-     * Always the whole photo.
-     */
-    WHOLE_IMAGE;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeCropPolicy: FfiConverterRustBuffer<CropPolicy> {
-    override fun read(buf: ByteBuffer) = try {
-        CropPolicy.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: CropPolicy) = 4UL
-
-    override fun write(value: CropPolicy, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
 
 
 
@@ -7401,57 +6496,6 @@ public object FfiConverterTypeDermscanError : FfiConverterRustBuffer<DermscanExc
 
 
 /**
- * A hardware back end for ONNX Runtime.
- */
-
-enum class ExecutionProvider {
-    
-    /**
-     * ONNX Runtime's CPU kernels (always available, always the last fallback).
-     */
-    CPU,
-    /**
-     * Apple Core ML (iOS, macOS).
-     */
-    CORE_ML,
-    /**
-     * Android NNAPI.
-     */
-    NNAPI,
-    /**
-     * XNNPACK (Arm CPUs on Android and iOS).
-     */
-    XNNPACK;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeExecutionProvider: FfiConverterRustBuffer<ExecutionProvider> {
-    override fun read(buf: ByteBuffer) = try {
-        ExecutionProvider.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: ExecutionProvider) = 4UL
-
-    override fun write(value: ExecutionProvider, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
  * Where a photo comes from.
  */
 sealed class ImageSource {
@@ -7580,49 +6624,6 @@ public object FfiConverterTypeImageSource : FfiConverterRustBuffer<ImageSource>{
 
 
 /**
- * How the decoder's mask tokens become the mask.
- */
-
-enum class MaskMode {
-    
-    /**
-     * The whole lesion, holes filled (the default).
-     */
-    LESION,
-    /**
-     * The model family's upstream rule, bit-faithful to its reference inference.
-     */
-    UPSTREAM;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeMaskMode: FfiConverterRustBuffer<MaskMode> {
-    override fun read(buf: ByteBuffer) = try {
-        MaskMode.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: MaskMode) = 4UL
-
-    override fun write(value: MaskMode, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
  * Pixel layout of a raw camera buffer.
  */
 
@@ -7661,434 +6662,6 @@ public object FfiConverterTypePixelFormat: FfiConverterRustBuffer<PixelFormat> {
     override fun allocationSize(value: PixelFormat) = 4UL
 
     override fun write(value: PixelFormat, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * Whether a clicked point marks the lesion or the skin around it.
- */
-
-enum class PointLabel {
-    
-    /**
-     * On the lesion.
-     */
-    POSITIVE,
-    /**
-     * Off the lesion.
-     */
-    NEGATIVE;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypePointLabel: FfiConverterRustBuffer<PointLabel> {
-    override fun read(buf: ByteBuffer) = try {
-        PointLabel.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: PointLabel) = 4UL
-
-    override fun write(value: PointLabel, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * A step of a long call.
- */
-
-enum class ProgressStage {
-    
-    /**
-     * Loading the ONNX Runtime library.
-     */
-    LOAD_RUNTIME,
-    /**
-     * Verifying the model bundle's files.
-     */
-    VERIFY_MODEL,
-    /**
-     * Creating ONNX Runtime sessions.
-     */
-    CREATE_SESSIONS,
-    /**
-     * Finding the lesion.
-     */
-    FIND_LESION,
-    /**
-     * Preparing the encoder input.
-     */
-    PREPROCESS,
-    /**
-     * Running the image encoder (the long step).
-     */
-    ENCODE,
-    /**
-     * Running the mask decoder.
-     */
-    DECODE,
-    /**
-     * Measuring, classifying, checking the photo, weighing the risk.
-     */
-    ANALYSE,
-    /**
-     * Finished.
-     */
-    DONE;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeProgressStage: FfiConverterRustBuffer<ProgressStage> {
-    override fun read(buf: ByteBuffer) = try {
-        ProgressStage.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: ProgressStage) = 4UL
-
-    override fun write(value: ProgressStage, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * A photo problem.
- */
-
-enum class QualityIssue {
-    
-    /**
-     * Out of focus or motion-blurred.
-     */
-    BLURRY,
-    /**
-     * Too dark.
-     */
-    UNDER_EXPOSED,
-    /**
-     * Washed out.
-     */
-    OVER_EXPOSED,
-    /**
-     * Reflections on the lesion.
-     */
-    GLARE,
-    /**
-     * The lesion touches the frame.
-     */
-    LESION_CUT_OFF,
-    /**
-     * The lesion covers too few pixels.
-     */
-    LESION_TOO_SMALL,
-    /**
-     * No lesion was found.
-     */
-    NO_LESION_FOUND;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeQualityIssue: FfiConverterRustBuffer<QualityIssue> {
-    override fun read(buf: ByteBuffer) = try {
-        QualityIssue.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: QualityIssue) = 4UL
-
-    override fun write(value: QualityIssue, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * Overall risk level.
- */
-
-enum class RiskLevel {
-    
-    /**
-     * Nothing to assess: no lesion was found (reason code `no_lesion`).
-     */
-    UNKNOWN,
-    /**
-     * No signal above its threshold.
-     */
-    LOW,
-    /**
-     * Worth showing to a doctor.
-     */
-    MEDIUM,
-    /**
-     * See a doctor soon.
-     */
-    HIGH;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeRiskLevel: FfiConverterRustBuffer<RiskLevel> {
-    override fun read(buf: ByteBuffer) = try {
-        RiskLevel.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: RiskLevel) = 4UL
-
-    override fun write(value: RiskLevel, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * Who chose the region of interest.
- */
-
-enum class RoiSource {
-    
-    /**
-     * The lesion finder.
-     */
-    AUTO,
-    /**
-     * The caller's box.
-     */
-    USER,
-    /**
-     * No lesion was found: the mask is empty, nothing was measured or classified.
-     */
-    NONE;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeRoiSource: FfiConverterRustBuffer<RoiSource> {
-    override fun read(buf: ByteBuffer) = try {
-        RoiSource.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: RoiSource) = 4UL
-
-    override fun write(value: RoiSource, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * Sex, for the classifier's metadata.
- */
-
-enum class Sex {
-    
-    /**
-     * Female.
-     */
-    FEMALE,
-    /**
-     * Male.
-     */
-    MALE,
-    /**
-     * Not known.
-     */
-    UNKNOWN;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeSex: FfiConverterRustBuffer<Sex> {
-    override fun read(buf: ByteBuffer) = try {
-        Sex.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: Sex) = 4UL
-
-    override fun write(value: Sex, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * The dermoscopy colours counted for C.
- */
-
-enum class StolzColour {
-    
-    /**
-     * White.
-     */
-    WHITE,
-    /**
-     * Red.
-     */
-    RED,
-    /**
-     * Light brown.
-     */
-    LIGHT_BROWN,
-    /**
-     * Dark brown.
-     */
-    DARK_BROWN,
-    /**
-     * Blue-grey.
-     */
-    BLUE_GREY,
-    /**
-     * Black.
-     */
-    BLACK;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeStolzColour: FfiConverterRustBuffer<StolzColour> {
-    override fun read(buf: ByteBuffer) = try {
-        StolzColour.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: StolzColour) = 4UL
-
-    override fun write(value: StolzColour, buf: ByteBuffer) {
-        buf.putInt(value.ordinal + 1)
-    }
-}
-
-
-
-
-
-/**
- * Band of the Total Dermoscopy Score (proxy).
- */
-
-enum class TdsBand {
-    
-    /**
-     * Below 4.75.
-     */
-    BENIGN,
-    /**
-     * 4.75 to 5.45.
-     */
-    SUSPICIOUS,
-    /**
-     * Above 5.45.
-     */
-    HIGHLY_SUSPICIOUS;
-
-    
-
-
-    companion object
-}
-
-
-/**
- * @suppress
- */
-public object FfiConverterTypeTdsBand: FfiConverterRustBuffer<TdsBand> {
-    override fun read(buf: ByteBuffer) = try {
-        TdsBand.values()[buf.getInt() - 1]
-    } catch (e: IndexOutOfBoundsException) {
-        throw RuntimeException("invalid enum value, something is very wrong!!", e)
-    }
-
-    override fun allocationSize(value: TdsBand) = 4UL
-
-    override fun write(value: TdsBand, buf: ByteBuffer) {
         buf.putInt(value.ordinal + 1)
     }
 }
@@ -8453,60 +7026,28 @@ public object FfiConverterOptionalTypeProgressListener: FfiConverterRustBuffer<P
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeBoundingBox: FfiConverterRustBuffer<BoundingBox?> {
-    override fun read(buf: ByteBuffer): BoundingBox? {
+public object FfiConverterOptionalTypeBoxPrompt: FfiConverterRustBuffer<BoxPrompt?> {
+    override fun read(buf: ByteBuffer): BoxPrompt? {
         if (buf.get().toInt() == 0) {
             return null
         }
-        return FfiConverterTypeBoundingBox.read(buf)
+        return FfiConverterTypeBoxPrompt.read(buf)
     }
 
-    override fun allocationSize(value: BoundingBox?): ULong {
+    override fun allocationSize(value: BoxPrompt?): ULong {
         if (value == null) {
             return 1UL
         } else {
-            return 1UL + FfiConverterTypeBoundingBox.allocationSize(value)
+            return 1UL + FfiConverterTypeBoxPrompt.allocationSize(value)
         }
     }
 
-    override fun write(value: BoundingBox?, buf: ByteBuffer) {
+    override fun write(value: BoxPrompt?, buf: ByteBuffer) {
         if (value == null) {
             buf.put(0)
         } else {
             buf.put(1)
-            FfiConverterTypeBoundingBox.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalTypeChange: FfiConverterRustBuffer<Change?> {
-    override fun read(buf: ByteBuffer): Change? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypeChange.read(buf)
-    }
-
-    override fun allocationSize(value: Change?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypeChange.allocationSize(value)
-        }
-    }
-
-    override fun write(value: Change?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypeChange.write(value, buf)
+            FfiConverterTypeBoxPrompt.write(value, buf)
         }
     }
 }
@@ -8549,60 +7090,28 @@ public object FfiConverterOptionalTypeClassification: FfiConverterRustBuffer<Cla
 /**
  * @suppress
  */
-public object FfiConverterOptionalTypeLesionFeatures: FfiConverterRustBuffer<LesionFeatures?> {
-    override fun read(buf: ByteBuffer): LesionFeatures? {
+public object FfiConverterOptionalTypePixelRect: FfiConverterRustBuffer<PixelRect?> {
+    override fun read(buf: ByteBuffer): PixelRect? {
         if (buf.get().toInt() == 0) {
             return null
         }
-        return FfiConverterTypeLesionFeatures.read(buf)
+        return FfiConverterTypePixelRect.read(buf)
     }
 
-    override fun allocationSize(value: LesionFeatures?): ULong {
+    override fun allocationSize(value: PixelRect?): ULong {
         if (value == null) {
             return 1UL
         } else {
-            return 1UL + FfiConverterTypeLesionFeatures.allocationSize(value)
+            return 1UL + FfiConverterTypePixelRect.allocationSize(value)
         }
     }
 
-    override fun write(value: LesionFeatures?, buf: ByteBuffer) {
+    override fun write(value: PixelRect?, buf: ByteBuffer) {
         if (value == null) {
             buf.put(0)
         } else {
             buf.put(1)
-            FfiConverterTypeLesionFeatures.write(value, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterOptionalTypePixelRegion: FfiConverterRustBuffer<PixelRegion?> {
-    override fun read(buf: ByteBuffer): PixelRegion? {
-        if (buf.get().toInt() == 0) {
-            return null
-        }
-        return FfiConverterTypePixelRegion.read(buf)
-    }
-
-    override fun allocationSize(value: PixelRegion?): ULong {
-        if (value == null) {
-            return 1UL
-        } else {
-            return 1UL + FfiConverterTypePixelRegion.allocationSize(value)
-        }
-    }
-
-    override fun write(value: PixelRegion?, buf: ByteBuffer) {
-        if (value == null) {
-            buf.put(0)
-        } else {
-            buf.put(1)
-            FfiConverterTypePixelRegion.write(value, buf)
+            FfiConverterTypePixelRect.write(value, buf)
         }
     }
 }
@@ -8635,6 +7144,70 @@ public object FfiConverterOptionalTypeRiskAssessment: FfiConverterRustBuffer<Ris
         } else {
             buf.put(1)
             FfiConverterTypeRiskAssessment.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeChange: FfiConverterRustBuffer<Change?> {
+    override fun read(buf: ByteBuffer): Change? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeChange.read(buf)
+    }
+
+    override fun allocationSize(value: Change?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeChange.allocationSize(value)
+        }
+    }
+
+    override fun write(value: Change?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeChange.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeLesionFeatures: FfiConverterRustBuffer<LesionFeatures?> {
+    override fun read(buf: ByteBuffer): LesionFeatures? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeLesionFeatures.read(buf)
+    }
+
+    override fun allocationSize(value: LesionFeatures?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeLesionFeatures.allocationSize(value)
+        }
+    }
+
+    override fun write(value: LesionFeatures?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeLesionFeatures.write(value, buf)
         }
     }
 }
@@ -8797,24 +7370,80 @@ public object FfiConverterSequenceTypeChangeReason: FfiConverterRustBuffer<List<
 /**
  * @suppress
  */
-public object FfiConverterSequenceTypeClassProbability: FfiConverterRustBuffer<List<ClassProbability>> {
-    override fun read(buf: ByteBuffer): List<ClassProbability> {
+public object FfiConverterSequenceTypeLesionCandidate: FfiConverterRustBuffer<List<LesionCandidate>> {
+    override fun read(buf: ByteBuffer): List<LesionCandidate> {
         val len = buf.getInt()
-        return List<ClassProbability>(len) {
-            FfiConverterTypeClassProbability.read(buf)
+        return List<LesionCandidate>(len) {
+            FfiConverterTypeLesionCandidate.read(buf)
         }
     }
 
-    override fun allocationSize(value: List<ClassProbability>): ULong {
+    override fun allocationSize(value: List<LesionCandidate>): ULong {
         val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeClassProbability.allocationSize(it) }.sum()
+        val sizeForItems = value.map { FfiConverterTypeLesionCandidate.allocationSize(it) }.sum()
         return sizeForLength + sizeForItems
     }
 
-    override fun write(value: List<ClassProbability>, buf: ByteBuffer) {
+    override fun write(value: List<LesionCandidate>, buf: ByteBuffer) {
         buf.putInt(value.size)
         value.iterator().forEach {
-            FfiConverterTypeClassProbability.write(it, buf)
+            FfiConverterTypeLesionCandidate.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypeModelInfo: FfiConverterRustBuffer<List<ModelInfo>> {
+    override fun read(buf: ByteBuffer): List<ModelInfo> {
+        val len = buf.getInt()
+        return List<ModelInfo>(len) {
+            FfiConverterTypeModelInfo.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<ModelInfo>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeModelInfo.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<ModelInfo>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeModelInfo.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceTypePointPrompt: FfiConverterRustBuffer<List<PointPrompt>> {
+    override fun read(buf: ByteBuffer): List<PointPrompt> {
+        val len = buf.getInt()
+        return List<PointPrompt>(len) {
+            FfiConverterTypePointPrompt.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<PointPrompt>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypePointPrompt.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<PointPrompt>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypePointPrompt.write(it, buf)
         }
     }
 }
@@ -8881,62 +7510,6 @@ public object FfiConverterSequenceTypeLesion: FfiConverterRustBuffer<List<Lesion
 /**
  * @suppress
  */
-public object FfiConverterSequenceTypeLesionCandidate: FfiConverterRustBuffer<List<LesionCandidate>> {
-    override fun read(buf: ByteBuffer): List<LesionCandidate> {
-        val len = buf.getInt()
-        return List<LesionCandidate>(len) {
-            FfiConverterTypeLesionCandidate.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<LesionCandidate>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeLesionCandidate.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<LesionCandidate>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeLesionCandidate.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeModelInfo: FfiConverterRustBuffer<List<ModelInfo>> {
-    override fun read(buf: ByteBuffer): List<ModelInfo> {
-        val len = buf.getInt()
-        return List<ModelInfo>(len) {
-            FfiConverterTypeModelInfo.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<ModelInfo>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeModelInfo.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<ModelInfo>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeModelInfo.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
 public object FfiConverterSequenceTypePoint: FfiConverterRustBuffer<List<Point>> {
     override fun read(buf: ByteBuffer): List<Point> {
         val len = buf.getInt()
@@ -8983,90 +7556,6 @@ public object FfiConverterSequenceTypePointF: FfiConverterRustBuffer<List<PointF
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypePointF.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypePointPrompt: FfiConverterRustBuffer<List<PointPrompt>> {
-    override fun read(buf: ByteBuffer): List<PointPrompt> {
-        val len = buf.getInt()
-        return List<PointPrompt>(len) {
-            FfiConverterTypePointPrompt.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<PointPrompt>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypePointPrompt.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<PointPrompt>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypePointPrompt.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeQualityWarning: FfiConverterRustBuffer<List<QualityWarning>> {
-    override fun read(buf: ByteBuffer): List<QualityWarning> {
-        val len = buf.getInt()
-        return List<QualityWarning>(len) {
-            FfiConverterTypeQualityWarning.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<QualityWarning>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeQualityWarning.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<QualityWarning>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeQualityWarning.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeRiskReason: FfiConverterRustBuffer<List<RiskReason>> {
-    override fun read(buf: ByteBuffer): List<RiskReason> {
-        val len = buf.getInt()
-        return List<RiskReason>(len) {
-            FfiConverterTypeRiskReason.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<RiskReason>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeRiskReason.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<RiskReason>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeRiskReason.write(it, buf)
         }
     }
 }
@@ -9154,6 +7643,46 @@ public object FfiConverterSequenceTypeStolzColour: FfiConverterRustBuffer<List<S
         }
     }
 }
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 
 
 
