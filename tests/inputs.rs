@@ -54,7 +54,7 @@ fn bad_images_are_typed_errors() {
     let full = jpeg(&case.image, None);
     for cut in [full.len() / 2, 200, 3] {
         let err = Image::from_bytes(&full[..cut], &limits).expect_err("truncated JPEG must not decode");
-        assert!(matches!(err, ImageError::Decode(_) | ImageError::UnsupportedFormat), "{cut}: {err:?}");
+        assert!(matches!(err, ImageError::Decode(_) | ImageError::Truncated | ImageError::UnsupportedFormat), "{cut}: {err:?}");
     }
 
     // A tiny PNG whose header declares 100000 x 100000 pixels.

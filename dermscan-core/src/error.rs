@@ -51,9 +51,13 @@ pub enum ImageError {
     /// The bytes are not a supported image format.
     #[error("unsupported image format (supported: JPEG, PNG)")]
     UnsupportedFormat,
-    /// The encoded image is corrupt or truncated.
+    /// The encoded image is corrupt; the decoder's error is the source.
     #[error("image could not be decoded: {0}")]
-    Decode(String),
+    Decode(#[source] ::image::ImageError),
+    /// The JPEG stops before its end-of-image marker (a file cut short while copying or
+    /// downloading); decoders would silently fill the rest with grey.
+    #[error("image could not be decoded: JPEG is truncated (no end-of-image marker after the last scan)")]
+    Truncated,
     /// The image has more pixels than the configured limit; rejected before allocating.
     #[error("image is {width}x{height} = {pixels} pixels, above the limit of {max_pixels} pixels")]
     TooLarge {
@@ -416,7 +420,16 @@ pub enum HistoryError {
     /// An argument is out of range (empty label, mask of the wrong size, too few scans...).
     #[error("invalid argument: {0}")]
     InvalidArgument(String),
-    /// Any other database failure.
-    #[error("history database error: {0}")]
-    Database(String),
+    /// Any other database failure; SQLite's error is the source.
+    #[error("history database error at {path}: {source}")]
+    Database {
+        /// The database file.
+        path: PathBuf,
+        /// SQLite's error (a `rusqlite::Error`; boxed so the error type does not depend on
+        /// the `history` feature).
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// An internal lock was poisoned by a panic in another thread; the store must be reopened.
+    #[error("the history store is unusable after a panic in another thread; reopen it")]
+    Poisoned,
 }

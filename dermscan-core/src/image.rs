@@ -97,24 +97,25 @@ impl Image {
         if bytes.is_empty() {
             return Err(ImageError::Empty);
         }
-        let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| ImageError::Decode(e.to_string()))?;
+        let reader =
+            ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| ImageError::Decode(::image::ImageError::IoError(e)))?;
         match reader.format() {
             Some(ImageFormat::Jpeg) if !jpeg_is_complete(bytes) => {
-                return Err(ImageError::Decode("JPEG is truncated (no end-of-image marker after the last scan)".into()));
+                return Err(ImageError::Truncated);
             }
             Some(ImageFormat::Jpeg | ImageFormat::Png) => {}
             _ => return Err(ImageError::UnsupportedFormat),
         }
-        let mut decoder = reader.into_decoder().map_err(|e| ImageError::Decode(e.to_string()))?;
+        let mut decoder = reader.into_decoder().map_err(ImageError::Decode)?;
         let (width, height) = decoder.dimensions();
         limits.check(width, height)?;
         let mut decode_limits = ::image::Limits::default();
         // Decoded RGBA16 is the largest layout a decoder may allocate, plus slack for its own buffers.
         decode_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8).saturating_add(64 << 20));
-        decoder.set_limits(decode_limits).map_err(|e| ImageError::Decode(e.to_string()))?;
+        decoder.set_limits(decode_limits).map_err(ImageError::Decode)?;
         // A broken EXIF block must not make a readable photo unusable: fall back to "as stored".
         let orientation = decoder.orientation().unwrap_or(::image::metadata::Orientation::NoTransforms);
-        let mut decoded = DynamicImage::from_decoder(decoder).map_err(|e| ImageError::Decode(e.to_string()))?;
+        let mut decoded = DynamicImage::from_decoder(decoder).map_err(ImageError::Decode)?;
         decoded.apply_orientation(orientation);
         let rgb = decoded.into_rgb8();
         Ok(Self { width: rgb.width(), height: rgb.height(), rgb: rgb.into_raw() })

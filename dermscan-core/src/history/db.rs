@@ -31,9 +31,9 @@ impl DbFile {
                 ErrorCode::ReadOnly | ErrorCode::PermissionDenied => HistoryError::ReadOnly { path },
                 ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt => HistoryError::Corrupt { path, detail: e.to_string() },
                 ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked => HistoryError::Locked { path },
-                _ => HistoryError::Database(e.to_string()),
+                _ => HistoryError::Database { path, source: Box::new(e) },
             },
-            _ => HistoryError::Database(e.to_string()),
+            _ => HistoryError::Database { path, source: Box::new(e) },
         }
     }
 }

@@ -219,6 +219,6 @@ impl HistoryStore {
     }
 
     fn lock(&self) -> Result<MutexGuard<'_, Inner>, HistoryError> {
-        self.inner.lock().map_err(|_| HistoryError::Database("the store is unusable after a panic in another thread".into()))
+        self.inner.lock().map_err(|_| HistoryError::Poisoned)
     }
 }
