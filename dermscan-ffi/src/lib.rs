@@ -1,26 +1,29 @@
 //! # Derm-Scan for apps: Kotlin, Swift, Python (uniffi) and C, C++, Flutter (C ABI)
 //!
-//! This crate only adapts [`dermscan_core`] to foreign languages: owned records instead of
-//! borrowed structs, objects behind `Arc`, one error enum ([`DermscanError`]), async forms of
-//! the long calls, and a guard so that no Rust panic ever crosses into the app. No analysis
-//! happens here.
+//! This crate only adapts [`dermscan_core`] to foreign languages: objects behind `Arc`, one
+//! error enum ([`DermscanError`]), options whose every field is optional, async forms of the
+//! long calls, and a guard so that no Rust panic ever crosses into the app. No analysis
+//! happens here. The records and enums (boxes, prompts, timings, the classification, the
+//! risk and its codes, the quality report, change reasons) are the core's own types, which
+//! derive uniffi behind the core's `uniffi` feature: a second uniffi component,
+//! `dermscan_core`, in the same library.
 //!
 //! One module per concern, mirroring the core:
 //! - [`error`]: the error enum every call returns, and the panic guard.
-//! - [`types`]: plain records and enums (boxes, points, options, timings, model info).
+//! - [`types`]: the scan and engine options, and a contour point.
 //! - [`image`]: photos in (encoded bytes or a raw camera buffer).
 //! - [`engine`]: the engine (load, scan, encode, decode).
 //! - [`scan`]: a scan's outcome and each lesion it found; [`scan_analysis`]: the part the
 //!   history keeps.
 //! - [`embedding`], [`mask`], [`prompt`]: the kept embedding, masks, and what to decode.
-//! - [`analysis`]: measurements and ABCD, classification, risk, photo quality.
+//! - [`analysis`]: the features view (measurements, ABCD scores, axes for drawing).
 //! - [`history`]: the lesion history store (scans over time, their change, the report).
 //! - [`progress`]: progress callbacks, cancellation, and the worker that runs async calls.
 //! - [`c_api`]: the `extern "C"` surface declared in `dermscan.h`.
 //!
-//! A new capability (measurements, classification, risk, history) adds its records to
-//! `types` or a module of its own, one exported method on [`engine::Engine`] (plus its
-//! `_async` twin through [`progress::run_async`]) and, for C, one function in [`c_api`].
+//! A new capability adds its records to the core (deriving `uniffi::Record` behind the
+//! `uniffi` feature), one exported method on [`engine::Engine`] (plus its `_async` twin
+//! through [`progress::run_async`]) and, for C, one function in [`c_api`].
 //!
 //! **Derm-Scan is a screening aid, not a diagnosis**: see [`not_a_diagnosis`].
 
