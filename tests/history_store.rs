@@ -107,7 +107,7 @@ fn killed_writer_leaves_a_consistent_store() {
         }
         let names: std::collections::HashSet<String> =
             stored.iter().map(|id| store.scan(*id).expect("scan")).flat_map(|s| [s.photo_file, s.mask_file]).collect();
-        assert_eq!(check.files, names.len(), "round {round}: exactly the files the scans name (identical content shares a file)");
+        assert_eq!(check.files, names.len() as u64, "round {round}: exactly the files the scans name (identical content shares a file)");
         assert!(
             !walk(dir.path()).iter().any(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with(".tmp-"))),
             "round {round}: no temporary files"
@@ -327,7 +327,7 @@ fn full_disk_is_a_typed_error_and_loses_nothing() {
     let store = HistoryStore::open(&store_dir, StoreConfig::default()).expect("reopen on a full disk");
     let check = store.check().expect("check");
     assert!(check.is_ok(), "{:?}", check.problems);
-    assert_eq!(check.scans as u64, added);
+    assert_eq!(check.scans, added);
     println!("full disk: {added} scans on a 1 MiB filesystem, then StorageFull, store consistent");
     drop(store);
     drop(mount);

@@ -14,6 +14,10 @@
 //! [`pipeline`] (the whole scan, with per-stage timings). [`model`] loads and verifies model
 //! bundles and the runtime; [`control`] carries cancellation and progress through every stage;
 //! [`error`] holds one error enum per concern.
+//!
+//! Naming: a call ending in `_with` is the same call with its options spelled out and a
+//! [`Control`] (cancellation and progress): [`Engine::scan_with`], [`Engine::new_with`],
+//! [`Segmenter::encode_with`]. Builders are `with_*` methods on configs and options.
 
 #[cfg(feature = "uniffi")]
 uniffi::setup_scaffolding!("dermscan_core");

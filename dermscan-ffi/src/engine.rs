@@ -105,7 +105,7 @@ impl Engine {
     pub fn decode(&self, embedding: Arc<Embedding>, prompt: Prompt, mask_mode: Option<MaskMode>) -> Result<Arc<Mask>, DermscanError> {
         guard(|| {
             let mode = mask_mode.unwrap_or_default();
-            let mask = self.inner.segmenter().decode_with(embedding.inner(), &prompt.to_core(), mode)?;
+            let mask = self.inner.segmenter().decode_in_mode(embedding.inner(), &prompt.to_core(), mode)?;
             Ok(Arc::new(Mask::from_core(mask)))
         })
     }

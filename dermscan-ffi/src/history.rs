@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use dermscan_core as core;
 use dermscan_core::history as h;
-use dermscan_core::history::{ChangeReason, SizeUnit};
+use dermscan_core::history::{ChangeReason, Lesion, SizeUnit, StoreCheck};
 use serde::Serialize;
 
 use dermscan_core::{Classification, ModelInfo, RiskAssessment, StolzColour};
@@ -30,26 +30,6 @@ pub(crate) fn new_scan(photo: Vec<u8>, scan: &ScanResult, taken_at: i64, mm_per_
         classification: analysis.classification.clone(),
         risk: Some(analysis.risk.clone()),
         models: analysis.models.clone(),
-    }
-}
-
-/// One lesion the user follows over time.
-#[derive(Debug, Clone, PartialEq, Serialize, uniffi::Record)]
-pub struct Lesion {
-    /// Store-assigned id.
-    pub id: i64,
-    /// The user's name for it ("left shoulder"), unique in the store.
-    pub label: String,
-    /// Where on the body it is: `arm`, `head-or-neck`, `leg-or-genital`, `trunk` or
-    /// `unknown`; none when the user did not say.
-    pub body_site: Option<String>,
-    /// When it was added, in seconds since the Unix epoch (UTC).
-    pub created_at: i64,
-}
-
-impl From<h::Lesion> for Lesion {
-    fn from(l: h::Lesion) -> Self {
-        Self { id: l.id, label: l.label, body_site: l.body_site.map(|s| s.name().to_string()), created_at: l.created_at }
     }
 }
 
@@ -229,21 +209,6 @@ impl From<&h::AddedScan> for AddedScan {
     }
 }
 
-/// What `HistoryStore.check` found.
-#[derive(Debug, Clone, PartialEq, Serialize, uniffi::Record)]
-pub struct StoreCheck {
-    /// Whether nothing is wrong.
-    pub ok: bool,
-    /// Lesions in the database.
-    pub lesions: u64,
-    /// Scans in the database.
-    pub scans: u64,
-    /// Files in the store's files directory.
-    pub files: u64,
-    /// Everything wrong, one sentence each; empty when the store is consistent.
-    pub problems: Vec<String>,
-}
-
 /// A store key from the app's bytes (32, from the iOS Keychain or Android Keystore); the
 /// app's copy is wiped once read.
 fn store_key(key: Option<Vec<u8>>) -> Result<Option<h::StoreKey>, DermscanError> {
@@ -313,23 +278,23 @@ impl HistoryStore {
                 Some(name) => Some(name.parse::<core::BodySite>().map_err(|e| DermscanError::from(core::Error::from(e)))?),
                 None => None,
             };
-            Ok(self.inner.add_lesion(&label, site)?.into())
+            Ok(self.inner.add_lesion(&label, site)?)
         })
     }
 
     /// Every lesion, oldest first.
     pub fn lesions(&self) -> Result<Vec<Lesion>, DermscanError> {
-        guard(|| Ok(self.inner.lesions()?.into_iter().map(Into::into).collect()))
+        guard(|| Ok(self.inner.lesions()?))
     }
 
     /// The lesion with this id (`LesionNotFound` when there is none).
     pub fn lesion(&self, lesion_id: i64) -> Result<Lesion, DermscanError> {
-        guard(|| Ok(self.inner.lesion(lesion_id)?.into()))
+        guard(|| Ok(self.inner.lesion(lesion_id)?))
     }
 
     /// The lesion with this label (`LesionNotFound` when there is none).
     pub fn lesion_by_label(&self, label: String) -> Result<Lesion, DermscanError> {
-        guard(|| Ok(self.inner.lesion_by_label(&label)?.into()))
+        guard(|| Ok(self.inner.lesion_by_label(&label)?))
     }
 
     /// Stores a scan of a lesion: `photo` is the JPEG or PNG file the scan was run on (kept
@@ -429,10 +394,7 @@ impl HistoryStore {
     /// Checks the whole store: database integrity, every scan's files present, undamaged and
     /// opening with the key, and no stray files. Slow on a large store (reads everything).
     pub fn check(&self) -> Result<StoreCheck, DermscanError> {
-        guard(|| {
-            let c = self.inner.check()?;
-            Ok(StoreCheck { ok: c.is_ok(), lesions: c.lesions as u64, scans: c.scans as u64, files: c.files as u64, problems: c.problems })
-        })
+        guard(|| Ok(self.inner.check()?))
     }
 }
 
@@ -457,7 +419,7 @@ mod tests {
         {
             let store = HistoryStore::open(path.clone(), Some(vec![1; 32]), None).expect("open");
             let mole = store.add_lesion("left shoulder".into(), Some("back".into())).expect("lesion");
-            assert_eq!(mole.body_site.as_deref(), Some("trunk"));
+            assert_eq!(mole.body_site, Some(dermscan_core::BodySite::Trunk));
             assert!(matches!(store.add_lesion("x".into(), Some("moon".into())), Err(DermscanError::InvalidArgument(_))));
             assert!(matches!(store.add_lesion("left shoulder".into(), None), Err(DermscanError::DuplicateLabel(_))));
             assert!(matches!(store.scans(999), Err(DermscanError::LesionNotFound(_))));
@@ -468,7 +430,7 @@ mod tests {
         assert!(matches!(HistoryStore::open(path.clone(), None, None), Err(DermscanError::KeyRequired(_))));
         let store = HistoryStore::open(path, Some(vec![1; 32]), None).expect("reopen");
         assert_eq!(store.lesions().expect("lesions").len(), 1);
-        assert!(store.check().expect("check").ok);
+        assert!(store.check().expect("check").is_ok());
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
     }

@@ -234,7 +234,7 @@ fun main() {
         val turned = turnedJpeg(sample)
         var store = HistoryStore.open(File(dir, "store").path, key, null)
         val mole = store.addLesion("left forearm", "arm")
-        expect(mole.bodySite == "arm" && store.lesionByLabel("left forearm") == mole) { "lesion $mole" }
+        expect(mole.bodySite == BodySite.ARM && store.lesionByLabel("left forearm") == mole) { "lesion $mole" }
         val first = lite.scan(encoded(sample), ScanOptions(snapEdges = true))
         val added1 = store.addScan(mole.id, sample, first, t0, null)
         expect(added1.change == null && added1.scan.areaPx == first.mask.areaPx()) { "first scan $added1" }
@@ -259,7 +259,7 @@ fun main() {
         val html = report.readText()
         expect(html.startsWith("<!DOCTYPE html") && html.contains(notADiagnosis()) && html.contains("data:image/png;base64,")) { "report ${html.take(200)}" }
         expect(store.areaChartPng(mole.id).take(4) == listOf(0x89.toByte(), 'P'.code.toByte(), 'N'.code.toByte(), 'G'.code.toByte())) { "chart is not a PNG" }
-        expect(store.check().ok) { "check ${store.check()}" }
+        expect(store.check().problems.isEmpty()) { "check ${store.check()}" }
         expectError<DermscanException.StoreLocked>("second open while open") { HistoryStore.open(File(dir, "store").path, key, null) }
         store.close()
         expectError<DermscanException.WrongKey>("wrong key") { HistoryStore.open(File(dir, "store").path, ByteArray(32), null) }
@@ -267,7 +267,7 @@ fun main() {
         expectError<DermscanException.InvalidArgument>("16-byte key") { HistoryStore.open(File(dir, "store").path, ByteArray(16), null) }
         store = HistoryStore.open(File(dir, "store").path, key, null)
         expect(store.scans(mole.id).map { it.id } == listOf(added1.scan.id, added2.scan.id)) { "scans after reopening ${store.scans(mole.id)}" }
-        expect(store.check().ok) { "check after reopening" }
+        expect(store.check().problems.isEmpty()) { "check after reopening" }
         expectError<DermscanException.DuplicateLabel>("duplicate label") { store.addLesion("left forearm", null) }
         expectError<DermscanException.InvalidArgument>("unknown body site") { store.addLesion("shin", "moon") }
         expectError<DermscanException.LesionNotFound>("unknown label") { store.lesionByLabel("nowhere") }

@@ -50,7 +50,7 @@ def test_two_scans_change_report_and_keys(lite, sample_bytes, key, tmp_path):
     store = dermscan.HistoryStore.open(store_dir, key, None)
     assert store.is_encrypted()
     mole = store.add_lesion("left forearm", "arm")
-    assert (mole.label, mole.body_site) == ("left forearm", "arm")
+    assert (mole.label, mole.body_site) == ("left forearm", dermscan.BodySite.ARM)
     assert store.lesion_by_label("left forearm") == mole
 
     first = scan(lite, sample_bytes)
@@ -118,7 +118,7 @@ def test_two_scans_change_report_and_keys(lite, sample_bytes, key, tmp_path):
     print(f"    report: {len(html)} characters")
 
     check = store.check()
-    assert check.ok and check.problems == [] and (check.lesions, check.scans) == (1, 3)
+    assert check.problems == [] and (check.lesions, check.scans) == (1, 3)
     usage = store.disk_usage()
     assert usage > len(sample_bytes)
 
@@ -139,7 +139,7 @@ def test_two_scans_change_report_and_keys(lite, sample_bytes, key, tmp_path):
     store = dermscan.HistoryStore.open(store_dir, key, None)
     assert [s.id for s in store.scans(mole.id)] == [added1.scan.id, added2.scan.id, added3.scan.id]
     assert store.photo(added1.scan.id) == sample_bytes
-    assert store.check().ok
+    assert store.check().problems == []
 
     # Rotating the key: the old one no longer opens it, the new one does, nothing is lost.
     new_key = bytes(reversed(range(32)))
@@ -148,7 +148,7 @@ def test_two_scans_change_report_and_keys(lite, sample_bytes, key, tmp_path):
     with pytest.raises(dermscan.DermscanError.WrongKey):
         dermscan.HistoryStore.open(store_dir, key, None)
     store = dermscan.HistoryStore.open(store_dir, new_key, None)
-    assert len(store.scans(mole.id)) == 3 and store.check().ok
+    assert len(store.scans(mole.id)) == 3 and store.check().problems == []
     del store
 
 
@@ -189,7 +189,7 @@ def test_typed_errors(lite, sample_bytes, tmp_path):
     store = dermscan.HistoryStore.open(str(tmp_path / "plain"), None, None)
     store.delete_lesion(mole.id)
     assert store.lesions() == []
-    assert store.check().ok
+    assert store.check().problems == []
     del store
     full = dermscan.HistoryStore.open(str(tmp_path / "small"), None, 1000)
     mole = full.add_lesion("arm", None)

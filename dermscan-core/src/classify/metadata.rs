@@ -53,6 +53,7 @@ impl FromStr for Sex {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Enum))]
 pub enum BodySite {
     /// Arm or hand (HAM10000 `upper extremity`, `hand`).
     Arm,

@@ -32,6 +32,7 @@ pub use store::{AddedScan, HistoryStore, NewScan, StoreCheck, StoreConfig};
 
 /// One lesion the user follows over time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct Lesion {
     /// Store-assigned id.
     pub id: i64,

@@ -275,7 +275,7 @@ impl Engine {
         let window = context_window(options.crop, bbox, image.width(), image.height(), self.segmenter.recipe().input.size);
         let embedding = self.segmenter.encode_with(image, &EncodeOptions { window, hair_removal: options.hair_removal }, control)?;
         control.enter(Stage::Decode)?;
-        let mut mask = self.segmenter.decode_with(&embedding, &Prompt::from_box(bbox), options.mask_mode)?;
+        let mut mask = self.segmenter.decode_in_mode(&embedding, &Prompt::from_box(bbox), options.mask_mode)?;
         timings.decoder_ms = mask.decoder_ms();
         timings.postprocess_ms = mask.postprocess_ms();
         if options.snap_edges {
@@ -452,7 +452,7 @@ impl Engine {
             return Ok(None);
         }
         let _span = tracing::debug_span!("refine").entered();
-        Ok(Some(self.segmenter.decode_with(embedding, &Prompt::from_box(tight), options.mask_mode)?))
+        Ok(Some(self.segmenter.decode_in_mode(embedding, &Prompt::from_box(tight), options.mask_mode)?))
     }
 }
 

@@ -68,7 +68,7 @@ pub fn resized_size(width: u32, height: u32, target: u32) -> (u32, u32) {
 /// # Ok::<(), dermscan_core::error::ImageError>(())
 /// ```
 pub fn prepare(image: &Image, spec: &InputSpec) -> ModelInput {
-    prepare_with(image, spec, &HairRemoval::disabled(), image.width().max(image.height()))
+    prepare_photo(image, spec, &HairRemoval::disabled(), image.width().max(image.height()))
 }
 
 /// Like [`prepare`], removing hair from the resized image (before normalisation) as `hair`
@@ -77,14 +77,14 @@ pub fn prepare(image: &Image, spec: &InputSpec) -> ModelInput {
 ///
 /// ```
 /// use dermscan_core::image::Image;
-/// use dermscan_core::preprocess::{prepare_with, HairRemoval, InputSpec, Interpolation, Normalization};
+/// use dermscan_core::preprocess::{prepare_photo, HairRemoval, InputSpec, Interpolation, Normalization};
 /// let img = Image::from_rgb(64, 64, vec![180; 64 * 64 * 3])?;
 /// let spec = InputSpec { size: 32, interpolation: Interpolation::Bilinear, normalization: Normalization::MinMax };
-/// let input = prepare_with(&img, &spec, &HairRemoval::default(), 64);
+/// let input = prepare_photo(&img, &spec, &HairRemoval::default(), 64);
 /// assert_eq!(input.hair_fraction, 0.0); // nothing to remove on plain skin
 /// # Ok::<(), dermscan_core::error::ImageError>(())
 /// ```
-pub fn prepare_with(image: &Image, spec: &InputSpec, hair: &HairRemoval, photo_side: u32) -> ModelInput {
+pub fn prepare_photo(image: &Image, spec: &InputSpec, hair: &HairRemoval, photo_side: u32) -> ModelInput {
     let _span = tracing::debug_span!("preprocess", size = spec.size).entered();
     let (w, h) = resized_size(image.width(), image.height(), spec.size);
     let mut resized = resize_rgb(image.as_rgb(), image.width(), image.height(), w, h, spec.interpolation);

@@ -181,9 +181,9 @@ impl Segmenter {
         let window = options.window.map_or(PixelRect::full(image.width(), image.height()), |w| w.clamp_to(image.width(), image.height()));
         let photo_side = image.width().max(image.height());
         let input = if window.is_full(image.width(), image.height()) {
-            preprocess::prepare_with(image, &self.recipe.input, &options.hair_removal, photo_side)
+            preprocess::prepare_photo(image, &self.recipe.input, &options.hair_removal, photo_side)
         } else {
-            preprocess::prepare_with(&image.crop(window), &self.recipe.input, &options.hair_removal, photo_side)
+            preprocess::prepare_photo(&image.crop(window), &self.recipe.input, &options.hair_removal, photo_side)
         };
         let preprocess_ms = t0.elapsed().as_secs_f64() * 1e3;
 
@@ -232,11 +232,11 @@ impl Segmenter {
     /// original image resolution, exactly as the family's upstream inference does
     /// ([`MaskMode::Upstream`]).
     pub fn decode(&self, embedding: &ImageEmbedding, prompt: &Prompt) -> Result<Mask> {
-        self.decode_with(embedding, prompt, MaskMode::Upstream)
+        self.decode_in_mode(embedding, prompt, MaskMode::Upstream)
     }
 
     /// Like [`Segmenter::decode`], choosing how the decoder's mask tokens become the mask.
-    pub fn decode_with(&self, embedding: &ImageEmbedding, prompt: &Prompt, mode: MaskMode) -> Result<Mask> {
+    pub fn decode_in_mode(&self, embedding: &ImageEmbedding, prompt: &Prompt, mode: MaskMode) -> Result<Mask> {
         let _span = tracing::info_span!("decode", model = %self.info.name).entered();
         if embedding.model_sha256 != self.info.sha256 {
             return Err(PromptError::ModelMismatch {

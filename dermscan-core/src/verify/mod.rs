@@ -94,15 +94,15 @@ pub fn verify(
     // the frame is a lesion that fills a close-up: its own box is the one to take.
     let (tight, loose) = if candidate.touches_border { (candidate.bbox, candidate.core) } else { (candidate.core, candidate.bbox) };
     let mut prompt = tight;
-    let mut first = segmenter.decode_with(embedding, &Prompt::from_box(prompt), mode)?;
+    let mut first = segmenter.decode_in_mode(embedding, &Prompt::from_box(prompt), mode)?;
     if !candidate.touches_border && evidence::fills_box(&first, prompt, config.max_box_fill) && tight != loose {
         prompt = loose;
-        first = segmenter.decode_with(embedding, &Prompt::from_box(prompt), mode)?;
+        first = segmenter.decode_in_mode(embedding, &Prompt::from_box(prompt), mode)?;
     }
     let Some(refit) = refit_box(&first, config.refit_margin) else {
         return Ok(Verified { prompt, bbox: prompt, evidence: Evidence::empty(), mask: first });
     };
-    let second = segmenter.decode_with(embedding, &Prompt::from_box(refit), mode)?;
+    let second = segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?;
     let mut evidence = Evidence::measure(image, &first, &second, prompt);
     // A lesion a few model pixels wide comes back as a blob that covers its box whatever it
     // is: the box-filling test says nothing about it.
@@ -149,7 +149,7 @@ pub fn merge(
 ) -> Result<Verified> {
     let _span = tracing::debug_span!("merge").entered();
     let bbox = a.bbox.union(b.bbox);
-    let mask = segmenter.decode_with(embedding, &Prompt::from_box(bbox), mode)?;
+    let mask = segmenter.decode_in_mode(embedding, &Prompt::from_box(bbox), mode)?;
     let pieces = a.mask.union(&b.mask);
     let mut evidence = Evidence::measure(image, &pieces, &mask, bbox);
     evidence.coarse = a.evidence.coarse && b.evidence.coarse;
@@ -168,9 +168,9 @@ pub fn resegment(
     config: &VerifyConfig,
 ) -> Result<(BoxPrompt, Mask)> {
     let _span = tracing::debug_span!("resegment").entered();
-    let first = segmenter.decode_with(embedding, &Prompt::from_box(verified.prompt), mode)?;
+    let first = segmenter.decode_in_mode(embedding, &Prompt::from_box(verified.prompt), mode)?;
     let Some(refit) = refit_box(&first, config.refit_margin) else { return Ok((verified.prompt, first)) };
-    Ok((refit, segmenter.decode_with(embedding, &Prompt::from_box(refit), mode)?))
+    Ok((refit, segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?))
 }
 
 /// The mask's box with `margin` (a fraction of its longest side, at least 2 px), inside the

@@ -11,7 +11,9 @@ use super::buffer::{DsBuffer, clear_out, write_out};
 use super::engine::DsEngine;
 use super::status::{DsStatus, status_call, value_call};
 use crate::error::DermscanError;
-use crate::history::{Change, HistoryStore, Lesion, StoredScan};
+use dermscan_core::history::Lesion;
+
+use crate::history::{Change, HistoryStore, StoredScan};
 use crate::image::ImageSource;
 use crate::types::ScanOptions;
 
@@ -161,7 +163,7 @@ pub unsafe extern "C" fn ds_history_add_scan(
         let (lesion, added) = history.inner.inner.add_scan_by_label(&label, None, new)?;
         let added = crate::history::AddedScan::from(&added);
         let json = HistoryJson {
-            lesion: &lesion.into(),
+            lesion: &lesion,
             scan: Some(&added.scan),
             change: added.change.as_ref(),
             disclaimer: dermscan_core::NOT_A_DIAGNOSIS,

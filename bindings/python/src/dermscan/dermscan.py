@@ -564,13 +564,13 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_constructor_engine_new() != 33392:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_historystore_add_lesion() != 10434:
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_add_lesion() != 63597:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan() != 6069:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png() != 2655:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_historystore_check() != 22995:
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_check() != 7063:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_compare() != 28076:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -584,11 +584,11 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_latest_change() != 62805:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_historystore_lesion() != 33808:
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_lesion() != 9727:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_historystore_lesion_by_label() != 56391:
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_lesion_by_label() != 2956:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
-    if lib.uniffi_dermscan_ffi_checksum_method_historystore_lesions() != 3562:
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_lesions() != 7694:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_mask() != 62606:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -922,7 +922,7 @@ _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_lesion.argtypes = (
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
-_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_lesion.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_lesion.restype = dermscan_core._UniffiRustBuffer
 _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_scan.argtypes = (
     ctypes.c_uint64,
     ctypes.c_int64,
@@ -943,7 +943,7 @@ _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_check.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
-_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_check.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_check.restype = dermscan_core._UniffiRustBuffer
 _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_compare.argtypes = (
     ctypes.c_uint64,
     ctypes.c_int64,
@@ -984,13 +984,13 @@ _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion.argtypes = (
     ctypes.c_int64,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
-_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion.restype = dermscan_core._UniffiRustBuffer
 _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion_by_label.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
-_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion_by_label.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesion_by_label.restype = dermscan_core._UniffiRustBuffer
 _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_lesions.argtypes = (
     ctypes.c_uint64,
     ctypes.POINTER(_UniffiRustCallStatus),
@@ -3135,57 +3135,6 @@ class _UniffiFfiConverterTypeFoundLesion(_UniffiConverterRustBuffer):
         _UniffiFfiConverterOptionalTypeClassification.write(value.classification, buf)
         dermscan_core._UniffiFfiConverterTypeRiskAssessment.write(value.risk, buf)
 
-@dataclass
-class Lesion:
-    """
-    One lesion the user follows over time.
-"""
-    def __init__(self, *, id:int, label:str, body_site:typing.Optional[str], created_at:int):
-        self.id = id
-        self.label = label
-        self.body_site = body_site
-        self.created_at = created_at
-        
-        
-
-    
-    def __str__(self):
-        return "Lesion(id={}, label={}, body_site={}, created_at={})".format(self.id, self.label, self.body_site, self.created_at)
-    def __eq__(self, other):
-        if self.id != other.id:
-            return False
-        if self.label != other.label:
-            return False
-        if self.body_site != other.body_site:
-            return False
-        if self.created_at != other.created_at:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeLesion(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return Lesion(
-            id=_UniffiFfiConverterInt64.read(buf),
-            label=_UniffiFfiConverterString.read(buf),
-            body_site=_UniffiFfiConverterOptionalString.read(buf),
-            created_at=_UniffiFfiConverterInt64.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterInt64.check_lower(value.id)
-        _UniffiFfiConverterString.check_lower(value.label)
-        _UniffiFfiConverterOptionalString.check_lower(value.body_site)
-        _UniffiFfiConverterInt64.check_lower(value.created_at)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterInt64.write(value.id, buf)
-        _UniffiFfiConverterString.write(value.label, buf)
-        _UniffiFfiConverterOptionalString.write(value.body_site, buf)
-        _UniffiFfiConverterInt64.write(value.created_at, buf)
-
 class _UniffiFfiConverterOptionalTypeBoxPrompt(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
@@ -4035,63 +3984,6 @@ class _UniffiFfiConverterTypeScanResult(_UniffiConverterRustBuffer):
         dermscan_core._UniffiFfiConverterTypeQualityReport.write(value.quality, buf)
         dermscan_core._UniffiFfiConverterTypeStageTimings.write(value.timings, buf)
         _UniffiFfiConverterTypeScanAnalysis.write(value.analysis, buf)
-
-@dataclass
-class StoreCheck:
-    """
-    What `HistoryStore.check` found.
-"""
-    def __init__(self, *, ok:bool, lesions:int, scans:int, files:int, problems:typing.List[str]):
-        self.ok = ok
-        self.lesions = lesions
-        self.scans = scans
-        self.files = files
-        self.problems = problems
-        
-        
-
-    
-    def __str__(self):
-        return "StoreCheck(ok={}, lesions={}, scans={}, files={}, problems={})".format(self.ok, self.lesions, self.scans, self.files, self.problems)
-    def __eq__(self, other):
-        if self.ok != other.ok:
-            return False
-        if self.lesions != other.lesions:
-            return False
-        if self.scans != other.scans:
-            return False
-        if self.files != other.files:
-            return False
-        if self.problems != other.problems:
-            return False
-        return True
-
-class _UniffiFfiConverterTypeStoreCheck(_UniffiConverterRustBuffer):
-    @staticmethod
-    def read(buf):
-        return StoreCheck(
-            ok=_UniffiFfiConverterBoolean.read(buf),
-            lesions=_UniffiFfiConverterUInt64.read(buf),
-            scans=_UniffiFfiConverterUInt64.read(buf),
-            files=_UniffiFfiConverterUInt64.read(buf),
-            problems=_UniffiFfiConverterSequenceString.read(buf),
-        )
-
-    @staticmethod
-    def check_lower(value):
-        _UniffiFfiConverterBoolean.check_lower(value.ok)
-        _UniffiFfiConverterUInt64.check_lower(value.lesions)
-        _UniffiFfiConverterUInt64.check_lower(value.scans)
-        _UniffiFfiConverterUInt64.check_lower(value.files)
-        _UniffiFfiConverterSequenceString.check_lower(value.problems)
-
-    @staticmethod
-    def write(value, buf):
-        _UniffiFfiConverterBoolean.write(value.ok, buf)
-        _UniffiFfiConverterUInt64.write(value.lesions, buf)
-        _UniffiFfiConverterUInt64.write(value.scans, buf)
-        _UniffiFfiConverterUInt64.write(value.files, buf)
-        _UniffiFfiConverterSequenceString.write(value.problems, buf)
 
 
 
@@ -5233,18 +5125,22 @@ class _UniffiFfiConverterTypeEngine:
     def write(cls, value: Engine, buf: _UniffiRustBuffer):
         buf.write_u64(cls.lower(value))
 
+
+
+
+
 class _UniffiFfiConverterSequenceTypeLesion(_UniffiConverterRustBuffer):
     @classmethod
     def check_lower(cls, value):
         for item in value:
-            _UniffiFfiConverterTypeLesion.check_lower(item)
+            dermscan_core._UniffiFfiConverterTypeLesion.check_lower(item)
 
     @classmethod
     def write(cls, value, buf):
         items = len(value)
         buf.write_i32(items)
         for item in value:
-            _UniffiFfiConverterTypeLesion.write(item, buf)
+            dermscan_core._UniffiFfiConverterTypeLesion.write(item, buf)
 
     @classmethod
     def read(cls, buf):
@@ -5253,7 +5149,7 @@ class _UniffiFfiConverterSequenceTypeLesion(_UniffiConverterRustBuffer):
             raise InternalError("Unexpected negative sequence length")
 
         return [
-            _UniffiFfiConverterTypeLesion.read(buf) for i in range(count)
+            dermscan_core._UniffiFfiConverterTypeLesion.read(buf) for i in range(count)
         ]
 
 class _UniffiFfiConverterOptionalBytes(_UniffiConverterRustBuffer):
@@ -5317,7 +5213,7 @@ class HistoryStoreProtocol(typing.Protocol):
     to let another process open the directory.
 """
     
-    def add_lesion(self, label: str,body_site: typing.Optional[str]) -> Lesion:
+    def add_lesion(self, label: str,body_site: typing.Optional[str]) -> dermscan_core.Lesion:
         """
         Adds a lesion. Labels are unique (`DuplicateLabel`) and not empty. `body_site`:
         `arm`, `head-or-neck`, `leg-or-genital`, `trunk`, `unknown` or a HAM10000 localisation
@@ -5343,7 +5239,7 @@ class HistoryStoreProtocol(typing.Protocol):
         A PNG chart of the lesion's area over time.
 """
         raise NotImplementedError
-    def check(self, ) -> StoreCheck:
+    def check(self, ) -> dermscan_core.StoreCheck:
         """
         Checks the whole store: database integrity, every scan's files present, undamaged and
         opening with the key, and no stray files. Slow on a large store (reads everything).
@@ -5380,17 +5276,17 @@ class HistoryStoreProtocol(typing.Protocol):
         The change between a lesion's two latest scans; none with fewer than two scans.
 """
         raise NotImplementedError
-    def lesion(self, lesion_id: int) -> Lesion:
+    def lesion(self, lesion_id: int) -> dermscan_core.Lesion:
         """
         The lesion with this id (`LesionNotFound` when there is none).
 """
         raise NotImplementedError
-    def lesion_by_label(self, label: str) -> Lesion:
+    def lesion_by_label(self, label: str) -> dermscan_core.Lesion:
         """
         The lesion with this label (`LesionNotFound` when there is none).
 """
         raise NotImplementedError
-    def lesions(self, ) -> typing.List[Lesion]:
+    def lesions(self, ) -> typing.List[dermscan_core.Lesion]:
         """
         Every lesion, oldest first.
 """
@@ -5509,7 +5405,7 @@ class HistoryStore(HistoryStoreProtocol):
         inst = cls.__new__(cls)
         inst._handle = handle
         return inst
-    def add_lesion(self, label: str,body_site: typing.Optional[str]) -> Lesion:
+    def add_lesion(self, label: str,body_site: typing.Optional[str]) -> dermscan_core.Lesion:
         """
         Adds a lesion. Labels are unique (`DuplicateLabel`) and not empty. `body_site`:
         `arm`, `head-or-neck`, `leg-or-genital`, `trunk`, `unknown` or a HAM10000 localisation
@@ -5524,7 +5420,7 @@ class HistoryStore(HistoryStoreProtocol):
             _UniffiFfiConverterString.lower(label),
             _UniffiFfiConverterOptionalString.lower(body_site),
         )
-        _uniffi_lift_return = _UniffiFfiConverterTypeLesion.lift
+        _uniffi_lift_return = dermscan_core._UniffiFfiConverterTypeLesion.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
@@ -5589,7 +5485,7 @@ class HistoryStore(HistoryStoreProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def check(self, ) -> StoreCheck:
+    def check(self, ) -> dermscan_core.StoreCheck:
         """
         Checks the whole store: database integrity, every scan's files present, undamaged and
         opening with the key, and no stray files. Slow on a large store (reads everything).
@@ -5597,7 +5493,7 @@ class HistoryStore(HistoryStoreProtocol):
         _uniffi_lowered_args = (
             self._uniffi_clone_handle(),
         )
-        _uniffi_lift_return = _UniffiFfiConverterTypeStoreCheck.lift
+        _uniffi_lift_return = dermscan_core._UniffiFfiConverterTypeStoreCheck.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
@@ -5711,7 +5607,7 @@ class HistoryStore(HistoryStoreProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def lesion(self, lesion_id: int) -> Lesion:
+    def lesion(self, lesion_id: int) -> dermscan_core.Lesion:
         """
         The lesion with this id (`LesionNotFound` when there is none).
 """
@@ -5721,7 +5617,7 @@ class HistoryStore(HistoryStoreProtocol):
             self._uniffi_clone_handle(),
             _UniffiFfiConverterInt64.lower(lesion_id),
         )
-        _uniffi_lift_return = _UniffiFfiConverterTypeLesion.lift
+        _uniffi_lift_return = dermscan_core._UniffiFfiConverterTypeLesion.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
@@ -5729,7 +5625,7 @@ class HistoryStore(HistoryStoreProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def lesion_by_label(self, label: str) -> Lesion:
+    def lesion_by_label(self, label: str) -> dermscan_core.Lesion:
         """
         The lesion with this label (`LesionNotFound` when there is none).
 """
@@ -5739,7 +5635,7 @@ class HistoryStore(HistoryStoreProtocol):
             self._uniffi_clone_handle(),
             _UniffiFfiConverterString.lower(label),
         )
-        _uniffi_lift_return = _UniffiFfiConverterTypeLesion.lift
+        _uniffi_lift_return = dermscan_core._UniffiFfiConverterTypeLesion.lift
         _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
         _uniffi_ffi_result = _uniffi_rust_call_with_error(
             _uniffi_error_converter,
@@ -5747,7 +5643,7 @@ class HistoryStore(HistoryStoreProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
-    def lesions(self, ) -> typing.List[Lesion]:
+    def lesions(self, ) -> typing.List[dermscan_core.Lesion]:
         """
         Every lesion, oldest first.
 """
@@ -6029,12 +5925,10 @@ __all__ = [
     "EngineConfig",
     "Point",
     "FoundLesion",
-    "Lesion",
     "Prompt",
     "RawImage",
     "ScanOptions",
     "ScanResult",
-    "StoreCheck",
     "not_a_diagnosis",
     "open_engine",
     "self_test_panic",

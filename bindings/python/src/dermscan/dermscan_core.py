@@ -1061,6 +1061,177 @@ class _UniffiFfiConverterTypeClassification(_UniffiConverterRustBuffer):
         _UniffiFfiConverterTypeModelInfo.write(value.model, buf)
         _UniffiFfiConverterFloat64.write(value.inference_ms, buf)
 
+class _UniffiFfiConverterInt64(_UniffiConverterPrimitiveInt):
+    CLASS_NAME = "i64"
+    VALUE_MIN = -2**63
+    VALUE_MAX = 2**63
+
+    @staticmethod
+    def read(buf):
+        return buf.read_i64()
+
+    @staticmethod
+    def write(value, buf):
+        buf.write_i64(value)
+
+
+
+
+
+
+class BodySite(enum.Enum):
+    """
+    Body-site group of the lesion (the classifier's five site slots).
+"""
+    
+    ARM = 0
+    """
+    Arm or hand (HAM10000 `upper extremity`, `hand`).
+"""
+    
+    HEAD_OR_NECK = 1
+    """
+    Head or neck (`face`, `scalp`, `ear`, `neck`).
+"""
+    
+    LEG_OR_GENITAL = 2
+    """
+    Leg, foot or genital area (`lower extremity`, `foot`, `genital`).
+"""
+    
+    TRUNK = 3
+    """
+    Trunk (`back`, `abdomen`, `chest`, `trunk`).
+"""
+    
+    UNKNOWN = 4
+    """
+    Not known (`acral`, `unknown`).
+"""
+    
+
+
+class _UniffiFfiConverterTypeBodySite(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return BodySite.ARM
+        if variant == 2:
+            return BodySite.HEAD_OR_NECK
+        if variant == 3:
+            return BodySite.LEG_OR_GENITAL
+        if variant == 4:
+            return BodySite.TRUNK
+        if variant == 5:
+            return BodySite.UNKNOWN
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == BodySite.ARM:
+            return
+        if value == BodySite.HEAD_OR_NECK:
+            return
+        if value == BodySite.LEG_OR_GENITAL:
+            return
+        if value == BodySite.TRUNK:
+            return
+        if value == BodySite.UNKNOWN:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == BodySite.ARM:
+            buf.write_i32(1)
+        if value == BodySite.HEAD_OR_NECK:
+            buf.write_i32(2)
+        if value == BodySite.LEG_OR_GENITAL:
+            buf.write_i32(3)
+        if value == BodySite.TRUNK:
+            buf.write_i32(4)
+        if value == BodySite.UNKNOWN:
+            buf.write_i32(5)
+
+
+
+class _UniffiFfiConverterOptionalTypeBodySite(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        if value is not None:
+            _UniffiFfiConverterTypeBodySite.check_lower(value)
+
+    @classmethod
+    def write(cls, value, buf):
+        if value is None:
+            buf.write_u8(0)
+            return
+
+        buf.write_u8(1)
+        _UniffiFfiConverterTypeBodySite.write(value, buf)
+
+    @classmethod
+    def read(cls, buf):
+        flag = buf.read_u8()
+        if flag == 0:
+            return None
+        elif flag == 1:
+            return _UniffiFfiConverterTypeBodySite.read(buf)
+        else:
+            raise InternalError("Unexpected flag byte for optional type")
+
+@dataclass
+class Lesion:
+    """
+    One lesion the user follows over time.
+"""
+    def __init__(self, *, id:int, label:str, body_site:typing.Optional[BodySite], created_at:int):
+        self.id = id
+        self.label = label
+        self.body_site = body_site
+        self.created_at = created_at
+        
+        
+
+    
+    def __str__(self):
+        return "Lesion(id={}, label={}, body_site={}, created_at={})".format(self.id, self.label, self.body_site, self.created_at)
+    def __eq__(self, other):
+        if self.id != other.id:
+            return False
+        if self.label != other.label:
+            return False
+        if self.body_site != other.body_site:
+            return False
+        if self.created_at != other.created_at:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeLesion(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return Lesion(
+            id=_UniffiFfiConverterInt64.read(buf),
+            label=_UniffiFfiConverterString.read(buf),
+            body_site=_UniffiFfiConverterOptionalTypeBodySite.read(buf),
+            created_at=_UniffiFfiConverterInt64.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterInt64.check_lower(value.id)
+        _UniffiFfiConverterString.check_lower(value.label)
+        _UniffiFfiConverterOptionalTypeBodySite.check_lower(value.body_site)
+        _UniffiFfiConverterInt64.check_lower(value.created_at)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterInt64.write(value.id, buf)
+        _UniffiFfiConverterString.write(value.label, buf)
+        _UniffiFfiConverterOptionalTypeBodySite.write(value.body_site, buf)
+        _UniffiFfiConverterInt64.write(value.created_at, buf)
+
 class _UniffiFfiConverterBoolean:
     @classmethod
     def check_lower(cls, value):
@@ -1952,6 +2123,80 @@ class _UniffiFfiConverterTypeStageTimings(_UniffiConverterRustBuffer):
         _UniffiFfiConverterFloat64.write(value.classifier_ms, buf)
         _UniffiFfiConverterFloat64.write(value.total_ms, buf)
 
+class _UniffiFfiConverterSequenceString(_UniffiConverterRustBuffer):
+    @classmethod
+    def check_lower(cls, value):
+        for item in value:
+            _UniffiFfiConverterString.check_lower(item)
+
+    @classmethod
+    def write(cls, value, buf):
+        items = len(value)
+        buf.write_i32(items)
+        for item in value:
+            _UniffiFfiConverterString.write(item, buf)
+
+    @classmethod
+    def read(cls, buf):
+        count = buf.read_i32()
+        if count < 0:
+            raise InternalError("Unexpected negative sequence length")
+
+        return [
+            _UniffiFfiConverterString.read(buf) for i in range(count)
+        ]
+
+@dataclass
+class StoreCheck:
+    """
+    What [`HistoryStore::check`] found.
+"""
+    def __init__(self, *, lesions:int, scans:int, files:int, problems:typing.List[str]):
+        self.lesions = lesions
+        self.scans = scans
+        self.files = files
+        self.problems = problems
+        
+        
+
+    
+    def __str__(self):
+        return "StoreCheck(lesions={}, scans={}, files={}, problems={})".format(self.lesions, self.scans, self.files, self.problems)
+    def __eq__(self, other):
+        if self.lesions != other.lesions:
+            return False
+        if self.scans != other.scans:
+            return False
+        if self.files != other.files:
+            return False
+        if self.problems != other.problems:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeStoreCheck(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return StoreCheck(
+            lesions=_UniffiFfiConverterUInt64.read(buf),
+            scans=_UniffiFfiConverterUInt64.read(buf),
+            files=_UniffiFfiConverterUInt64.read(buf),
+            problems=_UniffiFfiConverterSequenceString.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt64.check_lower(value.lesions)
+        _UniffiFfiConverterUInt64.check_lower(value.scans)
+        _UniffiFfiConverterUInt64.check_lower(value.files)
+        _UniffiFfiConverterSequenceString.check_lower(value.problems)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt64.write(value.lesions, buf)
+        _UniffiFfiConverterUInt64.write(value.scans, buf)
+        _UniffiFfiConverterUInt64.write(value.files, buf)
+        _UniffiFfiConverterSequenceString.write(value.problems, buf)
+
 
 
 
@@ -2605,6 +2850,7 @@ class _UniffiFfiConverterTypeTdsBand(_UniffiConverterRustBuffer):
 __all__ = [
     "InternalError",
     "ChangeCode",
+    "BodySite",
     "PointLabel",
     "QualityIssue",
     "RiskLevel",
@@ -2624,6 +2870,7 @@ __all__ = [
     "PixelRect",
     "ModelInfo",
     "Classification",
+    "Lesion",
     "LesionCandidate",
     "PointPrompt",
     "QualityWarning",
@@ -2632,4 +2879,5 @@ __all__ = [
     "RiskAssessment",
     "SegmenterStats",
     "StageTimings",
+    "StoreCheck",
 ]

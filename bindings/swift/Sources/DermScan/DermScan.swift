@@ -3236,97 +3236,6 @@ public func FfiConverterTypeFoundLesion_lower(_ value: FoundLesion) -> RustBuffe
 
 
 /**
- * One lesion the user follows over time.
- */
-public struct Lesion: Equatable, Hashable {
-    /**
-     * Store-assigned id.
-     */
-    public let id: Int64
-    /**
-     * The user's name for it ("left shoulder"), unique in the store.
-     */
-    public let label: String
-    /**
-     * Where on the body it is: `arm`, `head-or-neck`, `leg-or-genital`, `trunk` or
-     * `unknown`; none when the user did not say.
-     */
-    public let bodySite: String?
-    /**
-     * When it was added, in seconds since the Unix epoch (UTC).
-     */
-    public let createdAt: Int64
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Store-assigned id.
-         */id: Int64, 
-        /**
-         * The user's name for it ("left shoulder"), unique in the store.
-         */label: String, 
-        /**
-         * Where on the body it is: `arm`, `head-or-neck`, `leg-or-genital`, `trunk` or
-         * `unknown`; none when the user did not say.
-         */bodySite: String?, 
-        /**
-         * When it was added, in seconds since the Unix epoch (UTC).
-         */createdAt: Int64) {
-        self.id = id
-        self.label = label
-        self.bodySite = bodySite
-        self.createdAt = createdAt
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension Lesion: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeLesion: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Lesion {
-        return
-            try Lesion(
-                id: FfiConverterInt64.read(from: &buf), 
-                label: FfiConverterString.read(from: &buf), 
-                bodySite: FfiConverterOptionString.read(from: &buf), 
-                createdAt: FfiConverterInt64.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: Lesion, into buf: inout [UInt8]) {
-        FfiConverterInt64.write(value.id, into: &buf)
-        FfiConverterString.write(value.label, into: &buf)
-        FfiConverterOptionString.write(value.bodySite, into: &buf)
-        FfiConverterInt64.write(value.createdAt, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLesion_lift(_ buf: RustBuffer) throws -> Lesion {
-    return try FfiConverterTypeLesion.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeLesion_lower(_ value: Lesion) -> RustBuffer {
-    return FfiConverterTypeLesion.lower(value)
-}
-
-
-/**
  * Measurements, ABCD scores and the principal axes (for drawing) of one lesion.
  */
 public struct LesionFeatures: Equatable, Hashable {
@@ -4239,105 +4148,6 @@ public func FfiConverterTypeScanResult_lift(_ buf: RustBuffer) throws -> ScanRes
 #endif
 public func FfiConverterTypeScanResult_lower(_ value: ScanResult) -> RustBuffer {
     return FfiConverterTypeScanResult.lower(value)
-}
-
-
-/**
- * What `HistoryStore.check` found.
- */
-public struct StoreCheck: Equatable, Hashable {
-    /**
-     * Whether nothing is wrong.
-     */
-    public let ok: Bool
-    /**
-     * Lesions in the database.
-     */
-    public let lesions: UInt64
-    /**
-     * Scans in the database.
-     */
-    public let scans: UInt64
-    /**
-     * Files in the store's files directory.
-     */
-    public let files: UInt64
-    /**
-     * Everything wrong, one sentence each; empty when the store is consistent.
-     */
-    public let problems: [String]
-
-    // Default memberwise initializers are never public by default, so we
-    // declare one manually.
-    public init(
-        /**
-         * Whether nothing is wrong.
-         */ok: Bool, 
-        /**
-         * Lesions in the database.
-         */lesions: UInt64, 
-        /**
-         * Scans in the database.
-         */scans: UInt64, 
-        /**
-         * Files in the store's files directory.
-         */files: UInt64, 
-        /**
-         * Everything wrong, one sentence each; empty when the store is consistent.
-         */problems: [String]) {
-        self.ok = ok
-        self.lesions = lesions
-        self.scans = scans
-        self.files = files
-        self.problems = problems
-    }
-
-    
-
-    
-}
-
-#if compiler(>=6)
-extension StoreCheck: Sendable {}
-#endif
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public struct FfiConverterTypeStoreCheck: FfiConverterRustBuffer {
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoreCheck {
-        return
-            try StoreCheck(
-                ok: FfiConverterBool.read(from: &buf), 
-                lesions: FfiConverterUInt64.read(from: &buf), 
-                scans: FfiConverterUInt64.read(from: &buf), 
-                files: FfiConverterUInt64.read(from: &buf), 
-                problems: FfiConverterSequenceString.read(from: &buf)
-        )
-    }
-
-    public static func write(_ value: StoreCheck, into buf: inout [UInt8]) {
-        FfiConverterBool.write(value.ok, into: &buf)
-        FfiConverterUInt64.write(value.lesions, into: &buf)
-        FfiConverterUInt64.write(value.scans, into: &buf)
-        FfiConverterUInt64.write(value.files, into: &buf)
-        FfiConverterSequenceString.write(value.problems, into: &buf)
-    }
-}
-
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStoreCheck_lift(_ buf: RustBuffer) throws -> StoreCheck {
-    return try FfiConverterTypeStoreCheck.lift(buf)
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-public func FfiConverterTypeStoreCheck_lower(_ value: StoreCheck) -> RustBuffer {
-    return FfiConverterTypeStoreCheck.lower(value)
 }
 
 
@@ -5551,6 +5361,31 @@ fileprivate struct FfiConverterSequenceTypeChangeReason: FfiConverterRustBuffer 
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterSequenceTypeLesion: FfiConverterRustBuffer {
+    typealias SwiftType = [Lesion]
+
+    public static func write(_ value: [Lesion], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterTypeLesion.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Lesion] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [Lesion]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterTypeLesion.read(from: &buf))
+        }
+        return seq
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterSequenceTypeLesionCandidate: FfiConverterRustBuffer {
     typealias SwiftType = [LesionCandidate]
 
@@ -5643,31 +5478,6 @@ fileprivate struct FfiConverterSequenceTypeFoundLesion: FfiConverterRustBuffer {
         seq.reserveCapacity(Int(len))
         for _ in 0 ..< len {
             seq.append(try FfiConverterTypeFoundLesion.read(from: &buf))
-        }
-        return seq
-    }
-}
-
-#if swift(>=5.8)
-@_documentation(visibility: private)
-#endif
-fileprivate struct FfiConverterSequenceTypeLesion: FfiConverterRustBuffer {
-    typealias SwiftType = [Lesion]
-
-    public static func write(_ value: [Lesion], into buf: inout [UInt8]) {
-        let len = Int32(value.count)
-        writeInt(&buf, len)
-        for item in value {
-            FfiConverterTypeLesion.write(item, into: &buf)
-        }
-    }
-
-    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [Lesion] {
-        let len: Int32 = try readInt(&buf)
-        var seq = [Lesion]()
-        seq.reserveCapacity(Int(len))
-        for _ in 0 ..< len {
-            seq.append(try FfiConverterTypeLesion.read(from: &buf))
         }
         return seq
     }
@@ -5956,7 +5766,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_dermscan_ffi_checksum_method_engine_scan_with() != 59852) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_historystore_add_lesion() != 10434) {
+    if (uniffi_dermscan_ffi_checksum_method_historystore_add_lesion() != 63597) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_historystore_add_scan() != 6069) {
@@ -5965,7 +5775,7 @@ private let initializationResult: InitializationResult = {
     if (uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png() != 2655) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_historystore_check() != 22995) {
+    if (uniffi_dermscan_ffi_checksum_method_historystore_check() != 7063) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_historystore_compare() != 28076) {
@@ -5986,13 +5796,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_dermscan_ffi_checksum_method_historystore_latest_change() != 62805) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_historystore_lesion() != 33808) {
+    if (uniffi_dermscan_ffi_checksum_method_historystore_lesion() != 9727) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_historystore_lesion_by_label() != 56391) {
+    if (uniffi_dermscan_ffi_checksum_method_historystore_lesion_by_label() != 2956) {
         return InitializationResult.apiChecksumMismatch
     }
-    if (uniffi_dermscan_ffi_checksum_method_historystore_lesions() != 3562) {
+    if (uniffi_dermscan_ffi_checksum_method_historystore_lesions() != 7694) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_historystore_mask() != 62606) {

@@ -497,6 +497,22 @@ fileprivate struct FfiConverterUInt64: FfiConverterPrimitive {
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif
+fileprivate struct FfiConverterInt64: FfiConverterPrimitive {
+    typealias FfiType = Int64
+    typealias SwiftType = Int64
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Int64 {
+        return try lift(readInt(&buf))
+    }
+
+    public static func write(_ value: Int64, into buf: inout [UInt8]) {
+        writeInt(&buf, lower(value))
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
 fileprivate struct FfiConverterFloat: FfiConverterPrimitive {
     typealias FfiType = Float
     typealias SwiftType = Float
@@ -964,6 +980,95 @@ public func FfiConverterTypeClassification_lift(_ buf: RustBuffer) throws -> Cla
 #endif
 public func FfiConverterTypeClassification_lower(_ value: Classification) -> RustBuffer {
     return FfiConverterTypeClassification.lower(value)
+}
+
+
+/**
+ * One lesion the user follows over time.
+ */
+public struct Lesion: Equatable, Hashable {
+    /**
+     * Store-assigned id.
+     */
+    public let id: Int64
+    /**
+     * The user's name for it ("left shoulder"), unique in the store.
+     */
+    public let label: String
+    /**
+     * Where on the body it is, if the user said.
+     */
+    public let bodySite: BodySite?
+    /**
+     * When it was added, in seconds since the Unix epoch (UTC).
+     */
+    public let createdAt: Int64
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Store-assigned id.
+         */id: Int64, 
+        /**
+         * The user's name for it ("left shoulder"), unique in the store.
+         */label: String, 
+        /**
+         * Where on the body it is, if the user said.
+         */bodySite: BodySite?, 
+        /**
+         * When it was added, in seconds since the Unix epoch (UTC).
+         */createdAt: Int64) {
+        self.id = id
+        self.label = label
+        self.bodySite = bodySite
+        self.createdAt = createdAt
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension Lesion: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeLesion: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> Lesion {
+        return
+            try Lesion(
+                id: FfiConverterInt64.read(from: &buf), 
+                label: FfiConverterString.read(from: &buf), 
+                bodySite: FfiConverterOptionTypeBodySite.read(from: &buf), 
+                createdAt: FfiConverterInt64.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: Lesion, into buf: inout [UInt8]) {
+        FfiConverterInt64.write(value.id, into: &buf)
+        FfiConverterString.write(value.label, into: &buf)
+        FfiConverterOptionTypeBodySite.write(value.bodySite, into: &buf)
+        FfiConverterInt64.write(value.createdAt, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLesion_lift(_ buf: RustBuffer) throws -> Lesion {
+    return try FfiConverterTypeLesion.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeLesion_lower(_ value: Lesion) -> RustBuffer {
+    return FfiConverterTypeLesion.lower(value)
 }
 
 
@@ -1998,6 +2103,200 @@ public func FfiConverterTypeStageTimings_lift(_ buf: RustBuffer) throws -> Stage
 public func FfiConverterTypeStageTimings_lower(_ value: StageTimings) -> RustBuffer {
     return FfiConverterTypeStageTimings.lower(value)
 }
+
+
+/**
+ * What [`HistoryStore::check`] found.
+ */
+public struct StoreCheck: Equatable, Hashable {
+    /**
+     * Lesions in the database.
+     */
+    public let lesions: UInt64
+    /**
+     * Scans in the database.
+     */
+    public let scans: UInt64
+    /**
+     * Files in the files directory.
+     */
+    public let files: UInt64
+    /**
+     * Everything wrong; empty when the store is consistent.
+     */
+    public let problems: [String]
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Lesions in the database.
+         */lesions: UInt64, 
+        /**
+         * Scans in the database.
+         */scans: UInt64, 
+        /**
+         * Files in the files directory.
+         */files: UInt64, 
+        /**
+         * Everything wrong; empty when the store is consistent.
+         */problems: [String]) {
+        self.lesions = lesions
+        self.scans = scans
+        self.files = files
+        self.problems = problems
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension StoreCheck: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeStoreCheck: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> StoreCheck {
+        return
+            try StoreCheck(
+                lesions: FfiConverterUInt64.read(from: &buf), 
+                scans: FfiConverterUInt64.read(from: &buf), 
+                files: FfiConverterUInt64.read(from: &buf), 
+                problems: FfiConverterSequenceString.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: StoreCheck, into buf: inout [UInt8]) {
+        FfiConverterUInt64.write(value.lesions, into: &buf)
+        FfiConverterUInt64.write(value.scans, into: &buf)
+        FfiConverterUInt64.write(value.files, into: &buf)
+        FfiConverterSequenceString.write(value.problems, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoreCheck_lift(_ buf: RustBuffer) throws -> StoreCheck {
+    return try FfiConverterTypeStoreCheck.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeStoreCheck_lower(_ value: StoreCheck) -> RustBuffer {
+    return FfiConverterTypeStoreCheck.lower(value)
+}
+
+
+/**
+ * Body-site group of the lesion (the classifier's five site slots).
+ */
+
+public enum BodySite: Equatable, Hashable {
+    
+    /**
+     * Arm or hand (HAM10000 `upper extremity`, `hand`).
+     */
+    case arm
+    /**
+     * Head or neck (`face`, `scalp`, `ear`, `neck`).
+     */
+    case headOrNeck
+    /**
+     * Leg, foot or genital area (`lower extremity`, `foot`, `genital`).
+     */
+    case legOrGenital
+    /**
+     * Trunk (`back`, `abdomen`, `chest`, `trunk`).
+     */
+    case trunk
+    /**
+     * Not known (`acral`, `unknown`).
+     */
+    case unknown
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension BodySite: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeBodySite: FfiConverterRustBuffer {
+    typealias SwiftType = BodySite
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> BodySite {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .arm
+        
+        case 2: return .headOrNeck
+        
+        case 3: return .legOrGenital
+        
+        case 4: return .trunk
+        
+        case 5: return .unknown
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: BodySite, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .arm:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .headOrNeck:
+            writeInt(&buf, Int32(2))
+        
+        
+        case .legOrGenital:
+            writeInt(&buf, Int32(3))
+        
+        
+        case .trunk:
+            writeInt(&buf, Int32(4))
+        
+        
+        case .unknown:
+            writeInt(&buf, Int32(5))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBodySite_lift(_ buf: RustBuffer) throws -> BodySite {
+    return try FfiConverterTypeBodySite.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeBodySite_lower(_ value: BodySite) -> RustBuffer {
+    return FfiConverterTypeBodySite.lower(value)
+}
+
 
 
 /**
@@ -3394,6 +3693,55 @@ public func FfiConverterTypeTdsBand_lower(_ value: TdsBand) -> RustBuffer {
     return FfiConverterTypeTdsBand.lower(value)
 }
 
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterOptionTypeBodySite: FfiConverterRustBuffer {
+    typealias SwiftType = BodySite?
+
+    public static func write(_ value: SwiftType, into buf: inout [UInt8]) {
+        guard let value = value else {
+            writeInt(&buf, Int8(0))
+            return
+        }
+        writeInt(&buf, Int8(1))
+        FfiConverterTypeBodySite.write(value, into: &buf)
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> SwiftType {
+        switch try readInt(&buf) as Int8 {
+        case 0: return nil
+        case 1: return try FfiConverterTypeBodySite.read(from: &buf)
+        default: throw UniffiInternalError.unexpectedOptionalTag
+        }
+    }
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+fileprivate struct FfiConverterSequenceString: FfiConverterRustBuffer {
+    typealias SwiftType = [String]
+
+    public static func write(_ value: [String], into buf: inout [UInt8]) {
+        let len = Int32(value.count)
+        writeInt(&buf, len)
+        for item in value {
+            FfiConverterString.write(item, into: &buf)
+        }
+    }
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> [String] {
+        let len: Int32 = try readInt(&buf)
+        var seq = [String]()
+        seq.reserveCapacity(Int(len))
+        for _ in 0 ..< len {
+            seq.append(try FfiConverterString.read(from: &buf))
+        }
+        return seq
+    }
+}
 
 #if swift(>=5.8)
 @_documentation(visibility: private)

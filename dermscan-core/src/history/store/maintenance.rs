@@ -124,12 +124,12 @@ impl HistoryStore {
         if let Some(row) = inner.orphan_scan()? {
             report.problems.push(format!("database: scan {row} names a missing lesion"));
         }
-        report.lesions = inner.lesions().map(|l| l.len()).unwrap_or_else(|e| {
+        report.lesions = inner.lesions().map(|l| l.len() as u64).unwrap_or_else(|e| {
             report.problems.push(e.to_string());
             0
         });
         let ids = inner.all_scan_ids()?;
-        report.scans = ids.len();
+        report.scans = ids.len() as u64;
         for id in ids {
             let outcome = inner.record(id).and_then(|r| {
                 let photo = files::read_verified(&self.files_dir, &r.photo_file)?;

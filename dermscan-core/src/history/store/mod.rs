@@ -131,13 +131,14 @@ pub struct AddedScan {
 
 /// What [`HistoryStore::check`] found.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "uniffi", derive(uniffi::Record))]
 pub struct StoreCheck {
     /// Lesions in the database.
-    pub lesions: usize,
+    pub lesions: u64,
     /// Scans in the database.
-    pub scans: usize,
+    pub scans: u64,
     /// Files in the files directory.
-    pub files: usize,
+    pub files: u64,
     /// Everything wrong; empty when the store is consistent.
     pub problems: Vec<String>,
 }

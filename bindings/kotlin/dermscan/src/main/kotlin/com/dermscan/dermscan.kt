@@ -40,6 +40,7 @@ import com.dermscan.core.FfiConverterTypeChangeReason
 import com.dermscan.core.FfiConverterTypeClassification
 import com.dermscan.core.FfiConverterTypeCropPolicy
 import com.dermscan.core.FfiConverterTypeExecutionProvider
+import com.dermscan.core.FfiConverterTypeLesion
 import com.dermscan.core.FfiConverterTypeLesionCandidate
 import com.dermscan.core.FfiConverterTypeMaskMode
 import com.dermscan.core.FfiConverterTypeModelInfo
@@ -54,7 +55,9 @@ import com.dermscan.core.FfiConverterTypeSizeUnit
 import com.dermscan.core.FfiConverterTypeStage
 import com.dermscan.core.FfiConverterTypeStageTimings
 import com.dermscan.core.FfiConverterTypeStolzColour
+import com.dermscan.core.FfiConverterTypeStoreCheck
 import com.dermscan.core.FfiConverterTypeTdsBand
+import com.dermscan.core.Lesion
 import com.dermscan.core.LesionCandidate
 import com.dermscan.core.MaskMode
 import com.dermscan.core.ModelInfo
@@ -69,6 +72,7 @@ import com.dermscan.core.SizeUnit
 import com.dermscan.core.Stage
 import com.dermscan.core.StageTimings
 import com.dermscan.core.StolzColour
+import com.dermscan.core.StoreCheck
 import com.dermscan.core.TdsBand
 import java.util.concurrent.atomic.AtomicBoolean
 import kotlin.coroutines.resume
@@ -83,6 +87,7 @@ import com.dermscan.core.RustBuffer as RustBufferChangeReason
 import com.dermscan.core.RustBuffer as RustBufferClassification
 import com.dermscan.core.RustBuffer as RustBufferCropPolicy
 import com.dermscan.core.RustBuffer as RustBufferExecutionProvider
+import com.dermscan.core.RustBuffer as RustBufferLesion
 import com.dermscan.core.RustBuffer as RustBufferLesionCandidate
 import com.dermscan.core.RustBuffer as RustBufferMaskMode
 import com.dermscan.core.RustBuffer as RustBufferModelInfo
@@ -97,6 +102,7 @@ import com.dermscan.core.RustBuffer as RustBufferSizeUnit
 import com.dermscan.core.RustBuffer as RustBufferStage
 import com.dermscan.core.RustBuffer as RustBufferStageTimings
 import com.dermscan.core.RustBuffer as RustBufferStolzColour
+import com.dermscan.core.RustBuffer as RustBufferStoreCheck
 import com.dermscan.core.RustBuffer as RustBufferTdsBand
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
@@ -927,13 +933,13 @@ internal object UniffiLib {
     external fun uniffi_dermscan_ffi_fn_constructor_historystore_open(`dir`: RustBuffer.ByValue,`key`: RustBuffer.ByValue,`maxBytes`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_dermscan_ffi_fn_method_historystore_add_lesion(`ptr`: Long,`label`: RustBuffer.ByValue,`bodySite`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferLesion.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_add_scan(`ptr`: Long,`lesionId`: Long,`photo`: RustBuffer.ByValue,`scan`: RustBuffer.ByValue,`takenAt`: Long,`mmPerPx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_area_chart_png(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_check(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferStoreCheck.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_compare(`ptr`: Long,`beforeId`: Long,`afterId`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_delete_lesion(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -947,9 +953,9 @@ internal object UniffiLib {
     external fun uniffi_dermscan_ffi_fn_method_historystore_latest_change(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_lesion(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferLesion.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_lesion_by_label(`ptr`: Long,`label`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
-    ): RustBuffer.ByValue
+    ): RustBufferLesion.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_lesions(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_mask(`ptr`: Long,`scanId`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1184,7 +1190,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_dermscan_ffi_checksum_method_engine_scan_with() and 0xFFFF) != 59852) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_add_lesion() and 0xFFFF) != 10434) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_add_lesion() and 0xFFFF) != 63597) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan() and 0xFFFF) != 6069) {
@@ -1193,7 +1199,7 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png() and 0xFFFF) != 2655) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_check() and 0xFFFF) != 22995) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_check() and 0xFFFF) != 7063) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_compare() and 0xFFFF) != 28076) {
@@ -1214,13 +1220,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_latest_change() and 0xFFFF) != 62805) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_lesion() and 0xFFFF) != 33808) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_lesion() and 0xFFFF) != 9727) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_lesion_by_label() and 0xFFFF) != 56391) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_lesion_by_label() and 0xFFFF) != 2956) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
-    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_lesions() and 0xFFFF) != 3562) {
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_lesions() and 0xFFFF) != 7694) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_mask() and 0xFFFF) != 62606) {
@@ -5276,70 +5282,6 @@ public object FfiConverterTypeFoundLesion: FfiConverterRustBuffer<FoundLesion> {
 
 
 /**
- * One lesion the user follows over time.
- */
-data class Lesion (
-    /**
-     * Store-assigned id.
-     */
-    var `id`: kotlin.Long
-    , 
-    /**
-     * The user's name for it ("left shoulder"), unique in the store.
-     */
-    var `label`: kotlin.String
-    , 
-    /**
-     * Where on the body it is: `arm`, `head-or-neck`, `leg-or-genital`, `trunk` or
-     * `unknown`; none when the user did not say.
-     */
-    var `bodySite`: kotlin.String?
-    , 
-    /**
-     * When it was added, in seconds since the Unix epoch (UTC).
-     */
-    var `createdAt`: kotlin.Long
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeLesion: FfiConverterRustBuffer<Lesion> {
-    override fun read(buf: ByteBuffer): Lesion {
-        return Lesion(
-            FfiConverterLong.read(buf),
-            FfiConverterString.read(buf),
-            FfiConverterOptionalString.read(buf),
-            FfiConverterLong.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: Lesion) = (
-            FfiConverterLong.allocationSize(value.`id`) +
-            FfiConverterString.allocationSize(value.`label`) +
-            FfiConverterOptionalString.allocationSize(value.`bodySite`) +
-            FfiConverterLong.allocationSize(value.`createdAt`)
-    )
-
-    override fun write(value: Lesion, buf: ByteBuffer) {
-            FfiConverterLong.write(value.`id`, buf)
-            FfiConverterString.write(value.`label`, buf)
-            FfiConverterOptionalString.write(value.`bodySite`, buf)
-            FfiConverterLong.write(value.`createdAt`, buf)
-    }
-}
-
-
-
-/**
  * Measurements, ABCD scores and the principal axes (for drawing) of one lesion.
  */
 data class LesionFeatures (
@@ -6028,77 +5970,6 @@ public object FfiConverterTypeScanResult: FfiConverterRustBuffer<ScanResult> {
             FfiConverterTypeQualityReport.write(value.`quality`, buf)
             FfiConverterTypeStageTimings.write(value.`timings`, buf)
             FfiConverterTypeScanAnalysis.write(value.`analysis`, buf)
-    }
-}
-
-
-
-/**
- * What `HistoryStore.check` found.
- */
-data class StoreCheck (
-    /**
-     * Whether nothing is wrong.
-     */
-    var `ok`: kotlin.Boolean
-    , 
-    /**
-     * Lesions in the database.
-     */
-    var `lesions`: kotlin.ULong
-    , 
-    /**
-     * Scans in the database.
-     */
-    var `scans`: kotlin.ULong
-    , 
-    /**
-     * Files in the store's files directory.
-     */
-    var `files`: kotlin.ULong
-    , 
-    /**
-     * Everything wrong, one sentence each; empty when the store is consistent.
-     */
-    var `problems`: List<kotlin.String>
-    
-){
-    
-
-    
-
-    
-    companion object
-}
-
-/**
- * @suppress
- */
-public object FfiConverterTypeStoreCheck: FfiConverterRustBuffer<StoreCheck> {
-    override fun read(buf: ByteBuffer): StoreCheck {
-        return StoreCheck(
-            FfiConverterBoolean.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterULong.read(buf),
-            FfiConverterSequenceString.read(buf),
-        )
-    }
-
-    override fun allocationSize(value: StoreCheck) = (
-            FfiConverterBoolean.allocationSize(value.`ok`) +
-            FfiConverterULong.allocationSize(value.`lesions`) +
-            FfiConverterULong.allocationSize(value.`scans`) +
-            FfiConverterULong.allocationSize(value.`files`) +
-            FfiConverterSequenceString.allocationSize(value.`problems`)
-    )
-
-    override fun write(value: StoreCheck, buf: ByteBuffer) {
-            FfiConverterBoolean.write(value.`ok`, buf)
-            FfiConverterULong.write(value.`lesions`, buf)
-            FfiConverterULong.write(value.`scans`, buf)
-            FfiConverterULong.write(value.`files`, buf)
-            FfiConverterSequenceString.write(value.`problems`, buf)
     }
 }
 
@@ -7370,6 +7241,34 @@ public object FfiConverterSequenceTypeChangeReason: FfiConverterRustBuffer<List<
 /**
  * @suppress
  */
+public object FfiConverterSequenceTypeLesion: FfiConverterRustBuffer<List<Lesion>> {
+    override fun read(buf: ByteBuffer): List<Lesion> {
+        val len = buf.getInt()
+        return List<Lesion>(len) {
+            FfiConverterTypeLesion.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<Lesion>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterTypeLesion.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<Lesion>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterTypeLesion.write(it, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
 public object FfiConverterSequenceTypeLesionCandidate: FfiConverterRustBuffer<List<LesionCandidate>> {
     override fun read(buf: ByteBuffer): List<LesionCandidate> {
         val len = buf.getInt()
@@ -7472,34 +7371,6 @@ public object FfiConverterSequenceTypeFoundLesion: FfiConverterRustBuffer<List<F
         buf.putInt(value.size)
         value.iterator().forEach {
             FfiConverterTypeFoundLesion.write(it, buf)
-        }
-    }
-}
-
-
-
-
-/**
- * @suppress
- */
-public object FfiConverterSequenceTypeLesion: FfiConverterRustBuffer<List<Lesion>> {
-    override fun read(buf: ByteBuffer): List<Lesion> {
-        val len = buf.getInt()
-        return List<Lesion>(len) {
-            FfiConverterTypeLesion.read(buf)
-        }
-    }
-
-    override fun allocationSize(value: List<Lesion>): ULong {
-        val sizeForLength = 4UL
-        val sizeForItems = value.map { FfiConverterTypeLesion.allocationSize(it) }.sum()
-        return sizeForLength + sizeForItems
-    }
-
-    override fun write(value: List<Lesion>, buf: ByteBuffer) {
-        buf.putInt(value.size)
-        value.iterator().forEach {
-            FfiConverterTypeLesion.write(it, buf)
         }
     }
 }
@@ -7643,6 +7514,10 @@ public object FfiConverterSequenceTypeStolzColour: FfiConverterRustBuffer<List<S
         }
     }
 }
+
+
+
+
 
 
 

@@ -950,6 +950,29 @@ public object FfiConverterULong: FfiConverter<ULong, Long> {
 /**
  * @suppress
  */
+public object FfiConverterLong: FfiConverter<Long, Long> {
+    override fun lift(value: Long): Long {
+        return value
+    }
+
+    override fun read(buf: ByteBuffer): Long {
+        return buf.getLong()
+    }
+
+    override fun lower(value: Long): Long {
+        return value
+    }
+
+    override fun allocationSize(value: Long) = 8UL
+
+    override fun write(value: Long, buf: ByteBuffer) {
+        buf.putLong(value)
+    }
+}
+
+/**
+ * @suppress
+ */
 public object FfiConverterFloat: FfiConverter<Float, Float> {
     override fun lift(value: Float): Float {
         return value
@@ -1332,6 +1355,69 @@ public object FfiConverterTypeClassification: FfiConverterRustBuffer<Classificat
             FfiConverterTypePixelRect.write(value.`crop`, buf)
             FfiConverterTypeModelInfo.write(value.`model`, buf)
             FfiConverterDouble.write(value.`inferenceMs`, buf)
+    }
+}
+
+
+
+/**
+ * One lesion the user follows over time.
+ */
+data class Lesion (
+    /**
+     * Store-assigned id.
+     */
+    var `id`: kotlin.Long
+    , 
+    /**
+     * The user's name for it ("left shoulder"), unique in the store.
+     */
+    var `label`: kotlin.String
+    , 
+    /**
+     * Where on the body it is, if the user said.
+     */
+    var `bodySite`: BodySite?
+    , 
+    /**
+     * When it was added, in seconds since the Unix epoch (UTC).
+     */
+    var `createdAt`: kotlin.Long
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeLesion: FfiConverterRustBuffer<Lesion> {
+    override fun read(buf: ByteBuffer): Lesion {
+        return Lesion(
+            FfiConverterLong.read(buf),
+            FfiConverterString.read(buf),
+            FfiConverterOptionalTypeBodySite.read(buf),
+            FfiConverterLong.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: Lesion) = (
+            FfiConverterLong.allocationSize(value.`id`) +
+            FfiConverterString.allocationSize(value.`label`) +
+            FfiConverterOptionalTypeBodySite.allocationSize(value.`bodySite`) +
+            FfiConverterLong.allocationSize(value.`createdAt`)
+    )
+
+    override fun write(value: Lesion, buf: ByteBuffer) {
+            FfiConverterLong.write(value.`id`, buf)
+            FfiConverterString.write(value.`label`, buf)
+            FfiConverterOptionalTypeBodySite.write(value.`bodySite`, buf)
+            FfiConverterLong.write(value.`createdAt`, buf)
     }
 }
 
@@ -2081,6 +2167,124 @@ public object FfiConverterTypeStageTimings: FfiConverterRustBuffer<StageTimings>
             FfiConverterDouble.write(value.`totalMs`, buf)
     }
 }
+
+
+
+/**
+ * What [`HistoryStore::check`] found.
+ */
+data class StoreCheck (
+    /**
+     * Lesions in the database.
+     */
+    var `lesions`: kotlin.ULong
+    , 
+    /**
+     * Scans in the database.
+     */
+    var `scans`: kotlin.ULong
+    , 
+    /**
+     * Files in the files directory.
+     */
+    var `files`: kotlin.ULong
+    , 
+    /**
+     * Everything wrong; empty when the store is consistent.
+     */
+    var `problems`: List<kotlin.String>
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeStoreCheck: FfiConverterRustBuffer<StoreCheck> {
+    override fun read(buf: ByteBuffer): StoreCheck {
+        return StoreCheck(
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterULong.read(buf),
+            FfiConverterSequenceString.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: StoreCheck) = (
+            FfiConverterULong.allocationSize(value.`lesions`) +
+            FfiConverterULong.allocationSize(value.`scans`) +
+            FfiConverterULong.allocationSize(value.`files`) +
+            FfiConverterSequenceString.allocationSize(value.`problems`)
+    )
+
+    override fun write(value: StoreCheck, buf: ByteBuffer) {
+            FfiConverterULong.write(value.`lesions`, buf)
+            FfiConverterULong.write(value.`scans`, buf)
+            FfiConverterULong.write(value.`files`, buf)
+            FfiConverterSequenceString.write(value.`problems`, buf)
+    }
+}
+
+
+
+/**
+ * Body-site group of the lesion (the classifier's five site slots).
+ */
+
+enum class BodySite {
+    
+    /**
+     * Arm or hand (HAM10000 `upper extremity`, `hand`).
+     */
+    ARM,
+    /**
+     * Head or neck (`face`, `scalp`, `ear`, `neck`).
+     */
+    HEAD_OR_NECK,
+    /**
+     * Leg, foot or genital area (`lower extremity`, `foot`, `genital`).
+     */
+    LEG_OR_GENITAL,
+    /**
+     * Trunk (`back`, `abdomen`, `chest`, `trunk`).
+     */
+    TRUNK,
+    /**
+     * Not known (`acral`, `unknown`).
+     */
+    UNKNOWN;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeBodySite: FfiConverterRustBuffer<BodySite> {
+    override fun read(buf: ByteBuffer) = try {
+        BodySite.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: BodySite) = 4UL
+
+    override fun write(value: BodySite, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
 
 
 
@@ -2849,6 +3053,66 @@ public object FfiConverterTypeTdsBand: FfiConverterRustBuffer<TdsBand> {
 }
 
 
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterOptionalTypeBodySite: FfiConverterRustBuffer<BodySite?> {
+    override fun read(buf: ByteBuffer): BodySite? {
+        if (buf.get().toInt() == 0) {
+            return null
+        }
+        return FfiConverterTypeBodySite.read(buf)
+    }
+
+    override fun allocationSize(value: BodySite?): ULong {
+        if (value == null) {
+            return 1UL
+        } else {
+            return 1UL + FfiConverterTypeBodySite.allocationSize(value)
+        }
+    }
+
+    override fun write(value: BodySite?, buf: ByteBuffer) {
+        if (value == null) {
+            buf.put(0)
+        } else {
+            buf.put(1)
+            FfiConverterTypeBodySite.write(value, buf)
+        }
+    }
+}
+
+
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterSequenceString: FfiConverterRustBuffer<List<kotlin.String>> {
+    override fun read(buf: ByteBuffer): List<kotlin.String> {
+        val len = buf.getInt()
+        return List<kotlin.String>(len) {
+            FfiConverterString.read(buf)
+        }
+    }
+
+    override fun allocationSize(value: List<kotlin.String>): ULong {
+        val sizeForLength = 4UL
+        val sizeForItems = value.map { FfiConverterString.allocationSize(it) }.sum()
+        return sizeForLength + sizeForItems
+    }
+
+    override fun write(value: List<kotlin.String>, buf: ByteBuffer) {
+        buf.putInt(value.size)
+        value.iterator().forEach {
+            FfiConverterString.write(it, buf)
+        }
+    }
+}
 
 
 
