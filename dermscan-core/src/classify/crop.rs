@@ -16,11 +16,6 @@ pub struct CropSquare {
 }
 
 impl CropSquare {
-    /// `[x0, y0, x1, y1]` with `x1`, `y1` exclusive, like [`BoxPrompt`].
-    pub fn to_array(self) -> [u32; 4] {
-        [self.left, self.top, self.left + self.side, self.top + self.side]
-    }
-
     /// The same square as a [`PixelRect`].
     pub fn rect(self) -> PixelRect {
         PixelRect { x: self.left, y: self.top, width: self.side, height: self.side }
@@ -75,7 +70,7 @@ mod tests {
         // Larger than the image: side becomes the shorter image side, centred (150 - 100).
         let sq = crop_square(300, 200, BoxPrompt::new(10.0, 10.0, 290.0, 190.0), 1.5).expect("crop");
         assert_eq!(sq, CropSquare { left: 50, top: 0, side: 200 });
-        assert_eq!(sq.to_array(), [50, 0, 250, 200]);
+        assert_eq!(sq.rect().corners(), [50, 0, 250, 200]);
         // Tiny box: at least one pixel. round(1.5 * 0.25) = 0 -> 1.
         let sq = crop_square(10, 10, BoxPrompt::new(5.0, 5.0, 5.25, 5.25), 1.5).expect("crop");
         assert_eq!(sq.side, 1);
