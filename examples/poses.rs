@@ -2,19 +2,22 @@
 //! in its 8 poses (4 quarter turns, mirrored or not) and the primary mask's area is compared
 //! over them (coefficient of variation, CV).
 //!
-//! `cargo run --release --example poses -- PHOTO|DIR [--model DIR] [--mask lesion|upstream] [--crop auto|none] [--no-snap] [--quiet]`
+//! `cargo run --release --example poses -- PHOTO|DIR [--model DIR] [--box x0,y0,x1,y1] [--mask lesion|upstream] [--crop auto|none] [--no-snap] [--quiet]`
 //!
 //! A folder is read like `examples/evaluate.rs` reads one (`meta.json` or `manifest.json`
 //! with `file`/`image` per entry); photos without a lesion are skipped. Prints one line per
 //! photo (areas per pose, CV, Dice of each pose's mask, turned upright, against the upright
-//! pose's) and the median and mean CV.
+//! pose's, and the prompt box turned back upright) and the median and mean CV. With `--box`
+//! (upright coordinates) every pose is scanned with that box turned into the pose.
 
 use std::path::{Path, PathBuf};
 
 use dermscan::{BoxPrompt, CropPolicy, Engine, EngineConfig, Image, MaskMode, ScanOptions};
 use image::GrayImage;
-use image::imageops::{flip_horizontal, rotate90, rotate270};
 use lexopt::prelude::*;
+
+#[path = "../tests/support/poses.rs"]
+mod poses;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut target, mut model) = (PathBuf::from("assets/samples/forearm-nevi.jpg"), PathBuf::from("models/litemedsam"));
@@ -42,72 +45,32 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut cvs = Vec::new();
     for photo in &photos {
         let upright = Image::open(photo, &Default::default())?.into_rgb_image();
-        let (mut areas, mut dices, mut first): (Vec<f64>, Vec<f64>, Option<GrayImage>) = (Vec::new(), Vec::new(), None);
-        let mut boxes = Vec::new();
-        for turns in 0..4 {
-            for mirrored in [false, true] {
-                let mut pose = upright.clone();
-                for _ in 0..turns {
-                    pose = rotate90(&pose);
+        let size = (upright.width() as f32, upright.height() as f32);
+        let (mut areas, mut dices, mut boxes, mut first) = (Vec::new(), Vec::new(), Vec::new(), None);
+        for pose in poses::all() {
+            let options = match user_box {
+                Some(b) => {
+                    let [x0, y0, x1, y1] = pose.apply_box(b, size);
+                    options.with_box(BoxPrompt::new(x0, y0, x1, y1))
                 }
-                if mirrored {
-                    pose = flip_horizontal(&pose);
-                }
-                let (pw, ph) = (upright.width() as f32, upright.height() as f32);
-                let mut options = options;
-                if let Some(b) = user_box {
-                    let mut corners = [(b[0], b[1]), (b[2], b[3])];
-                    for c in &mut corners {
-                        let (mut w, mut h) = (pw, ph);
-                        for _ in 0..turns {
-                            *c = (h - c.1, c.0);
-                            (w, h) = (h, w);
-                        }
-                        if mirrored {
-                            c.0 = w - c.0;
-                        }
-                    }
-                    let [(ax, ay), (bx, by)] = corners;
-                    options = options.with_box(BoxPrompt::new(ax.min(bx), ay.min(by), ax.max(bx), ay.max(by)));
-                }
-                let scan = engine.scan(&Image::from_rgb(pose.width(), pose.height(), pose.into_raw())?, &options)?;
-                // The prompt box turned back upright.
-                let r = scan.roi.bbox.to_array();
-                let mut corners = [(r[0], r[1]), (r[2], r[3])];
-                for c in &mut corners {
-                    let (mut w, mut h) = if turns % 2 == 1 { (ph, pw) } else { (pw, ph) };
-                    if mirrored {
-                        c.0 = w - c.0;
-                    }
-                    for _ in 0..turns {
-                        *c = (c.1, w - c.0);
-                        (w, h) = (h, w);
-                    }
-                }
-                let [(ax, ay), (bx, by)] = corners;
-                boxes.push(format!("{:.0},{:.0},{:.0},{:.0}", ax.min(bx), ay.min(by), ax.max(bx), ay.max(by)));
-                let mut back = GrayImage::from_raw(scan.mask.width(), scan.mask.height(), scan.mask.pixels().to_vec()).ok_or("mask")?;
-                if mirrored {
-                    back = flip_horizontal(&back);
-                }
-                for _ in 0..turns {
-                    back = rotate270(&back);
-                }
-                areas.push(scan.mask.area_px() as f64);
-                let reference = first.get_or_insert_with(|| back.clone());
-                dices.push(dice(reference, &back));
-            }
+                None => options,
+            };
+            let posed = pose.apply(&upright);
+            let scan = engine.scan(&Image::from_rgb(posed.width(), posed.height(), posed.into_raw())?, &options)?;
+            let [x0, y0, x1, y1] = pose.undo_box(scan.roi.bbox.to_array(), size);
+            boxes.push(format!("{x0:.0},{y0:.0},{x1:.0},{y1:.0}"));
+            let mask = GrayImage::from_raw(scan.mask.width(), scan.mask.height(), scan.mask.pixels().to_vec()).ok_or("mask")?;
+            let back = pose.undo(&mask);
+            areas.push(scan.mask.area_px() as f64);
+            dices.push(dice(first.get_or_insert_with(|| back.clone()), &back));
         }
-        let m = areas.iter().sum::<f64>() / areas.len() as f64;
-        let cv = if m > 0.0 { (areas.iter().map(|a| (a - m).powi(2)).sum::<f64>() / areas.len() as f64).sqrt() / m } else { 0.0 };
+        let (_, cv) = poses::area_cv(&areas);
         cvs.push(cv);
         if !quiet {
             let a: Vec<String> = areas.iter().map(|a| format!("{a:.0}")).collect();
             let d: Vec<String> = dices.iter().map(|d| format!("{d:.2}")).collect();
             println!("{} cv {:5.1}% areas [{}] dice-to-upright [{}]", photo.display(), cv * 100.0, a.join(" "), d.join(" "));
-            if boxes.len() > 1 {
-                println!("  prompt boxes, upright: {}", boxes.join(" "));
-            }
+            println!("  prompt boxes, upright: {}", boxes.join(" "));
         }
     }
     cvs.sort_by(f64::total_cmp);

@@ -1,6 +1,8 @@
 //! Segmentation on the real models: accuracy on the synthetic set, embedding reuse,
 //! the crop policy, and several threads on one engine.
 
+#[path = "support/poses.rs"]
+mod poses;
 mod support;
 
 use dermscan::model::{SessionConfig, runtime};
@@ -196,38 +198,23 @@ fn centroid(mask: &image::GrayImage) -> (f64, f64) {
 
 #[test]
 fn the_sample_mole_is_found_alike_in_all_eight_poses() {
-    use image::imageops::{flip_horizontal, rotate90, rotate270};
     let engine = engine("litemedsam");
     let upright = Image::open(support::sample_photo(), &Default::default()).expect("sample").into_rgb_image();
     let (mut areas, mut centres, mut lines) = (Vec::new(), Vec::new(), Vec::new());
-    for turns in 0..4 {
-        for mirrored in [false, true] {
-            let mut pose = upright.clone();
-            for _ in 0..turns {
-                pose = rotate90(&pose);
-            }
-            if mirrored {
-                pose = flip_horizontal(&pose);
-            }
-            let photo = Image::from_rgb(pose.width(), pose.height(), pose.into_raw()).expect("rgb");
-            let scan = engine.scan(&photo, &ScanOptions::default().with_max_lesions(1)).expect("scan");
-            assert_eq!(scan.roi.source, RoiSource::Auto, "{turns} turns, mirrored {mirrored}: a lesion is found");
-            // The mask turned back upright: the same mole every time.
-            let mut back = image::GrayImage::from_raw(scan.mask.width(), scan.mask.height(), scan.mask.pixels().to_vec()).expect("mask");
-            if mirrored {
-                back = flip_horizontal(&back);
-            }
-            for _ in 0..turns {
-                back = rotate270(&back);
-            }
-            let c = centroid(&back);
-            lines.push(format!("{turns} turns, mirrored {mirrored:5}: area {:5} px, centre ({:.0}, {:.0})", scan.mask.area_px(), c.0, c.1));
-            areas.push(scan.mask.area_px() as f64);
-            centres.push(c);
-        }
+    for pose in poses::all() {
+        let (turns, mirrored) = (pose.turns, pose.mirrored);
+        let posed = pose.apply(&upright);
+        let photo = Image::from_rgb(posed.width(), posed.height(), posed.into_raw()).expect("rgb");
+        let scan = engine.scan(&photo, &ScanOptions::default().with_max_lesions(1)).expect("scan");
+        assert_eq!(scan.roi.source, RoiSource::Auto, "{turns} turns, mirrored {mirrored}: a lesion is found");
+        // The mask turned back upright: the same mole every time.
+        let mask = image::GrayImage::from_raw(scan.mask.width(), scan.mask.height(), scan.mask.pixels().to_vec()).expect("mask");
+        let c = centroid(&pose.undo(&mask));
+        lines.push(format!("{turns} turns, mirrored {mirrored:5}: area {:5} px, centre ({:.0}, {:.0})", scan.mask.area_px(), c.0, c.1));
+        areas.push(scan.mask.area_px() as f64);
+        centres.push(c);
     }
-    let m = mean(&areas);
-    let cv = (areas.iter().map(|a| (a - m).powi(2)).sum::<f64>() / areas.len() as f64).sqrt() / m;
+    let (m, cv) = poses::area_cv(&areas);
     lines.push(format!("mask area over the 8 poses: mean {m:.0} px, coefficient of variation {:.1}%", cv * 100.0));
     report("rotation_sample", &lines.join("\n"));
     for c in &centres {
