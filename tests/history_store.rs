@@ -230,6 +230,21 @@ fn a_second_process_is_locked_out() {
     assert!(matches!(err, HistoryError::Locked { .. }), "{err}");
 }
 
+/// A lock held a moment longer (as by a child process between fork and exec, which holds a
+/// copy of the lock file until its exec closes it) is waited for, not reported as `Locked`.
+#[test]
+fn a_lock_let_go_of_soon_is_waited_for() {
+    let dir = temp();
+    let held = HistoryStore::open(dir.path(), StoreConfig::default()).expect("open");
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(200));
+        drop(held);
+    });
+    let store = HistoryStore::open(dir.path(), StoreConfig::default()).expect("open once the first holder lets go");
+    releaser.join().expect("releaser");
+    assert!(store.check().expect("check").is_ok());
+}
+
 #[test]
 fn deleting_removes_files_and_nothing_is_written_outside() {
     let parent = temp();

@@ -4,6 +4,7 @@
 use std::fs::{self, OpenOptions};
 use std::path::Path;
 use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -19,7 +20,8 @@ impl HistoryStore {
     ///
     /// Runs schema migrations, checks the key, and removes files a crash left behind.
     /// Errors: [`HistoryError::ReadOnly`], [`HistoryError::Corrupt`] (the database is left
-    /// as it is), [`HistoryError::NewerSchema`], [`HistoryError::Locked`],
+    /// as it is), [`HistoryError::NewerSchema`], [`HistoryError::Locked`] (another
+    /// process has the store open; `open` waits up to a second for it to let go),
     /// [`HistoryError::KeyRequired`], [`HistoryError::WrongKey`], [`HistoryError::NotEncrypted`].
     pub fn open(dir: impl AsRef<Path>, config: StoreConfig) -> Result<Self, HistoryError> {
         let dir = dir.as_ref().to_path_buf();
@@ -28,11 +30,7 @@ impl HistoryStore {
         let lock_path = dir.join(LOCK_FILE);
         let lock =
             OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).map_err(|e| files::io_error(&lock_path, e))?;
-        match lock.try_lock() {
-            Ok(()) => {}
-            Err(fs::TryLockError::WouldBlock) => return Err(HistoryError::Locked { path: dir }),
-            Err(fs::TryLockError::Error(e)) => return Err(files::io_error(&lock_path, e)),
-        }
+        take_lock(&lock, &lock_path, &dir)?;
         let files_dir = dir.join(FILES_DIR);
         fs::create_dir_all(&files_dir).map_err(|e| files::io_error(&files_dir, e))?;
 
@@ -48,7 +46,7 @@ impl HistoryStore {
         if check != "ok" {
             return Err(HistoryError::Corrupt { path: db_path, detail: check });
         }
-        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(|e| file.error(e))?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(|e| file.error(e))?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(|e| file.error(e))?;
         conn.pragma_update(None, "synchronous", "FULL").map_err(|e| file.error(e))?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(|e| file.error(e))?;
@@ -68,6 +66,27 @@ impl HistoryStore {
             tracing::info!(removed, "removed files left by an interrupted write");
         }
         Ok(store)
+    }
+}
+
+/// How long [`HistoryStore::open`] waits for another holder of the store's lock to let go.
+///
+/// A store just closed can stay locked for a moment: a child process the host app starts
+/// (fork, then exec) holds a copy of every open file until its exec closes them, and the
+/// lock belongs to the file, not to the process that took it.
+const LOCK_WAIT: Duration = Duration::from_secs(1);
+
+/// Takes the store's process lock on `lock`, waiting up to [`LOCK_WAIT`] for it;
+/// [`HistoryError::Locked`] if it stays held.
+fn take_lock(lock: &fs::File, lock_path: &Path, dir: &Path) -> Result<(), HistoryError> {
+    let deadline = Instant::now() + LOCK_WAIT;
+    loop {
+        match lock.try_lock() {
+            Ok(()) => return Ok(()),
+            Err(fs::TryLockError::WouldBlock) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(10)),
+            Err(fs::TryLockError::WouldBlock) => return Err(HistoryError::Locked { path: dir.to_path_buf() }),
+            Err(fs::TryLockError::Error(e)) => return Err(files::io_error(lock_path, e)),
+        }
     }
 }
 
