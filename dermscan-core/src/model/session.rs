@@ -91,13 +91,21 @@ pub(crate) fn create_session(runtime: &Runtime, bytes: &[u8], file: &str, config
     let mut builder = Session::builder(&runtime.environment)
         .map_err(|e| fail(e.to_string()))?
         .with_optimization_level(GraphOptimizationLevel::Level3)
+        .map_err(|e| fail(e.to_string()))?
+        // No pre-planned block per input shape: the decoder's point count varies per call.
+        .with_memory_pattern(false)
         .map_err(|e| fail(e.to_string()))?;
     if config.threads > 0 {
         builder = builder.with_intra_threads(config.threads).map_err(|e| fail(e.to_string()))?;
     }
-    let providers: Vec<ExecutionProviderDispatch> = config.execution_providers.iter().filter_map(|p| p.dispatch(config.threads)).collect();
-    if !providers.is_empty() {
-        builder = builder.with_execution_providers(providers).map_err(|e| fail(e.to_string()))?;
-    }
+    let mut providers: Vec<ExecutionProviderDispatch> =
+        config.execution_providers.iter().filter_map(|p| p.dispatch(config.threads)).collect();
+    // The CPU provider without its memory arena. The arena keeps every block a run ever
+    // needed: after one scan of the 2 MP sample photo the process stayed at 988 MB resident
+    // (LiteMedSAM's first stage alone has 67 MB activations), 262 MB without it, for about
+    // 3% more scan time (examples/memory, docs/measured.md). Inside a host app on a phone the
+    // memory matters more.
+    providers.push(ort::ep::CPU::default().with_arena_allocator(false).build());
+    builder = builder.with_execution_providers(providers).map_err(|e| fail(e.to_string()))?;
     builder.commit_from_memory(bytes).map_err(|e| fail(e.to_string()))
 }
