@@ -47,12 +47,12 @@ import numpy as np  # noqa: E402
 import onnx  # noqa: E402
 import onnxruntime as ort  # noqa: E402
 import torch  # noqa: E402
-from onnxruntime.quantization import CalibrationDataReader  # noqa: E402
 
 import recipe  # noqa: E402  (tools/reference/recipe.py: the SDK's pre-processing recipes)
 from assets import WORK, sample_photo, sha256_file  # noqa: E402
 from onnx_io import graph_tensors, ort_session  # noqa: E402
 from families import BUILDERS, Encoder, Family, PromptDecoder, upstream_decode  # noqa: E402
+from quantize import calib_tensors, quant_text, quantize_decoder, quantize_encoder  # noqa: E402
 
 OPSET = 17
 SEED = 1234
@@ -232,91 +232,6 @@ def export_fp32(fam: Family, workdir: Path) -> dict:
 # --------------------------------------------------------------------------------------
 # Quantisation
 # --------------------------------------------------------------------------------------
-
-def calib_tensors(fam: Family, calib_dir: Path, limit: int) -> list[np.ndarray]:
-    files = sorted(p for p in calib_dir.iterdir()
-                   if p.suffix.lower() in (".png", ".jpg", ".jpeg") and "_mask" not in p.stem)
-    if not files:
-        raise SystemExit(f"no calibration images in {calib_dir}")
-    if len(files) > limit:  # spread the picks over the whole set
-        idx = np.linspace(0, len(files) - 1, limit).round().astype(int)
-        files = [files[i] for i in sorted(set(idx))]
-    out = []
-    for f in files:
-        img = recipe.load_rgb(f)
-        prep = recipe.preprocess_litemedsam(img, 256) if fam.name == "litemedsam" else recipe.preprocess_sam(img, 1024)
-        out.append(prep.tensor)
-    log(f"[quant] {len(out)} calibration images from {calib_dir}")
-    return out
-
-
-# Dynamic int8: QUInt8 weights, per output channel, MatMul only.  Measured on the sample-crop
-# embeddings (cosine vs fp32): the quantize_dynamic default (all ops, per tensor, so Conv ->
-# ConvInteger too) gave 0.66 (LiteMedSAM) / 0.89 (MobileSAM); MatMul-only per-channel gives
-# 0.997 / 0.9996 for +3 MB (Conv layers stay fp32).
-def _dynamic_options(weights: str = "quint8") -> dict:
-    from onnxruntime.quantization import QuantType
-    wt = {"quint8": QuantType.QUInt8, "qint8": QuantType.QInt8}[weights]
-    return {"weight_type": wt, "per_channel": True, "op_types_to_quantize": ["MatMul"]}
-
-
-def quant_text(kind: str, weights: str = "quint8") -> str:
-    """Human description of a quantisation setting (for README.md)."""
-    wt = {"quint8": "QUInt8", "qint8": "QInt8"}[weights]
-    return {
-        "int8-dynamic": f"`quantize_dynamic`, {wt} weights per output channel, MatMul nodes only "
-                        "(Conv stays fp32; activations quantised at run time)",
-        "int8-qdq": "`quant_pre_process` + `quantize_static`, QDQ format, per-channel QInt8 weights, "
-                    "QUInt8 activations, MinMax calibration",
-        "fp32": "fp32",
-    }[kind]
-
-
-class TensorReader(CalibrationDataReader):
-    """Calibration data: a list of pre-processed encoder inputs."""
-
-    def __init__(self, tensors):
-        self._it = iter([{"image": t} for t in tensors])
-
-    def get_next(self):
-        return next(self._it, None)
-
-
-def quantize_encoder(src: Path, dst: Path, variant: str, tensors=None, dynamic_weights: str = "quint8",
-                     qdq_exclude: list[str] | None = None) -> list[str]:
-    """Quantise the encoder; returns the names of the nodes kept in fp32 by --qdq-exclude."""
-    from onnxruntime.quantization import (CalibrationMethod, QuantFormat, QuantType, quantize_dynamic,
-                                          quantize_static)
-    from onnxruntime.quantization.shape_inference import quant_pre_process
-
-    t0 = time.perf_counter()
-    if variant == "int8-dynamic":
-        quantize_dynamic(str(src), str(dst), **_dynamic_options(dynamic_weights))
-        excluded = []
-    elif variant == "int8-qdq":
-        prep = dst.with_name("encoder-prep.onnx")
-        quant_pre_process(str(src), str(prep))
-        excluded = [n.name for n in onnx.load(str(prep)).graph.node
-                    if any(pat in n.name for pat in (qdq_exclude or []))]
-        if qdq_exclude:
-            log(f"[quant] keeping {len(excluded)} nodes matching {qdq_exclude} in fp32")
-        quantize_static(str(prep), str(dst), TensorReader(tensors), quant_format=QuantFormat.QDQ,
-                        per_channel=True, weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8,
-                        calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=excluded)
-        # (MinMax calibration adds ReduceMin/ReduceMax per tensor; peak RSS about 11 GB here.
-        #  Do not set CalibMaxIntermediateOutputs: onnxruntime 1.31 then drops the collected ranges.)
-        prep.unlink(missing_ok=True)
-    else:
-        raise ValueError(variant)
-    log(f"[quant] encoder {variant}: {dst.stat().st_size:,} B in {time.perf_counter() - t0:.1f}s")
-    return excluded
-
-
-def quantize_decoder(src: Path, dst: Path, dynamic_weights: str = "quint8") -> None:
-    from onnxruntime.quantization import quantize_dynamic
-    quantize_dynamic(str(src), str(dst), **_dynamic_options(dynamic_weights))
-    log(f"[quant] decoder int8-dynamic: {dst.stat().st_size:,} B")
-
 
 # --------------------------------------------------------------------------------------
 # Timing, manifest, README
@@ -523,7 +438,7 @@ def main(argv=None) -> int:
     if args.variant == "fp32":
         shutil.copyfile(fp32_dir / "encoder.onnx", out / "encoder.onnx")
     else:
-        tensors = calib_tensors(fam, args.calib_dir, args.calib_limit) if args.variant == "int8-qdq" else None
+        tensors = calib_tensors(fam.name, args.calib_dir, args.calib_limit) if args.variant == "int8-qdq" else None
         qdir = WORK / args.family / f"quant-{out.name}"  # one scratch folder per output bundle
         qdir.mkdir(parents=True, exist_ok=True)
         excluded = quantize_encoder(fp32_dir / "encoder.onnx", qdir / "encoder.onnx", args.variant, tensors,
