@@ -52,17 +52,13 @@ import recipe  # noqa: E402  (tools/reference/recipe.py: the SDK's pre-processin
 from assets import WORK, sample_photo, sha256_file  # noqa: E402
 from onnx_io import graph_tensors, ort_session  # noqa: E402
 from families import BUILDERS, Encoder, Family, PromptDecoder, upstream_decode  # noqa: E402
-from quantize import calib_tensors, quant_text, quantize_decoder, quantize_encoder  # noqa: E402
+from quantize import calib_tensors, log, quant_text, quantize_decoder, quantize_encoder  # noqa: E402
 
 OPSET = 17
 SEED = 1234
 
 # A 400 px crop of the sample photo around its largest mole (x0, y0, x1, y1), a realistic check input.
 SAMPLE_CHECK_CROP = (416, 493, 816, 893)
-
-
-def log(msg: str) -> None:
-    print(msg, flush=True)
 
 
 def _rel(p) -> str:
