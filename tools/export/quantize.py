@@ -80,7 +80,7 @@ class TensorReader(CalibrationDataReader):
 
 
 def quantize_encoder(src: Path, dst: Path, variant: str, tensors=None, dynamic_weights: str = "quint8",
-                     qdq_exclude: list[str] | None = None) -> list[str]:
+                     qdq_exclude: list[str] | None = None, qdq_weights: str = "qint8") -> list[str]:
     """Quantise the encoder; returns the names of the nodes kept in fp32 by --qdq-exclude."""
     from onnxruntime.quantization import (CalibrationMethod, QuantFormat, QuantType, quantize_dynamic,
                                           quantize_static)
@@ -98,7 +98,8 @@ def quantize_encoder(src: Path, dst: Path, variant: str, tensors=None, dynamic_w
         if qdq_exclude:
             log(f"[quant] keeping {len(excluded)} nodes matching {qdq_exclude} in fp32")
         quantize_static(str(prep), str(dst), TensorReader(tensors), quant_format=QuantFormat.QDQ,
-                        per_channel=True, weight_type=QuantType.QInt8, activation_type=QuantType.QUInt8,
+                        per_channel=True, activation_type=QuantType.QUInt8,
+                        weight_type={"quint8": QuantType.QUInt8, "qint8": QuantType.QInt8}[qdq_weights],
                         calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=excluded)
         # (MinMax calibration adds ReduceMin/ReduceMax per tensor; peak RSS about 11 GB here.
         #  Do not set CalibMaxIntermediateOutputs: onnxruntime 1.31 then drops the collected ranges.)
@@ -125,12 +126,16 @@ def main(argv=None) -> int:
     ap.add_argument("--calib-limit", type=int, default=64)
     ap.add_argument("--dynamic-weights", default="quint8", choices=["quint8", "qint8"])
     ap.add_argument("--qdq-exclude", action="append", default=[], metavar="SUBSTR")
+    # QInt8 weights: the fast path where the CPU has int8 dot products (VNNI, ARM dotprod); on
+    # x86 AVX2 without VNNI their uint8 x int8 products saturate (see models/litemedsam/README.md).
+    ap.add_argument("--qdq-weights", default="qint8", choices=["quint8", "qint8"])
     args = ap.parse_args(argv)
     if args.variant == "int8-qdq" and not args.calib_dir:
         ap.error("--variant int8-qdq needs --calib-dir")
     tensors = calib_tensors(args.family, args.calib_dir, args.calib_limit) if args.calib_dir else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    quantize_encoder(args.src, args.out, args.variant, tensors, args.dynamic_weights, args.qdq_exclude)
+    quantize_encoder(args.src, args.out, args.variant, tensors, args.dynamic_weights, args.qdq_exclude,
+                     args.qdq_weights)
     return 0
 
 
