@@ -51,10 +51,14 @@ def calib_tensors(family: str, calib_dir: Path, limit: int) -> list[np.ndarray]:
 # embeddings (cosine vs fp32): the quantize_dynamic default (all ops, per tensor, so Conv ->
 # ConvInteger too) gave 0.66 (LiteMedSAM) / 0.89 (MobileSAM); MatMul-only per-channel gives
 # 0.997 / 0.9996 for +3 MB (Conv layers stay fp32).
-def _dynamic_options(weights: str = "quint8") -> dict:
+def _weight_type(name: str):
+    """`quint8` or `qint8` (the CLI's spelling) as onnxruntime's QuantType."""
     from onnxruntime.quantization import QuantType
-    wt = {"quint8": QuantType.QUInt8, "qint8": QuantType.QInt8}[weights]
-    return {"weight_type": wt, "per_channel": True, "op_types_to_quantize": ["MatMul"]}
+    return {"quint8": QuantType.QUInt8, "qint8": QuantType.QInt8}[name]
+
+
+def _dynamic_options(weights: str = "quint8") -> dict:
+    return {"weight_type": _weight_type(weights), "per_channel": True, "op_types_to_quantize": ["MatMul"]}
 
 
 def quant_text(kind: str, weights: str = "quint8") -> str:
@@ -99,7 +103,7 @@ def quantize_encoder(src: Path, dst: Path, variant: str, tensors=None, dynamic_w
             log(f"[quant] keeping {len(excluded)} nodes matching {qdq_exclude} in fp32")
         quantize_static(str(prep), str(dst), TensorReader(tensors), quant_format=QuantFormat.QDQ,
                         per_channel=True, activation_type=QuantType.QUInt8,
-                        weight_type={"quint8": QuantType.QUInt8, "qint8": QuantType.QInt8}[qdq_weights],
+                        weight_type=_weight_type(qdq_weights),
                         calibrate_method=CalibrationMethod.MinMax, nodes_to_exclude=excluded)
         # (MinMax calibration adds ReduceMin/ReduceMax per tensor; peak RSS about 11 GB here.
         #  Do not set CalibMaxIntermediateOutputs: onnxruntime 1.31 then drops the collected ranges.)
