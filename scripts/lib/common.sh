@@ -11,7 +11,7 @@ fetch_onnxruntime() {
   local dest=$1 lib=$2 wheel
   shift 2
   [ -f "$dest/$lib" ] && return 0
-  say "fetching onnxruntime==$ORT_VERSION $* from PyPI"
+  say "fetching onnxruntime==$ORT_VERSION${*:+ ($*)} from PyPI"
   _ort_tmp=$(mktemp -d)
   trap 'rm -rf "$_ort_tmp"' EXIT
   "${PYTHON:-python3}" -m pip download --quiet --no-deps --only-binary=:all: "$@" -d "$_ort_tmp" "onnxruntime==$ORT_VERSION"
