@@ -49,7 +49,11 @@ pub enum ImageError {
     #[error("image buffer is empty")]
     Empty,
     /// The bytes are not a supported image format.
-    #[error("unsupported image format (supported: JPEG, PNG)")]
+    #[error(
+        "unsupported image format (supported: JPEG, PNG). For HEIC, WebP, TIFF and other formats, decode the \
+         photo with the platform (Android BitmapFactory or ImageDecoder, iOS UIImage or CGImage, Pillow) and \
+         pass its pixels as a raw RGBA8/BGRA8/RGB8 buffer or a YUV camera frame"
+    )]
     UnsupportedFormat,
     /// The encoded image is corrupt; the decoder's error is the source.
     #[error("image could not be decoded: {0}")]
@@ -94,6 +98,37 @@ pub enum ImageError {
         /// Bytes needed.
         needed: usize,
     },
+    /// A frame rotation other than 0, 90, 180 or 270 degrees.
+    #[error("frame rotation {degrees} degrees is not 0, 90, 180 or 270")]
+    Rotation {
+        /// Degrees given.
+        degrees: u32,
+    },
+    /// A YUV plane's strides do not fit a row of its samples (row stride smaller than a row,
+    /// a pixel stride of 0, or a luma pixel stride other than 1).
+    #[error(
+        "YUV {plane} plane: row stride {row_stride} and pixel stride {pixel_stride} do not fit {width} samples a row (the Y plane needs pixel stride 1)"
+    )]
+    YuvStride {
+        /// The plane.
+        plane: YuvPlaneKind,
+        /// Row stride given, in bytes.
+        row_stride: usize,
+        /// Pixel stride given, in bytes.
+        pixel_stride: usize,
+        /// Samples in one row of the plane.
+        width: usize,
+    },
+    /// A YUV plane holds fewer bytes than its geometry needs.
+    #[error("YUV {plane} plane has {len} bytes, {needed} needed for its size and strides")]
+    YuvPlaneTooSmall {
+        /// The plane.
+        plane: YuvPlaneKind,
+        /// Bytes given.
+        len: usize,
+        /// Bytes needed.
+        needed: usize,
+    },
     /// Reading an image file failed.
     #[error("cannot read image file {path}: {source}")]
     Io {
@@ -102,6 +137,28 @@ pub enum ImageError {
         /// Underlying I/O error.
         source: std::io::Error,
     },
+}
+
+/// Which plane of a YUV frame an error is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum YuvPlaneKind {
+    /// Luma.
+    Y,
+    /// Blue-difference chroma (Cb).
+    U,
+    /// Red-difference chroma (Cr).
+    V,
+}
+
+impl std::fmt::Display for YuvPlaneKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Y => "Y",
+            Self::U => "U",
+            Self::V => "V",
+        })
+    }
 }
 
 /// Problems with a model bundle (a folder with `manifest.json` and ONNX files).

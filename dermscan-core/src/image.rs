@@ -1,5 +1,5 @@
-//! Image input: encoded photos (JPEG, PNG) with EXIF orientation applied, and raw camera
-//! buffers (RGBA8, BGRA8, RGB8 with a row stride).
+//! Image input: encoded photos (JPEG, PNG) with EXIF orientation applied, raw camera
+//! buffers (RGBA8, BGRA8, RGB8 with a row stride), and YUV 4:2:0 camera frames ([`YuvFrame`]).
 //!
 //! Every image becomes an owned, upright, 8-bit RGB [`Image`]. Sizes are checked against
 //! [`ImageLimits`] from the header, before any pixel buffer is allocated.
@@ -10,6 +10,10 @@ use std::path::Path;
 use ::image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader};
 
 use crate::error::ImageError;
+
+mod yuv;
+
+pub use yuv::{FrameOrientation, YuvFrame, YuvMatrix, YuvPlane, YuvRange};
 
 /// Limits applied to every input image.
 ///

@@ -43,7 +43,7 @@ pub use crate::classify::{BodySite, ClassProbability, Classification, Classifier
 pub use crate::control::{CancelToken, Control, Progress, Stage};
 pub use crate::error::{Error, FeatureError, HistoryError, MetadataError, Result};
 pub use crate::features::{Abcd, FeatureConfig, Features, Measurements, PrincipalAxes, StolzColour, TdsBand};
-pub use crate::image::{Image, ImageLimits, PixelFormat, PixelRect};
+pub use crate::image::{FrameOrientation, Image, ImageLimits, PixelFormat, PixelRect, YuvFrame, YuvMatrix, YuvRange};
 pub use crate::model::{ExecutionProvider, ModelBundle, ModelInfo};
 pub use crate::pipeline::{
     DEFAULT_MAX_LESIONS, Engine, EngineConfig, LesionFinding, Roi, RoiSource, ScanOptions, ScanReport, ScanResult, StageTimings,

@@ -171,6 +171,34 @@ typedef enum DsPixelFormat {
 } DsPixelFormat;
 
 /**
+ * Sample range of a YUV frame.
+ */
+typedef enum DsYuvRange {
+  /**
+   * 0..255 (JPEG, Android, iOS `...FullRange`).
+   */
+  DS_YUV_RANGE_FULL = 0,
+  /**
+   * Luma 16..235, chroma 16..240 (iOS `...VideoRange`).
+   */
+  DS_YUV_RANGE_VIDEO = 1,
+} DsYuvRange;
+
+/**
+ * Colour matrix of a YUV frame.
+ */
+typedef enum DsYuvMatrix {
+  /**
+   * ITU-R BT.601 (Android, JPEG).
+   */
+  DS_YUV_MATRIX_BT601 = 0,
+  /**
+   * ITU-R BT.709 (HD video).
+   */
+  DS_YUV_MATRIX_BT709 = 1,
+} DsYuvMatrix;
+
+/**
  * A loaded scanner: ONNX Runtime, a verified segmenter bundle and its sessions (opaque).
  * Thread-safe: one engine may be used from several threads at once (scans on the same
  * engine take turns inside each model session). Free it with `ds_engine_free` once no
@@ -250,6 +278,72 @@ typedef struct DsScanOptions {
    */
   uint32_t mask_mode;
 } DsScanOptions;
+
+/**
+ * One plane of a YUV frame (`data` may be NULL only when `len` is 0).
+ */
+typedef struct DsYuvPlane {
+  /**
+   * The plane's bytes from its first sample, copied during the call.
+   */
+  const uint8_t *data;
+  /**
+   * Bytes at `data` (the last row may end after its last sample).
+   */
+  size_t len;
+  /**
+   * Bytes from one row to the next.
+   */
+  uint32_t row_stride;
+  /**
+   * Bytes from one sample to the next in a row: 1 planar, 2 interleaved (NV12, NV21).
+   */
+  uint32_t pixel_stride;
+} DsYuvPlane;
+
+/**
+ * A YUV 4:2:0 camera frame: Android `YUV_420_888` planes and strides, iOS `CVPixelBuffer`
+ * planes (NV12: `u` is the CbCr plane and `v` the same bytes from the second on, both with
+ * pixel stride 2), or I420.
+ */
+typedef struct DsYuvFrame {
+  /**
+   * Width of the frame as stored (before rotation).
+   */
+  uint32_t width;
+  /**
+   * Height of the frame as stored.
+   */
+  uint32_t height;
+  /**
+   * Luma (pixel stride 1).
+   */
+  struct DsYuvPlane y;
+  /**
+   * Blue-difference chroma (Cb).
+   */
+  struct DsYuvPlane u;
+  /**
+   * Red-difference chroma (Cr).
+   */
+  struct DsYuvPlane v;
+  /**
+   * A `DsYuvRange` value.
+   */
+  uint32_t range;
+  /**
+   * A `DsYuvMatrix` value.
+   */
+  uint32_t matrix;
+  /**
+   * Clockwise rotation that makes the frame upright: 0, 90, 180 or 270.
+   */
+  uint32_t rotation_degrees;
+  /**
+   * Non-zero: mirror left-right after the rotation.
+   */
+  uint32_t mirrored;
+} DsYuvFrame;
 
 /**
  * A clicked point for re-prompting, in pixels of the upright photo.
@@ -570,6 +664,25 @@ enum DsStatus ds_scan_raw(const struct DsEngine *engine,
                           uint32_t height,
                           uint32_t stride,
                           uint32_t format,
+                          const struct DsScanOptions *options,
+                          struct DsScan **out);
+
+/**
+ * Scans a YUV 4:2:0 camera frame (Android `YUV_420_888`, iOS `CVPixelBuffer`, I420, NV12,
+ * NV21), as `ds_scan_encoded` does. The planes are copied during the call; the frame is
+ * turned upright by its `rotation_degrees` and `mirrored`.
+ *
+ * Errors: as `ds_scan_encoded`; planes too short for the size and strides, a row stride
+ * smaller than a row, a pixel stride of 0, a rotation other than 0/90/180/270, or too many
+ * pixels are `DS_IMAGE_ERROR`; an unknown `range` or `matrix`, or a NULL `frame`, is
+ * `DS_INVALID_ARGUMENT`.
+ *
+ * # Safety
+ * As `ds_scan_encoded`; `frame` is NULL or points to a `DsYuvFrame` whose planes' `data`
+ * are NULL or point to `len` readable bytes.
+ */
+enum DsStatus ds_scan_yuv(const struct DsEngine *engine,
+                          const struct DsYuvFrame *frame,
                           const struct DsScanOptions *options,
                           struct DsScan **out);
 

@@ -466,6 +466,83 @@ static void test_raw(const DsEngine *engine, unsigned size, int with_box, const 
     free(px);
 }
 
+/* v rounded to the nearest of 0..255. */
+static unsigned char byte_level(double v) {
+    return (unsigned char)(v <= 0.0 ? 0 : v >= 255.0 ? 255 : (int)(v + 0.5));
+}
+
+/* A YUV camera frame as Android hands it out: the upright 256x192 skin-and-disc image stored
+ * turned a quarter counter-clockwise (192x256), NV21 memory (one V,U plane, padded rows) seen as
+ * three planes with pixel stride 2, full-range BT.601, rotation 90 to make it upright. */
+static void test_yuv(const DsEngine *engine) {
+    enum { UW = 256, UH = 192, SW = UH, SH = UW, YS = SW + 16, CW = SW / 2, CH = SH / 2, CS = 2 * CW + 8 };
+    unsigned char *upright = skin_with_disc(UW, UH, UH / 6);
+    unsigned char *y = calloc((size_t)YS * SH, 1), *vu = calloc((size_t)CS * CH, 1);
+    DsScanOptions options;
+    DsYuvFrame frame;
+    DsScan *scan = NULL;
+    DsMask *mask = NULL;
+    unsigned xs, ys;
+    float r = UH / 6.0f + 10.0f;
+    if (!upright || !y || !vu) goto done;
+    for (ys = 0; ys < SH; ys++) {
+        for (xs = 0; xs < SW; xs++) {
+            const unsigned char *p = upright + ((size_t)xs * UW + (UW - 1 - ys)) * 4;
+            double luma = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2];
+            y[(size_t)ys * YS + xs] = byte_level(luma);
+            if (xs % 2 == 0 && ys % 2 == 0) {
+                unsigned char *c = vu + (size_t)(ys / 2) * CS + xs;
+                c[0] = byte_level((p[0] - luma) / 1.402 + 128.0);
+                c[1] = byte_level((p[2] - luma) / 1.772 + 128.0);
+            }
+        }
+    }
+    memset(&frame, 0, sizeof frame);
+    frame.width = SW;
+    frame.height = SH;
+    frame.y = (DsYuvPlane){y, (size_t)YS * (SH - 1) + SW, YS, 1};
+    frame.u = (DsYuvPlane){vu + 1, (size_t)CS * (CH - 1) + 2 * CW - 1, CS, 2};
+    frame.v = (DsYuvPlane){vu, (size_t)CS * (CH - 1) + 2 * CW - 1, CS, 2};
+    frame.range = DS_YUV_RANGE_FULL;
+    frame.matrix = DS_YUV_MATRIX_BT601;
+    frame.rotation_degrees = 90;
+    memset(&options, 0, sizeof options);
+    options.has_box = true;
+    options.x0 = UW / 2.0f - r;
+    options.y0 = UH / 2.0f - r;
+    options.x1 = UW / 2.0f + r;
+    options.y1 = UH / 2.0f + r;
+    check(ds_scan_yuv(engine, &frame, &options, &scan) == DS_OK && ds_scan_mask(scan, &mask) == DS_OK,
+          "YUV_420_888 frame (NV21 memory, rotation 90): scan");
+    check(ds_mask_width(mask) == UW && ds_mask_height(mask) == UH, "YUV frame: the mask has the upright size (256x192)");
+    check(mask_pixel(mask, UW / 2, UH / 2) == 255 && mask_pixel(mask, 2, 2) == 0, "YUV frame: the disc is lesion, the corner skin");
+    ds_mask_free(mask);
+    ds_scan_free(scan);
+    scan = NULL;
+
+    frame.range = 7;
+    check_error(ds_scan_yuv(engine, &frame, &options, &scan), DS_INVALID_ARGUMENT, "YUV range 7");
+    frame.range = DS_YUV_RANGE_VIDEO;
+    frame.matrix = 9;
+    check_error(ds_scan_yuv(engine, &frame, &options, &scan), DS_INVALID_ARGUMENT, "YUV matrix 9");
+    frame.matrix = DS_YUV_MATRIX_BT709;
+    frame.rotation_degrees = 45;
+    check_error(ds_scan_yuv(engine, &frame, &options, &scan), DS_IMAGE_ERROR, "YUV rotation 45");
+    frame.rotation_degrees = 0;
+    frame.u.len = 100;
+    check_error(ds_scan_yuv(engine, &frame, &options, &scan), DS_IMAGE_ERROR, "YUV chroma plane too short");
+    frame.u.len = frame.v.len;
+    frame.y.pixel_stride = 2;
+    check_error(ds_scan_yuv(engine, &frame, &options, &scan), DS_IMAGE_ERROR, "YUV luma pixel stride 2");
+    frame.y.data = NULL;
+    check_error(ds_scan_yuv(engine, &frame, &options, &scan), DS_INVALID_ARGUMENT, "YUV luma NULL with a length");
+    check_error(ds_scan_yuv(engine, NULL, &options, &scan), DS_INVALID_ARGUMENT, "YUV NULL frame");
+done:
+    free(upright);
+    free(y);
+    free(vu);
+}
+
 /* A photo of plain skin (the disc of radius 0 is one dark pixel, a speck): the scan answers
  * "no lesion found" instead of segmenting a phantom. */
 static void test_no_lesion(const DsEngine *engine) {
@@ -844,6 +921,7 @@ int main(int argc, char **argv) {
     test_bad_inputs(engine, disc_scan, jpeg, len);
     test_panic();
     test_raw(engine, 256, 1, "after the panic, a raw RGBA scan (256x256, box given) still works");
+    test_yuv(engine);
     test_history_errors(engine);
 
     if (!quick) {

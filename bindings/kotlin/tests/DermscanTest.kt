@@ -50,6 +50,63 @@ fun rgba(img: BufferedImage): RawImage {
     return RawImage(img.width.toUInt(), img.height.toUInt(), stride.toUInt(), PixelFormat.RGBA8, data)
 }
 
+/**
+ * `img` as CameraX hands a frame out (`ImageProxy` in `YUV_420_888` over NV21 memory: the U and
+ * V planes are views into one interleaved V,U buffer, pixel stride 2, rows padded), full-range
+ * BT.601 with each chroma sample the mean of its 2x2 block, stored turned a quarter
+ * counter-clockwise when `rotationDegrees` is 90. Also returns the exact conversion of those
+ * samples back to RGB (upright), as an RGB8 buffer.
+ */
+fun yuvFrame(upright: BufferedImage, rotationDegrees: Int): Pair<YuvFrame, RawImage> {
+    val (uw, uh) = upright.width to upright.height
+    val (w, h) = if (rotationDegrees == 90) uh to uw else uw to uh
+    fun rgbAt(x: Int, y: Int): IntArray {  // stored (x, y) -> upright pixel
+        val p = if (rotationDegrees == 90) upright.getRGB(uw - 1 - y, x) else upright.getRGB(x, y)
+        return intArrayOf((p shr 16) and 0xFF, (p shr 8) and 0xFF, p and 0xFF)
+    }
+    fun level(v: Double) = Math.round(v).coerceIn(0, 255).toInt()
+    val (cw, ch) = (w + 1) / 2 to (h + 1) / 2
+    val (yStride, cStride) = w + 32 to 2 * cw + 16
+    val luma = IntArray(w * h)
+    val yData = ByteArray(yStride * (h - 1) + w)
+    for (y in 0 until h) for (x in 0 until w) {
+        val (r, g, b) = rgbAt(x, y).let { Triple(it[0].toDouble(), it[1].toDouble(), it[2].toDouble()) }
+        luma[y * w + x] = level(0.299 * r + 0.587 * g + 0.114 * b)
+        yData[y * yStride + x] = luma[y * w + x].toByte()
+    }
+    val cb = IntArray(cw * ch); val cr = IntArray(cw * ch)
+    val vu = ByteArray(cStride * (ch - 1) + 2 * cw)
+    for (cy in 0 until ch) for (cx in 0 until cw) {
+        var u = 0.0; var v = 0.0; var n = 0
+        for (dy in 0..1) for (dx in 0..1) {
+            val (x, y) = 2 * cx + dx to 2 * cy + dy
+            if (x < w && y < h) {
+                val p = rgbAt(x, y); val l = 0.299 * p[0] + 0.587 * p[1] + 0.114 * p[2]
+                u += (p[2] - l) / 1.772; v += (p[0] - l) / 1.402; n++
+            }
+        }
+        cb[cy * cw + cx] = level(u / n + 128); cr[cy * cw + cx] = level(v / n + 128)
+        vu[cy * cStride + 2 * cx] = cr[cy * cw + cx].toByte(); vu[cy * cStride + 2 * cx + 1] = cb[cy * cw + cx].toByte()
+    }
+    // The reference: exact BT.601 in doubles, upright.
+    val rgb = ByteArray(uw * uh * 3)
+    for (y in 0 until h) for (x in 0 until w) {
+        val l = luma[y * w + x].toDouble(); val c = (y / 2) * cw + x / 2
+        val r = l + 1.402 * (cr[c] - 128); val b = l + 1.772 * (cb[c] - 128); val g = (l - 0.299 * r - 0.114 * b) / 0.587
+        val (ux, uy) = if (rotationDegrees == 90) (uw - 1 - y) to x else x to y
+        val o = (uy * uw + ux) * 3
+        rgb[o] = level(r).toByte(); rgb[o + 1] = level(g).toByte(); rgb[o + 2] = level(b).toByte()
+    }
+    val frame = YuvFrame(
+        w.toUInt(), h.toUInt(),
+        YuvPlane(yData, yStride.toUInt(), 1u),
+        YuvPlane(vu.copyOfRange(1, vu.size), cStride.toUInt(), 2u),
+        YuvPlane(vu.copyOfRange(0, vu.size - 1), cStride.toUInt(), 2u),
+        YuvRange.FULL, YuvMatrix.BT601, rotationDegrees.toUInt(), false,
+    )
+    return frame to RawImage(uw.toUInt(), uh.toUInt(), (uw * 3).toUInt(), PixelFormat.RGB8, rgb)
+}
+
 class Recorder : ProgressListener {
     val events: MutableList<Pair<Stage, Float>> = Collections.synchronizedList(mutableListOf())
     override fun onProgress(stage: Stage, fraction: Float) { events += stage to fraction }
@@ -102,6 +159,22 @@ fun main() {
         val dice = raw.mask.dice(enc.mask)
         expect(dice == 1.0 && raw.roi == enc.roi) { "raw vs encoded Dice $dice, roi ${raw.roi} vs ${enc.roi}" }
         println("    raw RGBA vs PNG bytes of the same pixels: Dice ${"%.4f".format(dice)}, ${raw.lesions.size} lesion(s)")
+    }
+    check("scan a YUV_420_888 camera frame (ImageProxy planes and strides), upright and turned") {
+        val (frame, reference) = yuvFrame(sampleImage, 0)
+        val expected = lite.scan(ImageSource.Raw(reference), ScanOptions())
+        val got = lite.scan(ImageSource.Yuv(frame), ScanOptions())
+        val dice = got.mask.dice(expected.mask)
+        expect(expected.mask.areaPx() > 1000uL && dice >= 0.98) { "YUV frame vs its exact RGB: Dice $dice" }
+        val (turned, _) = yuvFrame(sampleImage, 90)
+        val fromTurned = lite.scan(ImageSource.Yuv(turned), ScanOptions())
+        val diceTurned = fromTurned.mask.dice(got.mask)
+        expect(fromTurned.mask.width() == sampleImage.width.toUInt() && diceTurned >= 0.98) { "rotation 90: Dice $diceTurned" }
+        println("    YUV frame vs its exact RGB: Dice ${"%.4f".format(dice)}; stored turned, rotation 90: ${"%.4f".format(diceTurned)}")
+        expectError<DermscanException.Image>("rotation 45") { lite.scan(ImageSource.Yuv(frame.copy(rotationDegrees = 45u)), ScanOptions()) }
+        expectError<DermscanException.Image>("short chroma plane") {
+            lite.scan(ImageSource.Yuv(frame.copy(u = YuvPlane(ByteArray(10), frame.u.rowStride, 2u))), ScanOptions())
+        }
     }
     check("re-prompt with a box and with points on a kept embedding") {
         val scan = lite.scan(encoded(sample), ScanOptions())

@@ -7,7 +7,7 @@ use super::buffer::{DsBuffer, clear_out, write_out};
 use super::engine::DsEngine;
 use super::mask::DsMask;
 use super::status::{DsStatus, status_call, value_call};
-use super::types::{DsPixelFormat, DsPoint, DsScanOptions};
+use super::types::{DsPixelFormat, DsPoint, DsScanOptions, DsYuvFrame};
 use crate::error::DermscanError;
 use crate::image::{ImageSource, RawImage};
 use crate::mask::Mask;
@@ -114,6 +114,34 @@ pub unsafe extern "C" fn ds_scan_raw(
             let format = DsPixelFormat::from_raw(format)?;
             let data = args::slice(pixels, len, "pixels")?.to_vec();
             Ok(ImageSource::Raw { image: RawImage { width, height, stride, format, data } })
+        })
+    })
+}
+
+/// Scans a YUV 4:2:0 camera frame (Android `YUV_420_888`, iOS `CVPixelBuffer`, I420, NV12,
+/// NV21), as `ds_scan_encoded` does. The planes are copied during the call; the frame is
+/// turned upright by its `rotation_degrees` and `mirrored`.
+///
+/// Errors: as `ds_scan_encoded`; planes too short for the size and strides, a row stride
+/// smaller than a row, a pixel stride of 0, a rotation other than 0/90/180/270, or too many
+/// pixels are `DS_IMAGE_ERROR`; an unknown `range` or `matrix`, or a NULL `frame`, is
+/// `DS_INVALID_ARGUMENT`.
+///
+/// # Safety
+/// As `ds_scan_encoded`; `frame` is NULL or points to a `DsYuvFrame` whose planes' `data`
+/// are NULL or point to `len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn ds_scan_yuv(
+    engine: *const DsEngine,
+    frame: *const DsYuvFrame,
+    options: *const DsScanOptions,
+    out: *mut *mut DsScan,
+) -> DsStatus {
+    // SAFETY: the pointers are as this function's contract documents; the helpers it calls require no more.
+    status_call(|| unsafe {
+        scan(engine, options, out, || {
+            let frame = args::handle(frame, "frame")?.copy_planes()?;
+            Ok(ImageSource::Yuv { frame })
         })
     })
 }

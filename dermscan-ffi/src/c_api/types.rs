@@ -3,9 +3,10 @@
 //! Enum values coming from C are taken as `uint32_t` and checked ([`DsCropPolicy::from_raw`]
 //! and friends): an out-of-range value is `DS_INVALID_ARGUMENT`, never undefined behaviour.
 
+use super::args;
 use crate::error::DermscanError;
-use crate::image::PixelFormat;
-use dermscan_core::{BoxPrompt, CropPolicy, MaskMode, PointLabel, PointPrompt};
+use crate::image::{PixelFormat, YuvFrame, YuvPlane};
+use dermscan_core::{BoxPrompt, CropPolicy, MaskMode, PointLabel, PointPrompt, YuvMatrix, YuvRange};
 
 use crate::types::ScanOptions;
 
@@ -74,6 +75,103 @@ impl DsPixelFormat {
             v if v == Self::DS_PIXEL_FORMAT_RGB8 as u32 => Ok(PixelFormat::Rgb8),
             v => Err(DermscanError::InvalidArgument(format!("format {v} is not a DsPixelFormat (RGBA8, BGRA8 or RGB8)"))),
         }
+    }
+}
+
+/// Sample range of a YUV frame.
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub enum DsYuvRange {
+    /// 0..255 (JPEG, Android, iOS `...FullRange`).
+    DS_YUV_RANGE_FULL = 0,
+    /// Luma 16..235, chroma 16..240 (iOS `...VideoRange`).
+    DS_YUV_RANGE_VIDEO = 1,
+}
+
+/// Colour matrix of a YUV frame.
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub enum DsYuvMatrix {
+    /// ITU-R BT.601 (Android, JPEG).
+    DS_YUV_MATRIX_BT601 = 0,
+    /// ITU-R BT.709 (HD video).
+    DS_YUV_MATRIX_BT709 = 1,
+}
+
+/// One plane of a YUV frame (`data` may be NULL only when `len` is 0).
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct DsYuvPlane {
+    /// The plane's bytes from its first sample, copied during the call.
+    pub data: *const u8,
+    /// Bytes at `data` (the last row may end after its last sample).
+    pub len: usize,
+    /// Bytes from one row to the next.
+    pub row_stride: u32,
+    /// Bytes from one sample to the next in a row: 1 planar, 2 interleaved (NV12, NV21).
+    pub pixel_stride: u32,
+}
+
+/// A YUV 4:2:0 camera frame: Android `YUV_420_888` planes and strides, iOS `CVPixelBuffer`
+/// planes (NV12: `u` is the CbCr plane and `v` the same bytes from the second on, both with
+/// pixel stride 2), or I420.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub struct DsYuvFrame {
+    /// Width of the frame as stored (before rotation).
+    pub width: u32,
+    /// Height of the frame as stored.
+    pub height: u32,
+    /// Luma (pixel stride 1).
+    pub y: DsYuvPlane,
+    /// Blue-difference chroma (Cb).
+    pub u: DsYuvPlane,
+    /// Red-difference chroma (Cr).
+    pub v: DsYuvPlane,
+    /// A `DsYuvRange` value.
+    pub range: u32,
+    /// A `DsYuvMatrix` value.
+    pub matrix: u32,
+    /// Clockwise rotation that makes the frame upright: 0, 90, 180 or 270.
+    pub rotation_degrees: u32,
+    /// Non-zero: mirror left-right after the rotation.
+    pub mirrored: u32,
+}
+
+impl DsYuvFrame {
+    /// Copies the frame into the owned record the other languages pass.
+    ///
+    /// # Safety
+    /// Each plane's `data` is NULL or points to `len` readable bytes.
+    pub(crate) unsafe fn copy_planes(&self) -> Result<YuvFrame, DermscanError> {
+        let range = match self.range {
+            v if v == DsYuvRange::DS_YUV_RANGE_FULL as u32 => YuvRange::Full,
+            v if v == DsYuvRange::DS_YUV_RANGE_VIDEO as u32 => YuvRange::Video,
+            v => return Err(DermscanError::InvalidArgument(format!("range {v} is not a DsYuvRange (FULL or VIDEO)"))),
+        };
+        let matrix = match self.matrix {
+            v if v == DsYuvMatrix::DS_YUV_MATRIX_BT601 as u32 => YuvMatrix::Bt601,
+            v if v == DsYuvMatrix::DS_YUV_MATRIX_BT709 as u32 => YuvMatrix::Bt709,
+            v => return Err(DermscanError::InvalidArgument(format!("matrix {v} is not a DsYuvMatrix (BT601 or BT709)"))),
+        };
+        let plane = |p: &DsYuvPlane, name: &str| -> Result<YuvPlane, DermscanError> {
+            // SAFETY: `data` is NULL or points to `len` readable bytes, as this function's contract documents.
+            let data = unsafe { args::slice(p.data, p.len, name) }?.to_vec();
+            Ok(YuvPlane { data, row_stride: p.row_stride, pixel_stride: p.pixel_stride })
+        };
+        Ok(YuvFrame {
+            width: self.width,
+            height: self.height,
+            y: plane(&self.y, "y.data")?,
+            u: plane(&self.u, "u.data")?,
+            v: plane(&self.v, "v.data")?,
+            range,
+            matrix,
+            rotation_degrees: self.rotation_degrees,
+            mirrored: self.mirrored != 0,
+        })
     }
 }
 

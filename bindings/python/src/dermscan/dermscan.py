@@ -3985,6 +3985,146 @@ class _UniffiFfiConverterTypeScanResult(_UniffiConverterRustBuffer):
         dermscan_core._UniffiFfiConverterTypeStageTimings.write(value.timings, buf)
         _UniffiFfiConverterTypeScanAnalysis.write(value.analysis, buf)
 
+@dataclass
+class YuvPlane:
+    """
+    One plane of a YUV camera frame: Android's `ImageProxy.PlaneProxy` (its buffer's bytes,
+    `rowStride`, `pixelStride`), or one plane of an iOS `CVPixelBuffer`.
+"""
+    def __init__(self, *, data:bytes, row_stride:int, pixel_stride:int):
+        self.data = data
+        self.row_stride = row_stride
+        self.pixel_stride = pixel_stride
+        
+        
+
+    
+    def __str__(self):
+        return "YuvPlane(data={}, row_stride={}, pixel_stride={})".format(self.data, self.row_stride, self.pixel_stride)
+    def __eq__(self, other):
+        if self.data != other.data:
+            return False
+        if self.row_stride != other.row_stride:
+            return False
+        if self.pixel_stride != other.pixel_stride:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeYuvPlane(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return YuvPlane(
+            data=_UniffiFfiConverterBytes.read(buf),
+            row_stride=_UniffiFfiConverterUInt32.read(buf),
+            pixel_stride=_UniffiFfiConverterUInt32.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterBytes.check_lower(value.data)
+        _UniffiFfiConverterUInt32.check_lower(value.row_stride)
+        _UniffiFfiConverterUInt32.check_lower(value.pixel_stride)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterBytes.write(value.data, buf)
+        _UniffiFfiConverterUInt32.write(value.row_stride, buf)
+        _UniffiFfiConverterUInt32.write(value.pixel_stride, buf)
+
+
+
+
+
+@dataclass
+class YuvFrame:
+    """
+    A YUV 4:2:0 camera frame, as cameras deliver it: a luma plane and two half-size chroma
+    planes, with the rotation that turns it upright.
+
+    - Android CameraX `ImageProxy` (`YUV_420_888`): `planes[0..3]` as `y`, `u`, `v` with their
+    strides; `imageInfo.rotationDegrees` as `rotation_degrees`. NV21 or NV12 underneath is
+    simply a pixel stride of 2.
+    - iOS `CVPixelBuffer` in `420YpCbCr8BiPlanarFullRange` (or `VideoRange`): plane 0 as `y`;
+    plane 1 (interleaved Cb,Cr) as `u` with pixel stride 2, and the same bytes from their
+    second byte on as `v` with pixel stride 2.
+    - I420: three planes, pixel stride 1.
+"""
+    def __init__(self, *, width:int, height:int, y:YuvPlane, u:YuvPlane, v:YuvPlane, range:dermscan_core.YuvRange, matrix:dermscan_core.YuvMatrix, rotation_degrees:int, mirrored:bool):
+        self.width = width
+        self.height = height
+        self.y = y
+        self.u = u
+        self.v = v
+        self.range = range
+        self.matrix = matrix
+        self.rotation_degrees = rotation_degrees
+        self.mirrored = mirrored
+        
+        
+
+    
+    def __str__(self):
+        return "YuvFrame(width={}, height={}, y={}, u={}, v={}, range={}, matrix={}, rotation_degrees={}, mirrored={})".format(self.width, self.height, self.y, self.u, self.v, self.range, self.matrix, self.rotation_degrees, self.mirrored)
+    def __eq__(self, other):
+        if self.width != other.width:
+            return False
+        if self.height != other.height:
+            return False
+        if self.y != other.y:
+            return False
+        if self.u != other.u:
+            return False
+        if self.v != other.v:
+            return False
+        if self.range != other.range:
+            return False
+        if self.matrix != other.matrix:
+            return False
+        if self.rotation_degrees != other.rotation_degrees:
+            return False
+        if self.mirrored != other.mirrored:
+            return False
+        return True
+
+class _UniffiFfiConverterTypeYuvFrame(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        return YuvFrame(
+            width=_UniffiFfiConverterUInt32.read(buf),
+            height=_UniffiFfiConverterUInt32.read(buf),
+            y=_UniffiFfiConverterTypeYuvPlane.read(buf),
+            u=_UniffiFfiConverterTypeYuvPlane.read(buf),
+            v=_UniffiFfiConverterTypeYuvPlane.read(buf),
+            range=dermscan_core._UniffiFfiConverterTypeYuvRange.read(buf),
+            matrix=dermscan_core._UniffiFfiConverterTypeYuvMatrix.read(buf),
+            rotation_degrees=_UniffiFfiConverterUInt32.read(buf),
+            mirrored=_UniffiFfiConverterBoolean.read(buf),
+        )
+
+    @staticmethod
+    def check_lower(value):
+        _UniffiFfiConverterUInt32.check_lower(value.width)
+        _UniffiFfiConverterUInt32.check_lower(value.height)
+        _UniffiFfiConverterTypeYuvPlane.check_lower(value.y)
+        _UniffiFfiConverterTypeYuvPlane.check_lower(value.u)
+        _UniffiFfiConverterTypeYuvPlane.check_lower(value.v)
+        dermscan_core._UniffiFfiConverterTypeYuvRange.check_lower(value.range)
+        dermscan_core._UniffiFfiConverterTypeYuvMatrix.check_lower(value.matrix)
+        _UniffiFfiConverterUInt32.check_lower(value.rotation_degrees)
+        _UniffiFfiConverterBoolean.check_lower(value.mirrored)
+
+    @staticmethod
+    def write(value, buf):
+        _UniffiFfiConverterUInt32.write(value.width, buf)
+        _UniffiFfiConverterUInt32.write(value.height, buf)
+        _UniffiFfiConverterTypeYuvPlane.write(value.y, buf)
+        _UniffiFfiConverterTypeYuvPlane.write(value.u, buf)
+        _UniffiFfiConverterTypeYuvPlane.write(value.v, buf)
+        dermscan_core._UniffiFfiConverterTypeYuvRange.write(value.range, buf)
+        dermscan_core._UniffiFfiConverterTypeYuvMatrix.write(value.matrix, buf)
+        _UniffiFfiConverterUInt32.write(value.rotation_degrees, buf)
+        _UniffiFfiConverterBoolean.write(value.mirrored, buf)
+
 
 
 # DermscanError
@@ -4438,6 +4578,36 @@ class ImageSource:
                 return False
             return True
 
+    @dataclass
+    class YUV:
+        """
+        A YUV 4:2:0 camera frame (Android `ImageProxy`, iOS `CVPixelBuffer`).
+"""
+        
+        def __init__(self, frame:YuvFrame):
+            self.frame = frame
+            
+            """
+        The frame.
+"""
+        
+            pass
+
+    
+            
+            
+    
+        def __str__(self):
+            return "ImageSource.YUV(frame={})".format(self.frame)
+        def __eq__(self, other):
+            if not isinstance(other, ImageSource):
+                return NotImplemented
+            if not other.is_YUV():
+                return False
+            if self.frame != other.frame:
+                return False
+            return True
+
     
 
     # For each variant, we have `is_NAME` and `is_name` methods for easily checking
@@ -4454,6 +4624,10 @@ class ImageSource:
         return isinstance(self, ImageSource.RAW)
     def is_raw(self) -> bool:
         return isinstance(self, ImageSource.RAW)
+    def is_YUV(self) -> bool:
+        return isinstance(self, ImageSource.YUV)
+    def is_yuv(self) -> bool:
+        return isinstance(self, ImageSource.YUV)
     
 
 # Now, a little trick - we make each nested variant class be a subclass of the main
@@ -4462,6 +4636,7 @@ class ImageSource:
 ImageSource.ENCODED = type("ImageSource.ENCODED", (ImageSource.ENCODED, ImageSource,), {})  # type: ignore
 ImageSource.FILE = type("ImageSource.FILE", (ImageSource.FILE, ImageSource,), {})  # type: ignore
 ImageSource.RAW = type("ImageSource.RAW", (ImageSource.RAW, ImageSource,), {})  # type: ignore
+ImageSource.YUV = type("ImageSource.YUV", (ImageSource.YUV, ImageSource,), {})  # type: ignore
 
 
 
@@ -4482,6 +4657,10 @@ class _UniffiFfiConverterTypeImageSource(_UniffiConverterRustBuffer):
             return ImageSource.RAW(
                 _UniffiFfiConverterTypeRawImage.read(buf),
             )
+        if variant == 4:
+            return ImageSource.YUV(
+                _UniffiFfiConverterTypeYuvFrame.read(buf),
+            )
         raise InternalError("Raw enum value doesn't match any cases")
 
     @staticmethod
@@ -4494,6 +4673,9 @@ class _UniffiFfiConverterTypeImageSource(_UniffiConverterRustBuffer):
             return
         if value.is_RAW():
             _UniffiFfiConverterTypeRawImage.check_lower(value.image)
+            return
+        if value.is_YUV():
+            _UniffiFfiConverterTypeYuvFrame.check_lower(value.frame)
             return
         raise ValueError(value)
 
@@ -4508,6 +4690,9 @@ class _UniffiFfiConverterTypeImageSource(_UniffiConverterRustBuffer):
         if value.is_RAW():
             buf.write_i32(3)
             _UniffiFfiConverterTypeRawImage.write(value.image, buf)
+        if value.is_YUV():
+            buf.write_i32(4)
+            _UniffiFfiConverterTypeYuvFrame.write(value.frame, buf)
 
 
 
@@ -5929,6 +6114,8 @@ __all__ = [
     "RawImage",
     "ScanOptions",
     "ScanResult",
+    "YuvPlane",
+    "YuvFrame",
     "not_a_diagnosis",
     "open_engine",
     "self_test_panic",

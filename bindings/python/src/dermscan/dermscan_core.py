@@ -2847,6 +2847,104 @@ class _UniffiFfiConverterTypeTdsBand(_UniffiConverterRustBuffer):
 
 
 
+
+
+
+
+
+class YuvMatrix(enum.Enum):
+    """
+    The colour matrix that maps YUV to RGB.
+"""
+    
+    BT601 = 0
+    """
+    ITU-R BT.601 (JPEG, Android camera frames, standard-definition video).
+"""
+    
+    BT709 = 1
+    """
+    ITU-R BT.709 (HD video; iOS frames tagged `kCVImageBufferYCbCrMatrix_ITU_R_709_2`).
+"""
+    
+
+
+class _UniffiFfiConverterTypeYuvMatrix(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return YuvMatrix.BT601
+        if variant == 2:
+            return YuvMatrix.BT709
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == YuvMatrix.BT601:
+            return
+        if value == YuvMatrix.BT709:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == YuvMatrix.BT601:
+            buf.write_i32(1)
+        if value == YuvMatrix.BT709:
+            buf.write_i32(2)
+
+
+
+
+
+
+
+
+class YuvRange(enum.Enum):
+    """
+    Which values a frame's samples span.
+"""
+    
+    FULL = 0
+    """
+    Y and chroma use 0..=255 (JPEG; iOS `...FullRange` formats; most Android still captures).
+"""
+    
+    VIDEO = 1
+    """
+    "Video" or limited range: Y in 16..=235, chroma in 16..=240 (iOS `...VideoRange`).
+"""
+    
+
+
+class _UniffiFfiConverterTypeYuvRange(_UniffiConverterRustBuffer):
+    @staticmethod
+    def read(buf):
+        variant = buf.read_i32()
+        if variant == 1:
+            return YuvRange.FULL
+        if variant == 2:
+            return YuvRange.VIDEO
+        raise InternalError("Raw enum value doesn't match any cases")
+
+    @staticmethod
+    def check_lower(value):
+        if value == YuvRange.FULL:
+            return
+        if value == YuvRange.VIDEO:
+            return
+        raise ValueError(value)
+
+    @staticmethod
+    def write(value, buf):
+        if value == YuvRange.FULL:
+            buf.write_i32(1)
+        if value == YuvRange.VIDEO:
+            buf.write_i32(2)
+
+
+
 __all__ = [
     "InternalError",
     "ChangeCode",
@@ -2864,6 +2962,8 @@ __all__ = [
     "Stage",
     "StolzColour",
     "TdsBand",
+    "YuvMatrix",
+    "YuvRange",
     "BoxPrompt",
     "ChangeReason",
     "ClassProbability",

@@ -4343,6 +4343,234 @@ public func FfiConverterTypeStoredScan_lower(_ value: StoredScan) -> RustBuffer 
 
 
 /**
+ * A YUV 4:2:0 camera frame, as cameras deliver it: a luma plane and two half-size chroma
+ * planes, with the rotation that turns it upright.
+ *
+ * - Android CameraX `ImageProxy` (`YUV_420_888`): `planes[0..3]` as `y`, `u`, `v` with their
+ * strides; `imageInfo.rotationDegrees` as `rotation_degrees`. NV21 or NV12 underneath is
+ * simply a pixel stride of 2.
+ * - iOS `CVPixelBuffer` in `420YpCbCr8BiPlanarFullRange` (or `VideoRange`): plane 0 as `y`;
+ * plane 1 (interleaved Cb,Cr) as `u` with pixel stride 2, and the same bytes from their
+ * second byte on as `v` with pixel stride 2.
+ * - I420: three planes, pixel stride 1.
+ */
+public struct YuvFrame: Equatable, Hashable {
+    /**
+     * Width of the frame as stored (before rotation).
+     */
+    public let width: UInt32
+    /**
+     * Height of the frame as stored.
+     */
+    public let height: UInt32
+    /**
+     * Luma (pixel stride 1).
+     */
+    public let y: YuvPlane
+    /**
+     * Blue-difference chroma (Cb).
+     */
+    public let u: YuvPlane
+    /**
+     * Red-difference chroma (Cr).
+     */
+    public let v: YuvPlane
+    /**
+     * Full range (JPEG, Android, iOS `...FullRange`) or video range (iOS `...VideoRange`).
+     */
+    public let range: YuvRange
+    /**
+     * BT.601 (Android, JPEG) or BT.709 (HD video).
+     */
+    public let matrix: YuvMatrix
+    /**
+     * Clockwise rotation that makes the frame upright: 0, 90, 180 or 270.
+     */
+    public let rotationDegrees: UInt32
+    /**
+     * Mirror left-right after the rotation (a front camera's preview).
+     */
+    public let mirrored: Bool
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * Width of the frame as stored (before rotation).
+         */width: UInt32, 
+        /**
+         * Height of the frame as stored.
+         */height: UInt32, 
+        /**
+         * Luma (pixel stride 1).
+         */y: YuvPlane, 
+        /**
+         * Blue-difference chroma (Cb).
+         */u: YuvPlane, 
+        /**
+         * Red-difference chroma (Cr).
+         */v: YuvPlane, 
+        /**
+         * Full range (JPEG, Android, iOS `...FullRange`) or video range (iOS `...VideoRange`).
+         */range: YuvRange, 
+        /**
+         * BT.601 (Android, JPEG) or BT.709 (HD video).
+         */matrix: YuvMatrix, 
+        /**
+         * Clockwise rotation that makes the frame upright: 0, 90, 180 or 270.
+         */rotationDegrees: UInt32, 
+        /**
+         * Mirror left-right after the rotation (a front camera's preview).
+         */mirrored: Bool) {
+        self.width = width
+        self.height = height
+        self.y = y
+        self.u = u
+        self.v = v
+        self.range = range
+        self.matrix = matrix
+        self.rotationDegrees = rotationDegrees
+        self.mirrored = mirrored
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension YuvFrame: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeYuvFrame: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> YuvFrame {
+        return
+            try YuvFrame(
+                width: FfiConverterUInt32.read(from: &buf), 
+                height: FfiConverterUInt32.read(from: &buf), 
+                y: FfiConverterTypeYuvPlane.read(from: &buf), 
+                u: FfiConverterTypeYuvPlane.read(from: &buf), 
+                v: FfiConverterTypeYuvPlane.read(from: &buf), 
+                range: FfiConverterTypeYuvRange.read(from: &buf), 
+                matrix: FfiConverterTypeYuvMatrix.read(from: &buf), 
+                rotationDegrees: FfiConverterUInt32.read(from: &buf), 
+                mirrored: FfiConverterBool.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: YuvFrame, into buf: inout [UInt8]) {
+        FfiConverterUInt32.write(value.width, into: &buf)
+        FfiConverterUInt32.write(value.height, into: &buf)
+        FfiConverterTypeYuvPlane.write(value.y, into: &buf)
+        FfiConverterTypeYuvPlane.write(value.u, into: &buf)
+        FfiConverterTypeYuvPlane.write(value.v, into: &buf)
+        FfiConverterTypeYuvRange.write(value.range, into: &buf)
+        FfiConverterTypeYuvMatrix.write(value.matrix, into: &buf)
+        FfiConverterUInt32.write(value.rotationDegrees, into: &buf)
+        FfiConverterBool.write(value.mirrored, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvFrame_lift(_ buf: RustBuffer) throws -> YuvFrame {
+    return try FfiConverterTypeYuvFrame.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvFrame_lower(_ value: YuvFrame) -> RustBuffer {
+    return FfiConverterTypeYuvFrame.lower(value)
+}
+
+
+/**
+ * One plane of a YUV camera frame: Android's `ImageProxy.PlaneProxy` (its buffer's bytes,
+ * `rowStride`, `pixelStride`), or one plane of an iOS `CVPixelBuffer`.
+ */
+public struct YuvPlane: Equatable, Hashable {
+    /**
+     * The plane's bytes from its first sample (the last row may end after its last sample).
+     */
+    public let data: Data
+    /**
+     * Bytes from one row to the next.
+     */
+    public let rowStride: UInt32
+    /**
+     * Bytes from one sample to the next in a row: 1 for planar chroma, 2 for interleaved.
+     */
+    public let pixelStride: UInt32
+
+    // Default memberwise initializers are never public by default, so we
+    // declare one manually.
+    public init(
+        /**
+         * The plane's bytes from its first sample (the last row may end after its last sample).
+         */data: Data, 
+        /**
+         * Bytes from one row to the next.
+         */rowStride: UInt32, 
+        /**
+         * Bytes from one sample to the next in a row: 1 for planar chroma, 2 for interleaved.
+         */pixelStride: UInt32) {
+        self.data = data
+        self.rowStride = rowStride
+        self.pixelStride = pixelStride
+    }
+
+    
+
+    
+}
+
+#if compiler(>=6)
+extension YuvPlane: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeYuvPlane: FfiConverterRustBuffer {
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> YuvPlane {
+        return
+            try YuvPlane(
+                data: FfiConverterData.read(from: &buf), 
+                rowStride: FfiConverterUInt32.read(from: &buf), 
+                pixelStride: FfiConverterUInt32.read(from: &buf)
+        )
+    }
+
+    public static func write(_ value: YuvPlane, into buf: inout [UInt8]) {
+        FfiConverterData.write(value.data, into: &buf)
+        FfiConverterUInt32.write(value.rowStride, into: &buf)
+        FfiConverterUInt32.write(value.pixelStride, into: &buf)
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvPlane_lift(_ buf: RustBuffer) throws -> YuvPlane {
+    return try FfiConverterTypeYuvPlane.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvPlane_lower(_ value: YuvPlane) -> RustBuffer {
+    return FfiConverterTypeYuvPlane.lower(value)
+}
+
+
+/**
  * Every failure a call can report. Each variant carries a message that says what went
  * wrong and, where there is one, how to fix it. In Kotlin this is `DermscanException`
  * (`DermscanException.Image`, ...), in Swift `DermscanError`, in Python `DermscanError.Image`
@@ -4671,6 +4899,14 @@ public enum ImageSource: Equatable, Hashable {
          * The frame.
          */image: RawImage
     )
+    /**
+     * A YUV 4:2:0 camera frame (Android `ImageProxy`, iOS `CVPixelBuffer`).
+     */
+    case yuv(
+        /**
+         * The frame.
+         */frame: YuvFrame
+    )
 
 
 
@@ -4701,6 +4937,9 @@ public struct FfiConverterTypeImageSource: FfiConverterRustBuffer {
         case 3: return .raw(image: try FfiConverterTypeRawImage.read(from: &buf)
         )
         
+        case 4: return .yuv(frame: try FfiConverterTypeYuvFrame.read(from: &buf)
+        )
+        
         default: throw UniffiInternalError.unexpectedEnumCase
         }
     }
@@ -4722,6 +4961,11 @@ public struct FfiConverterTypeImageSource: FfiConverterRustBuffer {
         case let .raw(image):
             writeInt(&buf, Int32(3))
             FfiConverterTypeRawImage.write(image, into: &buf)
+            
+        
+        case let .yuv(frame):
+            writeInt(&buf, Int32(4))
+            FfiConverterTypeYuvFrame.write(frame, into: &buf)
             
         }
     }

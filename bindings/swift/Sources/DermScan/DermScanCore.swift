@@ -3694,6 +3694,156 @@ public func FfiConverterTypeTdsBand_lower(_ value: TdsBand) -> RustBuffer {
 }
 
 
+
+/**
+ * The colour matrix that maps YUV to RGB.
+ */
+
+public enum YuvMatrix: Equatable, Hashable {
+    
+    /**
+     * ITU-R BT.601 (JPEG, Android camera frames, standard-definition video).
+     */
+    case bt601
+    /**
+     * ITU-R BT.709 (HD video; iOS frames tagged `kCVImageBufferYCbCrMatrix_ITU_R_709_2`).
+     */
+    case bt709
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension YuvMatrix: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeYuvMatrix: FfiConverterRustBuffer {
+    typealias SwiftType = YuvMatrix
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> YuvMatrix {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .bt601
+        
+        case 2: return .bt709
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: YuvMatrix, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .bt601:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .bt709:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvMatrix_lift(_ buf: RustBuffer) throws -> YuvMatrix {
+    return try FfiConverterTypeYuvMatrix.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvMatrix_lower(_ value: YuvMatrix) -> RustBuffer {
+    return FfiConverterTypeYuvMatrix.lower(value)
+}
+
+
+
+/**
+ * Which values a frame's samples span.
+ */
+
+public enum YuvRange: Equatable, Hashable {
+    
+    /**
+     * Y and chroma use 0..=255 (JPEG; iOS `...FullRange` formats; most Android still captures).
+     */
+    case full
+    /**
+     * "Video" or limited range: Y in 16..=235, chroma in 16..=240 (iOS `...VideoRange`).
+     */
+    case video
+
+
+
+
+
+}
+
+#if compiler(>=6)
+extension YuvRange: Sendable {}
+#endif
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public struct FfiConverterTypeYuvRange: FfiConverterRustBuffer {
+    typealias SwiftType = YuvRange
+
+    public static func read(from buf: inout (data: Data, offset: Data.Index)) throws -> YuvRange {
+        let variant: Int32 = try readInt(&buf)
+        switch variant {
+        
+        case 1: return .full
+        
+        case 2: return .video
+        
+        default: throw UniffiInternalError.unexpectedEnumCase
+        }
+    }
+
+    public static func write(_ value: YuvRange, into buf: inout [UInt8]) {
+        switch value {
+        
+        
+        case .full:
+            writeInt(&buf, Int32(1))
+        
+        
+        case .video:
+            writeInt(&buf, Int32(2))
+        
+        }
+    }
+}
+
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvRange_lift(_ buf: RustBuffer) throws -> YuvRange {
+    return try FfiConverterTypeYuvRange.lift(buf)
+}
+
+#if swift(>=5.8)
+@_documentation(visibility: private)
+#endif
+public func FfiConverterTypeYuvRange_lower(_ value: YuvRange) -> RustBuffer {
+    return FfiConverterTypeYuvRange.lower(value)
+}
+
+
 #if swift(>=5.8)
 @_documentation(visibility: private)
 #endif

@@ -57,6 +57,8 @@ import com.dermscan.core.FfiConverterTypeStageTimings
 import com.dermscan.core.FfiConverterTypeStolzColour
 import com.dermscan.core.FfiConverterTypeStoreCheck
 import com.dermscan.core.FfiConverterTypeTdsBand
+import com.dermscan.core.FfiConverterTypeYuvMatrix
+import com.dermscan.core.FfiConverterTypeYuvRange
 import com.dermscan.core.Lesion
 import com.dermscan.core.LesionCandidate
 import com.dermscan.core.MaskMode
@@ -74,6 +76,8 @@ import com.dermscan.core.StageTimings
 import com.dermscan.core.StolzColour
 import com.dermscan.core.StoreCheck
 import com.dermscan.core.TdsBand
+import com.dermscan.core.YuvMatrix
+import com.dermscan.core.YuvRange
 import java.util.concurrent.atomic.AtomicBoolean
 import kotlin.coroutines.resume
 import kotlinx.coroutines.CancellableContinuation
@@ -104,6 +108,8 @@ import com.dermscan.core.RustBuffer as RustBufferStageTimings
 import com.dermscan.core.RustBuffer as RustBufferStolzColour
 import com.dermscan.core.RustBuffer as RustBufferStoreCheck
 import com.dermscan.core.RustBuffer as RustBufferTdsBand
+import com.dermscan.core.RustBuffer as RustBufferYuvMatrix
+import com.dermscan.core.RustBuffer as RustBufferYuvRange
 
 // This is a helper for safely working with byte buffers returned from the Rust code.
 // A rust-owned buffer is represented by its capacity, its current length, and a
@@ -6119,6 +6125,174 @@ public object FfiConverterTypeStoredScan: FfiConverterRustBuffer<StoredScan> {
 
 
 
+/**
+ * A YUV 4:2:0 camera frame, as cameras deliver it: a luma plane and two half-size chroma
+ * planes, with the rotation that turns it upright.
+ *
+ * - Android CameraX `ImageProxy` (`YUV_420_888`): `planes[0..3]` as `y`, `u`, `v` with their
+ * strides; `imageInfo.rotationDegrees` as `rotation_degrees`. NV21 or NV12 underneath is
+ * simply a pixel stride of 2.
+ * - iOS `CVPixelBuffer` in `420YpCbCr8BiPlanarFullRange` (or `VideoRange`): plane 0 as `y`;
+ * plane 1 (interleaved Cb,Cr) as `u` with pixel stride 2, and the same bytes from their
+ * second byte on as `v` with pixel stride 2.
+ * - I420: three planes, pixel stride 1.
+ */
+data class YuvFrame (
+    /**
+     * Width of the frame as stored (before rotation).
+     */
+    var `width`: kotlin.UInt
+    , 
+    /**
+     * Height of the frame as stored.
+     */
+    var `height`: kotlin.UInt
+    , 
+    /**
+     * Luma (pixel stride 1).
+     */
+    var `y`: YuvPlane
+    , 
+    /**
+     * Blue-difference chroma (Cb).
+     */
+    var `u`: YuvPlane
+    , 
+    /**
+     * Red-difference chroma (Cr).
+     */
+    var `v`: YuvPlane
+    , 
+    /**
+     * Full range (JPEG, Android, iOS `...FullRange`) or video range (iOS `...VideoRange`).
+     */
+    var `range`: YuvRange
+    , 
+    /**
+     * BT.601 (Android, JPEG) or BT.709 (HD video).
+     */
+    var `matrix`: YuvMatrix
+    , 
+    /**
+     * Clockwise rotation that makes the frame upright: 0, 90, 180 or 270.
+     */
+    var `rotationDegrees`: kotlin.UInt
+    , 
+    /**
+     * Mirror left-right after the rotation (a front camera's preview).
+     */
+    var `mirrored`: kotlin.Boolean
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeYuvFrame: FfiConverterRustBuffer<YuvFrame> {
+    override fun read(buf: ByteBuffer): YuvFrame {
+        return YuvFrame(
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterTypeYuvPlane.read(buf),
+            FfiConverterTypeYuvPlane.read(buf),
+            FfiConverterTypeYuvPlane.read(buf),
+            FfiConverterTypeYuvRange.read(buf),
+            FfiConverterTypeYuvMatrix.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterBoolean.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: YuvFrame) = (
+            FfiConverterUInt.allocationSize(value.`width`) +
+            FfiConverterUInt.allocationSize(value.`height`) +
+            FfiConverterTypeYuvPlane.allocationSize(value.`y`) +
+            FfiConverterTypeYuvPlane.allocationSize(value.`u`) +
+            FfiConverterTypeYuvPlane.allocationSize(value.`v`) +
+            FfiConverterTypeYuvRange.allocationSize(value.`range`) +
+            FfiConverterTypeYuvMatrix.allocationSize(value.`matrix`) +
+            FfiConverterUInt.allocationSize(value.`rotationDegrees`) +
+            FfiConverterBoolean.allocationSize(value.`mirrored`)
+    )
+
+    override fun write(value: YuvFrame, buf: ByteBuffer) {
+            FfiConverterUInt.write(value.`width`, buf)
+            FfiConverterUInt.write(value.`height`, buf)
+            FfiConverterTypeYuvPlane.write(value.`y`, buf)
+            FfiConverterTypeYuvPlane.write(value.`u`, buf)
+            FfiConverterTypeYuvPlane.write(value.`v`, buf)
+            FfiConverterTypeYuvRange.write(value.`range`, buf)
+            FfiConverterTypeYuvMatrix.write(value.`matrix`, buf)
+            FfiConverterUInt.write(value.`rotationDegrees`, buf)
+            FfiConverterBoolean.write(value.`mirrored`, buf)
+    }
+}
+
+
+
+/**
+ * One plane of a YUV camera frame: Android's `ImageProxy.PlaneProxy` (its buffer's bytes,
+ * `rowStride`, `pixelStride`), or one plane of an iOS `CVPixelBuffer`.
+ */
+data class YuvPlane (
+    /**
+     * The plane's bytes from its first sample (the last row may end after its last sample).
+     */
+    var `data`: kotlin.ByteArray
+    , 
+    /**
+     * Bytes from one row to the next.
+     */
+    var `rowStride`: kotlin.UInt
+    , 
+    /**
+     * Bytes from one sample to the next in a row: 1 for planar chroma, 2 for interleaved.
+     */
+    var `pixelStride`: kotlin.UInt
+    
+){
+    
+
+    
+
+    
+    companion object
+}
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeYuvPlane: FfiConverterRustBuffer<YuvPlane> {
+    override fun read(buf: ByteBuffer): YuvPlane {
+        return YuvPlane(
+            FfiConverterByteArray.read(buf),
+            FfiConverterUInt.read(buf),
+            FfiConverterUInt.read(buf),
+        )
+    }
+
+    override fun allocationSize(value: YuvPlane) = (
+            FfiConverterByteArray.allocationSize(value.`data`) +
+            FfiConverterUInt.allocationSize(value.`rowStride`) +
+            FfiConverterUInt.allocationSize(value.`pixelStride`)
+    )
+
+    override fun write(value: YuvPlane, buf: ByteBuffer) {
+            FfiConverterByteArray.write(value.`data`, buf)
+            FfiConverterUInt.write(value.`rowStride`, buf)
+            FfiConverterUInt.write(value.`pixelStride`, buf)
+    }
+}
+
+
+
 
 
 /**
@@ -6416,6 +6590,21 @@ sealed class ImageSource {
         companion object
     }
     
+    /**
+     * A YUV 4:2:0 camera frame (Android `ImageProxy`, iOS `CVPixelBuffer`).
+     */
+    data class Yuv(
+        /**
+         * The frame.
+         */
+        val `frame`: com.dermscan.YuvFrame) : ImageSource()
+        
+    {
+        
+
+        companion object
+    }
+    
 
     
 
@@ -6440,6 +6629,9 @@ public object FfiConverterTypeImageSource : FfiConverterRustBuffer<ImageSource>{
                 )
             3 -> ImageSource.Raw(
                 FfiConverterTypeRawImage.read(buf),
+                )
+            4 -> ImageSource.Yuv(
+                FfiConverterTypeYuvFrame.read(buf),
                 )
             else -> throw RuntimeException("invalid enum value, something is very wrong!!")
         }
@@ -6467,6 +6659,13 @@ public object FfiConverterTypeImageSource : FfiConverterRustBuffer<ImageSource>{
                 + FfiConverterTypeRawImage.allocationSize(value.`image`)
             )
         }
+        is ImageSource.Yuv -> {
+            // Add the size for the Int that specifies the variant plus the size needed for all fields
+            (
+                4UL
+                + FfiConverterTypeYuvFrame.allocationSize(value.`frame`)
+            )
+        }
     }
 
     override fun write(value: ImageSource, buf: ByteBuffer) {
@@ -6484,6 +6683,11 @@ public object FfiConverterTypeImageSource : FfiConverterRustBuffer<ImageSource>{
             is ImageSource.Raw -> {
                 buf.putInt(3)
                 FfiConverterTypeRawImage.write(value.`image`, buf)
+                Unit
+            }
+            is ImageSource.Yuv -> {
+                buf.putInt(4)
+                FfiConverterTypeYuvFrame.write(value.`frame`, buf)
                 Unit
             }
         }.let { /* this makes the `when` an expression, which ensures it is exhaustive */ }
@@ -7514,6 +7718,10 @@ public object FfiConverterSequenceTypeStolzColour: FfiConverterRustBuffer<List<S
         }
     }
 }
+
+
+
+
 
 
 

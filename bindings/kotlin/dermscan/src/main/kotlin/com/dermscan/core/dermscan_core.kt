@@ -3056,6 +3056,92 @@ public object FfiConverterTypeTdsBand: FfiConverterRustBuffer<TdsBand> {
 
 
 
+/**
+ * The colour matrix that maps YUV to RGB.
+ */
+
+enum class YuvMatrix {
+    
+    /**
+     * ITU-R BT.601 (JPEG, Android camera frames, standard-definition video).
+     */
+    BT601,
+    /**
+     * ITU-R BT.709 (HD video; iOS frames tagged `kCVImageBufferYCbCrMatrix_ITU_R_709_2`).
+     */
+    BT709;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeYuvMatrix: FfiConverterRustBuffer<YuvMatrix> {
+    override fun read(buf: ByteBuffer) = try {
+        YuvMatrix.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: YuvMatrix) = 4UL
+
+    override fun write(value: YuvMatrix, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
+/**
+ * Which values a frame's samples span.
+ */
+
+enum class YuvRange {
+    
+    /**
+     * Y and chroma use 0..=255 (JPEG; iOS `...FullRange` formats; most Android still captures).
+     */
+    FULL,
+    /**
+     * "Video" or limited range: Y in 16..=235, chroma in 16..=240 (iOS `...VideoRange`).
+     */
+    VIDEO;
+
+    
+
+
+    companion object
+}
+
+
+/**
+ * @suppress
+ */
+public object FfiConverterTypeYuvRange: FfiConverterRustBuffer<YuvRange> {
+    override fun read(buf: ByteBuffer) = try {
+        YuvRange.values()[buf.getInt() - 1]
+    } catch (e: IndexOutOfBoundsException) {
+        throw RuntimeException("invalid enum value, something is very wrong!!", e)
+    }
+
+    override fun allocationSize(value: YuvRange) = 4UL
+
+    override fun write(value: YuvRange, buf: ByteBuffer) {
+        buf.putInt(value.ordinal + 1)
+    }
+}
+
+
+
+
+
 
 /**
  * @suppress
