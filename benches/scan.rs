@@ -131,6 +131,15 @@ fn benches(c: &mut Criterion) {
     g.bench_function("decode_jpeg_1528x1360", |b| {
         b.iter(|| Image::from_bytes(black_box(&bytes), &ImageLimits::default()).expect("decode"))
     });
+    // The same photo as a camera frame: NV21 (Android's layout), upright and turned 90 degrees.
+    let (w, h) = (image.width(), image.height());
+    let luma: Vec<u8> = image.as_rgb().chunks_exact(3).map(|p| p[1]).collect();
+    let vu = vec![128u8; w.div_ceil(2) as usize * 2 * h.div_ceil(2) as usize];
+    let nv21 = dermscan::YuvFrame::nv21(w, h, &luma, w as usize, &vu, 2 * w.div_ceil(2) as usize, Default::default(), Default::default());
+    for (name, degrees) in [("yuv_nv21_to_rgb_1528x1360", 0), ("yuv_nv21_to_rgb_rotate90_1528x1360", 90)] {
+        let turn = dermscan::FrameOrientation::new(degrees, false).expect("orientation");
+        g.bench_function(name, |b| b.iter(|| Image::from_yuv(black_box(&nv21), turn, &ImageLimits::default()).expect("yuv")));
+    }
     g.bench_function("find_lesions", |b| b.iter(|| lite.find_lesions(black_box(&image))));
     g.bench_function("features_abcd", |b| {
         b.iter(|| dermscan::features::analyse(black_box(&image), &scan.mask, &Default::default()).expect("features"))

@@ -13,7 +13,7 @@ coroutines="$root/.tools/node_modules/kotlin-compiler/lib/kotlinx-coroutines-cor
 cargo build --quiet --locked -p dermscan-ffi $flag
 out="$root/target/kotlin"
 mkdir -p "$out"
-src=(bindings/kotlin/dermscan/src/main/kotlin/com/dermscan/dermscan.kt bindings/kotlin/dermscan/src/main/kotlin/com/dermscan/core/dermscan_core.kt
+src=(bindings/kotlin/dermscan/src/main/kotlin/com/dermscan/*.kt bindings/kotlin/dermscan/src/main/kotlin/com/dermscan/core/dermscan_core.kt
   bindings/kotlin/tests/*.kt bindings/kotlin/examples/*.kt)
 # Recompile only when a source changed.
 stamp=$(cat "${src[@]}" | sha256sum | cut -d' ' -f1)

@@ -8,6 +8,7 @@ import kotlinx.coroutines.*
 import java.awt.image.BufferedImage
 import java.io.ByteArrayOutputStream
 import java.io.File
+import java.nio.ByteBuffer
 import java.util.Collections
 import java.util.concurrent.Executors
 import java.util.concurrent.TimeUnit
@@ -57,7 +58,7 @@ fun rgba(img: BufferedImage): RawImage {
  * counter-clockwise when `rotationDegrees` is 90. Also returns the exact conversion of those
  * samples back to RGB (upright), as an RGB8 buffer.
  */
-fun yuvFrame(upright: BufferedImage, rotationDegrees: Int): Pair<YuvFrame, RawImage> {
+fun yuvFrameOf(upright: BufferedImage, rotationDegrees: Int): Pair<YuvFrame, RawImage> {
     val (uw, uh) = upright.width to upright.height
     val (w, h) = if (rotationDegrees == 90) uh to uw else uw to uh
     fun rgbAt(x: Int, y: Int): IntArray {  // stored (x, y) -> upright pixel
@@ -161,12 +162,17 @@ fun main() {
         println("    raw RGBA vs PNG bytes of the same pixels: Dice ${"%.4f".format(dice)}, ${raw.lesions.size} lesion(s)")
     }
     check("scan a YUV_420_888 camera frame (ImageProxy planes and strides), upright and turned") {
-        val (frame, reference) = yuvFrame(sampleImage, 0)
+        val (made, reference) = yuvFrameOf(sampleImage, 0)
+        // Through the ImageProxy-shaped call, from direct ByteBuffers as CameraX's planes are.
+        fun direct(bytes: ByteArray) = ByteBuffer.allocateDirect(bytes.size).put(bytes).flip() as ByteBuffer
+        val planes = listOf(made.y, made.u, made.v).map { CameraPlane(direct(it.data), it.rowStride.toInt(), it.pixelStride.toInt()) }
+        val frame = yuvFrame(made.width.toInt(), made.height.toInt(), planes, 0)
+        expect(frame.u.data.contentEquals(made.u.data) && planes[0].buffer.position() == 0) { "yuvFrame copies the planes, buffers unmoved" }
         val expected = lite.scan(ImageSource.Raw(reference), ScanOptions())
         val got = lite.scan(ImageSource.Yuv(frame), ScanOptions())
         val dice = got.mask.dice(expected.mask)
         expect(expected.mask.areaPx() > 1000uL && dice >= 0.98) { "YUV frame vs its exact RGB: Dice $dice" }
-        val (turned, _) = yuvFrame(sampleImage, 90)
+        val (turned, _) = yuvFrameOf(sampleImage, 90)
         val fromTurned = lite.scan(ImageSource.Yuv(turned), ScanOptions())
         val diceTurned = fromTurned.mask.dice(got.mask)
         expect(fromTurned.mask.width() == sampleImage.width.toUInt() && diceTurned >= 0.98) { "rotation 90: Dice $diceTurned" }

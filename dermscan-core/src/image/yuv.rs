@@ -253,14 +253,13 @@ impl Image {
             // Every slice below is in bounds: the planes' geometry was checked above.
             let luma = frame.y.data.get(row * frame.y.row_stride..).unwrap_or_default();
             let chroma = |p: &YuvPlane<'a>| p.data.get((row / 2) * p.row_stride..).unwrap_or_default().iter().step_by(p.pixel_stride);
-            let (mut us, mut vs) = (chroma(&frame.u), chroma(&frame.v));
-            let (mut cb, mut cr) = (128u8, 128u8);
-            for (x, (px, &l)) in out.chunks_exact_mut(3).zip(luma).enumerate() {
-                if x % 2 == 0 {
-                    cb = us.next().copied().unwrap_or(128);
-                    cr = vs.next().copied().unwrap_or(128);
+            // Two pixels share one chroma sample.
+            let pairs = out.chunks_mut(6).zip(luma.chunks(2)).zip(chroma(&frame.u).zip(chroma(&frame.v)));
+            for ((px, l), (&cb, &cr)) in pairs {
+                let chroma = table.chroma(cb, cr);
+                for (p, &l) in px.chunks_exact_mut(3).zip(l) {
+                    p.copy_from_slice(&table.rgb(l, chroma));
                 }
-                px.copy_from_slice(&table.rgb(l, cb, cr));
             }
         }
         if orientation == FrameOrientation::UPRIGHT {
@@ -310,13 +309,15 @@ impl Tables {
         }
     }
 
-    fn rgb(&self, y: u8, cb: u8, cr: u8) -> [u8; 3] {
+    /// The red, green and blue offsets of one chroma sample.
+    fn chroma(&self, cb: u8, cr: u8) -> [i32; 3] {
+        let (cb, cr) = (usize::from(cb), usize::from(cr));
+        [self.r_cr[cr], self.g_cb[cb] + self.g_cr[cr], self.b_cb[cb]]
+    }
+
+    fn rgb(&self, y: u8, [r, g, b]: [i32; 3]) -> [u8; 3] {
         let level = |v: i32| ((v + (1 << 15)) >> 16).clamp(0, 255) as u8;
         let l = self.luma[usize::from(y)];
-        [
-            level(l + self.r_cr[usize::from(cr)]),
-            level(l + self.g_cb[usize::from(cb)] + self.g_cr[usize::from(cr)]),
-            level(l + self.b_cb[usize::from(cb)]),
-        ]
+        [level(l + r), level(l + g), level(l + b)]
     }
 }
