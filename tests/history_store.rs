@@ -477,3 +477,61 @@ fn add_scan_by_label_adds_once_and_rolls_back_a_failed_first_scan() {
     );
     assert_eq!(store.lesions().expect("lesions").len(), 1);
 }
+
+/// Cancels its call at the `n`-th progress report of `stage`.
+struct CancelAt {
+    stage: dermscan::Stage,
+    n: usize,
+    seen: std::sync::atomic::AtomicUsize,
+    token: dermscan::CancelToken,
+}
+
+impl dermscan::control::Progress for CancelAt {
+    fn report(&self, stage: dermscan::Stage, _fraction: f32) {
+        if stage == self.stage && self.seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1 == self.n {
+            self.token.cancel();
+        }
+    }
+}
+
+fn cancelling_at(stage: dermscan::Stage, n: usize) -> dermscan::Control {
+    let token = dermscan::CancelToken::new();
+    let progress = Arc::new(CancelAt { stage, n, seen: Default::default(), token: token.clone() });
+    dermscan::Control::new().with_cancel(token).with_progress(progress)
+}
+
+#[test]
+fn cancelled_calls_leave_the_store_as_it_was() {
+    use dermscan::Stage;
+    let dir = temp();
+    let key = StoreKey::from_bytes([7; 32]);
+    let store = HistoryStore::open(dir.path(), StoreConfig::default().with_key(key.clone())).expect("open");
+    let lesion = store.add_lesion("arm", None).expect("lesion");
+    for (i, t) in [1_700_000_000, 1_705_000_000, 1_710_000_000].into_iter().enumerate() {
+        store.add_scan(lesion.id, new_scan(40 + i as u64, t)).expect("add");
+    }
+    let files_before: Vec<_> = walk(dir.path()).into_iter().filter(|p| !p.to_string_lossy().contains(".db")).collect();
+
+    // A scan cancelled while the change is measured, and one cancelled as it starts to write.
+    for stage in [Stage::Compare, Stage::Store] {
+        let err = store.add_scan_with(lesion.id, new_scan(50, 1_720_000_000), &cancelling_at(stage, 1)).expect_err("cancelled");
+        assert!(matches!(err, HistoryError::Cancelled), "{stage:?}: {err}");
+        assert_eq!(store.scans(lesion.id).expect("scans").len(), 3, "{stage:?}: a cancelled add stored a scan");
+    }
+    // A key rotation cancelled after re-sealing its second scan: its new files are removed and
+    // the store stays on the old key.
+    let err = store.rotate_key_with(Some(StoreKey::from_bytes([8; 32])), &cancelling_at(Stage::Reseal, 3)).expect_err("cancelled");
+    assert!(matches!(err, HistoryError::Cancelled), "{err}");
+    let files_after: Vec<_> = walk(dir.path()).into_iter().filter(|p| !p.to_string_lossy().contains(".db")).collect();
+    assert_eq!(files_after, files_before, "a cancelled rotation left files behind");
+    assert!(store.check().expect("check").is_ok());
+    let (first, last) = (store.scans(lesion.id).expect("scans")[0].id, store.scans(lesion.id).expect("scans")[2].id);
+    let report = dir.path().join("report.html");
+    let err = store.write_report_with(lesion.id, &report, &cancelling_at(Stage::Report, 2)).expect_err("cancelled");
+    assert!(matches!(err, HistoryError::Cancelled) && !report.exists(), "{err}");
+    assert!(matches!(store.compare_with(first, last, &cancelling_at(Stage::Compare, 1)), Err(HistoryError::Cancelled)));
+    drop(store);
+    let reopened = HistoryStore::open(dir.path(), StoreConfig::default().with_key(key)).expect("the old key still opens it");
+    assert_eq!(reopened.scans(lesion.id).expect("scans").len(), 3);
+    assert!(reopened.check().expect("check").is_ok());
+}

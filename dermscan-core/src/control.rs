@@ -1,4 +1,5 @@
-//! Progress reports and cancellation for long calls (engine load, scan).
+//! Progress reports and cancellation for long calls (engine load, scan, the lesion history's
+//! writes, comparisons, reports and key rotation).
 //!
 //! A [`Control`] travels with one call. The caller keeps a clone of its [`CancelToken`] and
 //! may cancel from any thread: the call stops at the next stage boundary, and a running
@@ -50,6 +51,14 @@ pub enum Stage {
     Decode,
     /// Measuring the lesion, classifying it, checking the photo, weighing the risk.
     Analyse,
+    /// Lesion history: aligning two scans of a lesion and measuring the change.
+    Compare,
+    /// Lesion history: writing files and rows to the store.
+    Store,
+    /// Lesion history: reading the scans and drawing the pictures of a report.
+    Report,
+    /// Lesion history: re-encrypting every value and file with a new key.
+    Reseal,
     /// The call has finished.
     Done,
 }
@@ -66,6 +75,8 @@ impl Stage {
             Self::Encode => 0.1,
             Self::Decode => 0.85,
             Self::Analyse => 0.9,
+            Self::Compare | Self::Report | Self::Reseal => 0.0,
+            Self::Store => 0.8,
             Self::Done => 1.0,
         }
     }
@@ -190,6 +201,14 @@ impl Control {
     pub fn report(&self, stage: Stage) {
         if let Some(p) = &self.progress {
             p.report(stage, stage.fraction());
+        }
+    }
+
+    /// Reports that `stage` is under way with `fraction` (0..=1) of the call done, for stages
+    /// whose share depends on the work (one report per re-sealed scan, say).
+    pub fn report_at(&self, stage: Stage, fraction: f32) {
+        if let Some(p) = &self.progress {
+            p.report(stage, fraction.clamp(0.0, 1.0));
         }
     }
 

@@ -489,4 +489,7 @@ pub enum HistoryError {
     /// An internal lock was poisoned by a panic in another thread; the store must be reopened.
     #[error("the history store is unusable after a panic in another thread; reopen it")]
     Poisoned,
+    /// The caller cancelled the call before it committed anything; the store is as it was.
+    #[error("the call was cancelled; the history store is unchanged")]
+    Cancelled,
 }

@@ -114,9 +114,14 @@ impl Engine {
 impl Engine {
     /// Scans like `scan`, also returning the core's report of the scan (the document the C
     /// ABI's `ds_scan_json` returns and the `scan` example writes).
-    pub(crate) fn scan_reported(&self, image: ImageSource, options: ScanOptions) -> Result<(ScanResult, core::ScanReport), DermscanError> {
+    pub(crate) fn scan_reported(
+        &self,
+        image: ImageSource,
+        options: ScanOptions,
+        control: &core::Control,
+    ) -> Result<(ScanResult, core::ScanReport), DermscanError> {
         guard(|| {
-            let (result, options) = scan_core(&self.inner, &image, options, &core::Control::default())?;
+            let (result, options) = scan_core(&self.inner, &image, options, control)?;
             let report = core::ScanReport::new(&result, &options);
             Ok((ScanResult::from(result), report))
         })

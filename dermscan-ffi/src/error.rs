@@ -114,6 +114,7 @@ impl From<HistoryError> for DermscanError {
             HistoryError::ScanNotFound(_) => Self::ScanNotFound(message),
             HistoryError::DuplicateLabel(_) => Self::DuplicateLabel(message),
             HistoryError::InvalidArgument(_) => Self::InvalidArgument(message),
+            HistoryError::Cancelled => Self::Cancelled,
             HistoryError::Io { .. } | HistoryError::Database { .. } | HistoryError::Poisoned => Self::Storage(message),
             _ => Self::Storage(message),
         }

@@ -16,6 +16,7 @@ use dermscan_core::{Classification, ModelInfo, RiskAssessment, StolzColour};
 use crate::analysis::{LesionFeatures, PointF};
 use crate::error::{DermscanError, guard};
 use crate::mask::Mask;
+use crate::progress::{ProgressListener, run_async};
 use crate::scan::ScanResult;
 
 /// What the store keeps of a scan: the photo as given, the mask, and the core's analysis.
@@ -433,5 +434,70 @@ mod tests {
         assert!(store.check().expect("check").is_ok());
         drop(store);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+/// The calls that can take a while (a comparison aligns two masks; a report reads and draws
+/// every scan; a key rotation re-encrypts every file), without blocking the caller: Kotlin
+/// `suspend` functions, Swift `async` functions, Python coroutines. Each reports progress to
+/// the listener (`COMPARE`, `STORE`, `REPORT`, `RESEAL`, then `DONE`) on an SDK worker thread.
+/// Cancelling the coroutine or task cancels the call: it fails with `Cancelled` and the store
+/// is as it was, unless the call had already reached its commit, which then completes.
+#[uniffi::export]
+impl HistoryStore {
+    /// `add_scan` without blocking. Cancelled before its files are written, it stores nothing.
+    pub async fn add_scan_async(
+        self: Arc<Self>,
+        lesion_id: i64,
+        photo: Vec<u8>,
+        scan: ScanResult,
+        taken_at: i64,
+        mm_per_px: Option<f32>,
+        listener: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<AddedScan, DermscanError> {
+        run_async(listener, move |control| {
+            let added = self.inner.add_scan_with(lesion_id, new_scan(photo, &scan, taken_at, mm_per_px), control)?;
+            Ok(AddedScan::from(&added))
+        })
+        .await
+    }
+
+    /// `compare` without blocking.
+    pub async fn compare_async(
+        self: Arc<Self>,
+        before_id: i64,
+        after_id: i64,
+        listener: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<Change, DermscanError> {
+        run_async(listener, move |control| Ok((&self.inner.compare_with(before_id, after_id, control)?).into())).await
+    }
+
+    /// `report_html` without blocking.
+    pub async fn report_html_async(
+        self: Arc<Self>,
+        lesion_id: i64,
+        listener: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<String, DermscanError> {
+        run_async(listener, move |control| Ok(self.inner.report_html_with(lesion_id, control)?)).await
+    }
+
+    /// `write_report` without blocking. Cancelled before the file is written, it writes nothing.
+    pub async fn write_report_async(
+        self: Arc<Self>,
+        lesion_id: i64,
+        path: String,
+        listener: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<(), DermscanError> {
+        run_async(listener, move |control| Ok(self.inner.write_report_with(lesion_id, path, control)?)).await
+    }
+
+    /// `rotate_key` without blocking. Cancelled before the switch to the new key, it removes
+    /// the files it wrote and the store stays on its old key.
+    pub async fn rotate_key_async(
+        self: Arc<Self>,
+        new_key: Option<Vec<u8>>,
+        listener: Option<Arc<dyn ProgressListener>>,
+    ) -> Result<(), DermscanError> {
+        run_async(listener, move |control| Ok(self.inner.rotate_key_with(store_key(new_key)?, control)?)).await
     }
 }

@@ -199,6 +199,94 @@ typedef enum DsYuvMatrix {
 } DsYuvMatrix;
 
 /**
+ * The patient's sex, for the classifier.
+ */
+typedef enum DsSex {
+  /**
+   * Not known or not given (the zero value).
+   */
+  DS_SEX_UNKNOWN = 0,
+  /**
+   * Female.
+   */
+  DS_SEX_FEMALE = 1,
+  /**
+   * Male.
+   */
+  DS_SEX_MALE = 2,
+} DsSex;
+
+/**
+ * The stage a progress callback reports.
+ */
+typedef enum DsStage {
+  /**
+   * Loading the ONNX Runtime library.
+   */
+  DS_STAGE_LOAD_RUNTIME = 0,
+  /**
+   * Reading and verifying a model bundle.
+   */
+  DS_STAGE_VERIFY_MODEL = 1,
+  /**
+   * Creating ONNX Runtime sessions.
+   */
+  DS_STAGE_CREATE_SESSIONS = 2,
+  /**
+   * Finding the lesion.
+   */
+  DS_STAGE_FIND_LESION = 3,
+  /**
+   * Resizing and normalising the encoder input.
+   */
+  DS_STAGE_PREPROCESS = 4,
+  /**
+   * Running the image encoder (the long step).
+   */
+  DS_STAGE_ENCODE = 5,
+  /**
+   * Running the mask decoder.
+   */
+  DS_STAGE_DECODE = 6,
+  /**
+   * Measuring, classifying, checking the photo, weighing the risk.
+   */
+  DS_STAGE_ANALYSE = 7,
+  /**
+   * Lesion history: measuring the change between two scans.
+   */
+  DS_STAGE_COMPARE = 8,
+  /**
+   * Lesion history: writing to the store.
+   */
+  DS_STAGE_STORE = 9,
+  /**
+   * Lesion history: building a report.
+   */
+  DS_STAGE_REPORT = 10,
+  /**
+   * Lesion history: re-encrypting with a new key.
+   */
+  DS_STAGE_RESEAL = 11,
+  /**
+   * The call has finished.
+   */
+  DS_STAGE_DONE = 12,
+  /**
+   * A stage this header does not know yet (a newer library).
+   */
+  DS_STAGE_OTHER = 255,
+} DsStage;
+
+/**
+ * A cancel switch (opaque). Pass it in `DsScanOptions.cancel`; `ds_cancel` from any thread
+ * makes the scans using it stop within about one decoder run with `DS_CANCELLED`. Once
+ * tripped it stays tripped: make a new one per scan. Free it with `ds_cancel_free` after the
+ * scans using it have returned.
+ */
+typedef struct DsCancel DsCancel;
+
+/**
  * A loaded scanner: ONNX Runtime, a verified segmenter bundle and its sessions (opaque).
  * Thread-safe: one engine may be used from several threads at once (scans on the same
  * engine take turns inside each model session). Free it with `ds_engine_free` once no
@@ -244,6 +332,12 @@ typedef struct DsBuffer {
 } DsBuffer;
 
 /**
+ * A progress callback: `stage` (a `DsStage` value) has started and `fraction` (0 to 1) of
+ * the call is done. Called on the thread running the call, before it returns; keep it quick.
+ */
+typedef void (*DsProgressFn)(void *user_data, uint32_t stage, float fraction);
+
+/**
  * Options for one scan. A zero-initialised struct (`DsScanOptions o = {0};`) and a NULL
  * pointer both mean the defaults: the lesion finder chooses the box, `DS_CROP_AUTO`,
  * `DS_MASK_MODE_LESION`.
@@ -277,6 +371,43 @@ typedef struct DsScanOptions {
    * A `DsMaskMode` value.
    */
   uint32_t mask_mode;
+  /**
+   * Whether `mm_per_px` gives the photo's scale (sizes are then also in millimetres).
+   */
+  bool has_scale;
+  /**
+   * Millimetres per pixel (from a ruler or a reference sticker in the photo).
+   */
+  float mm_per_px;
+  /**
+   * Whether `age_years` is given (for the classifier).
+   */
+  bool has_age;
+  /**
+   * The patient's age in years (0 to 120).
+   */
+  float age_years;
+  /**
+   * A `DsSex` value (0: unknown).
+   */
+  uint32_t sex;
+  /**
+   * NULL, or the body site as a NUL-terminated name: `arm`, `head-or-neck`,
+   * `leg-or-genital`, `trunk`, `unknown`, or a HAM10000 localisation such as `back`.
+   */
+  const char *body_site;
+  /**
+   * NULL, or a cancel switch (`ds_cancel_new`) another thread may trip with `ds_cancel`.
+   */
+  const struct DsCancel *cancel;
+  /**
+   * NULL, or called on the scanning thread as each stage starts.
+   */
+  DsProgressFn progress;
+  /**
+   * Passed to `progress` as is.
+   */
+  void *progress_user_data;
 } DsScanOptions;
 
 /**
@@ -396,6 +527,31 @@ enum DsStatus ds_self_test_panic(void);
  * function and not modified since.
  */
 void ds_buffer_free(struct DsBuffer *buffer);
+
+/**
+ * Makes a cancel switch that is not tripped, into `*out`.
+ *
+ * # Safety
+ * `out` points to writable memory for one pointer.
+ */
+enum DsStatus ds_cancel_new(struct DsCancel **out);
+
+/**
+ * Trips the switch: the scans using it stop (thread-safe; may be called from any thread,
+ * while a scan runs). A running encoder is interrupted inside ONNX Runtime.
+ *
+ * # Safety
+ * `cancel` is NULL or a live switch from `ds_cancel_new`.
+ */
+enum DsStatus ds_cancel(const struct DsCancel *cancel);
+
+/**
+ * Frees a cancel switch. NULL is accepted.
+ *
+ * # Safety
+ * `cancel` is NULL or a switch from `ds_cancel_new` that no running call uses any more.
+ */
+void ds_cancel_free(struct DsCancel *cancel);
 
 /**
  * Opens an engine: loads ONNX Runtime (first call in the process only), verifies the model

@@ -24,9 +24,11 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "dermscan.h"
@@ -872,6 +874,104 @@ static void test_panic(void) {
     check(strstr(ds_last_error(), "self-test panic") != NULL, "the panic message is in ds_last_error");
 }
 
+/* Progress reports of one scan, and the switch a second thread trips once the encoder runs. */
+struct progress_log {
+    int count;
+    uint32_t stages[32];
+    float fractions[32];
+    atomic_int encoding;
+    DsCancel *cancel;
+};
+
+static void on_progress(void *user_data, uint32_t stage, float fraction) {
+    struct progress_log *log = user_data;
+    if (log->count < 32) {
+        log->stages[log->count] = stage;
+        log->fractions[log->count] = fraction;
+        log->count++;
+    }
+    if (stage == DS_STAGE_ENCODE) atomic_store(&log->encoding, 1);
+}
+
+static void sleep_ms(long ms) {
+    struct timespec t = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&t, NULL);
+}
+
+static void *cancel_while_encoding(void *arg) {
+    struct progress_log *log = arg;
+    int waited = 0;
+    while (!atomic_load(&log->encoding) && waited++ < 30000) sleep_ms(1);
+    sleep_ms(50); /* well inside the encoder run */
+    ds_cancel(log->cancel);
+    return NULL;
+}
+
+/* The C options other languages have: progress, cancellation from another thread, the scale
+ * and the patient metadata (seen by the classifier). */
+static void test_control_scale_and_metadata(const unsigned char *jpeg, size_t len) {
+    DsEngine *engine = NULL;
+    DsScan *scan = NULL;
+    DsBuffer json = {0};
+    DsScanOptions options;
+    struct progress_log log;
+    pthread_t canceller;
+    char *text;
+    int i, ordered = 1;
+
+    check(ds_engine_new_with_classifier(model_dir, "models/ham10000-xception", NULL, 2, &engine) == DS_OK,
+          "engine with the classifier");
+    if (!engine) return;
+    memset(&log, 0, sizeof log);
+    memset(&options, 0, sizeof options);
+    options.has_scale = true;
+    options.mm_per_px = 0.05f;
+    options.has_age = true;
+    options.age_years = 45.0f;
+    options.sex = DS_SEX_FEMALE;
+    options.body_site = "arm";
+    options.progress = on_progress;
+    options.progress_user_data = &log;
+    check(ds_scan_encoded(engine, jpeg, len, &options, &scan) == DS_OK && ds_scan_json(scan, &json) == DS_OK,
+          "scan with scale, metadata and a progress callback");
+    text = buffer_text(&json);
+    check(text && fabs(json_number(text, "mm_per_px") - 0.05) < 1e-6 && !isnan(json_number(text, "diameter_mm")),
+          "the scale is in the report (mm_per_px 0.05, a diameter in mm)");
+    check(text && json_number(text, "age_years") == 45.0 && strstr(text, "\"sex\":\"female\"") && strstr(text, "\"site\":\"arm\""),
+          "the classifier saw the metadata (age 45, female, arm)");
+    for (i = 1; i < log.count; i++) ordered &= log.fractions[i] >= log.fractions[i - 1];
+    check(log.count >= 4 && log.stages[0] == DS_STAGE_FIND_LESION && log.stages[log.count - 1] == DS_STAGE_DONE && ordered,
+          "progress: FIND_LESION first, DONE last, fractions never go back");
+    free(text);
+    ds_buffer_free(&json);
+    ds_scan_free(scan);
+    scan = NULL;
+
+    options.sex = 7;
+    check_error(ds_scan_encoded(engine, jpeg, len, &options, &scan), DS_INVALID_ARGUMENT, "sex 7");
+    options.sex = DS_SEX_MALE;
+    options.body_site = "moon";
+    check_error(ds_scan_encoded(engine, jpeg, len, &options, &scan), DS_INVALID_ARGUMENT, "body site \"moon\"");
+    options.body_site = NULL;
+    options.age_years = 300.0f;
+    check_error(ds_scan_encoded(engine, jpeg, len, &options, &scan), DS_INVALID_ARGUMENT, "age 300");
+    options.has_age = false;
+
+    /* Cancel from a second thread while the encoder runs. */
+    memset(&log, 0, sizeof log);
+    check(ds_cancel_new(&log.cancel) == DS_OK, "ds_cancel_new");
+    options.cancel = log.cancel;
+    if (pthread_create(&canceller, NULL, cancel_while_encoding, &log) == 0) {
+        check_error(ds_scan_encoded(engine, jpeg, len, &options, &scan), DS_CANCELLED, "a scan cancelled from another thread while encoding");
+        pthread_join(canceller, NULL);
+        check(scan == NULL && log.stages[log.count - 1] != DS_STAGE_DONE, "the cancelled scan returned nothing and never reached DONE");
+    }
+    check_error(ds_cancel(NULL), DS_INVALID_ARGUMENT, "ds_cancel(NULL)");
+    ds_cancel_free(log.cancel);
+    ds_cancel_free(NULL);
+    ds_engine_free(engine);
+}
+
 int main(int argc, char **argv) {
     int quick = 0, i;
     DsEngine *engine = NULL;
@@ -934,6 +1034,7 @@ int main(int argc, char **argv) {
             test_reprompt(engine, sample_scan);
         }
         test_raw(engine, 256, 0, "raw RGBA scan of a 256x256 skin image with a dark disc, lesion finder's box");
+        test_control_scale_and_metadata(jpeg, len);
         /* Not in the quick (valgrind) set, like the other lesion-finder scans: valgrind 3.19
          * cannot decode an AVX2 instruction of fast_image_resize's f32 path. */
         test_no_lesion(engine);

@@ -354,6 +354,47 @@ fun main() {
         store.close()
         dir.deleteRecursively()
     }
+    check("lesion history from coroutines: progress, and a cancelled key rotation changes nothing") {
+        val dir = kotlin.io.path.createTempDirectory("dermscan-history-async").toFile()
+        val store = HistoryStore.open(File(dir, "store").path, null, null)
+        val mole = store.addLesion("back", "trunk")
+        val turned = turnedJpeg(sample)
+        val first = lite.scan(encoded(sample), ScanOptions())
+        val second = lite.scan(encoded(turned), ScanOptions())
+        val rec = Recorder()
+        runBlocking {
+            val a = store.addScanAsync(mole.id, sample, first, 1_700_000_000L, null, rec)
+            val b = store.addScanAsync(mole.id, turned, second, 1_700_000_000L + 60 * 86_400L, null, null)
+            val change = store.compareAsync(a.scan.id, b.scan.id, null)
+            expect(change.areaRatio == b.change?.areaRatio) { "compareAsync $change vs ${b.change}" }
+            expect(store.reportHtmlAsync(mole.id, null).contains(notADiagnosis())) { "report" }
+        }
+        expect(rec.events.map { it.first } == listOf(Stage.COMPARE, Stage.STORE, Stage.DONE)) { "addScanAsync progress ${rec.events}" }
+
+        // The listener holds the worker at its first report until the coroutine is cancelled.
+        val started = java.util.concurrent.CountDownLatch(1)
+        val release = java.util.concurrent.CountDownLatch(1)
+        val hold = object : ProgressListener {
+            override fun onProgress(stage: Stage, fraction: Float) { started.countDown(); release.await(30, TimeUnit.SECONDS) }
+        }
+        val key = ByteArray(32) { it.toByte() }
+        runBlocking {
+            val job = launch(Dispatchers.Default) { store.rotateKeyAsync(key, hold) }
+            withContext(Dispatchers.IO) { started.await(30, TimeUnit.SECONDS) }
+            job.cancelAndJoin()
+            expect(job.isCancelled) { "job not cancelled" }
+        }
+        release.countDown()
+        Thread.sleep(1000) // had the cancel been lost, the rotation would complete in this time
+        expect(!store.isEncrypted() && store.check().problems.isEmpty() && store.check().scans == 2uL) { "after a cancelled rotation: ${store.check()}" }
+        val rotation = Recorder()
+        runBlocking { store.rotateKeyAsync(key, rotation) }
+        expect(store.isEncrypted() && store.check().problems.isEmpty()) { "rotation" }
+        expect(rotation.events.first().first == Stage.RESEAL && rotation.events.last().first == Stage.DONE) { "rotation progress ${rotation.events}" }
+        println("    rotation progress: ${rotation.events.joinToString { "${it.first}=${"%.2f".format(it.second)}" }}")
+        store.close()
+        dir.deleteRecursively()
+    }
     check("the disclaimer is there") {
         expect(notADiagnosis().contains("not a medical diagnosis")) { notADiagnosis() }
     }

@@ -196,3 +196,74 @@ def test_typed_errors(lite, sample_bytes, tmp_path):
     with pytest.raises(dermscan.DermscanError.StorageFull):
         full.add_scan(mole.id, sample_bytes, result, T0, None)
     assert full.scans(mole.id) == []
+
+
+class Stages(dermscan.ProgressListener):
+    def __init__(self):
+        self.stages = []
+
+    def on_progress(self, stage, fraction):
+        self.stages.append((stage, fraction))
+
+
+def test_async_history_calls_report_progress_and_cancel(lite, sample_bytes, key, tmp_path):
+    """add_scan, compare, the report and a key rotation as coroutines; a rotation cancelled
+    while it runs leaves the store on its old key, whole."""
+    import asyncio
+    import threading
+    import time
+
+    store = dermscan.HistoryStore.open(str(tmp_path / "history"), None, None)
+    mole = store.add_lesion("back", "trunk")
+    first, later = scan(lite, sample_bytes), turned_jpeg(sample_bytes)
+    second = scan(lite, later)
+    progress = Stages()
+
+    async def calls():
+        a = await store.add_scan_async(mole.id, sample_bytes, first, T0, None, progress)
+        b = await store.add_scan_async(mole.id, later, second, T0 + 60 * DAY, None, None)
+        change = await store.compare_async(a.scan.id, b.scan.id, None)
+        html = await store.report_html_async(mole.id, None)
+        report = tmp_path / "report.html"
+        await store.write_report_async(mole.id, str(report), None)
+        return b, change, html, report.read_text()
+
+    b, change, html, written = asyncio.run(calls())
+    assert [s for s, _ in progress.stages] == [dermscan.Stage.COMPARE, dermscan.Stage.STORE, dermscan.Stage.DONE]
+    assert b.change is not None and abs(change.area_ratio - b.change.area_ratio) < 1e-6
+    assert "not a medical diagnosis" in html and "not a medical diagnosis" in written
+
+    # Cancel a key rotation while it runs: the listener holds the worker at its first report
+    # until the task has been cancelled (a cancel that lands before any change is written).
+    started, release = threading.Event(), threading.Event()
+
+    class Hold(dermscan.ProgressListener):
+        def on_progress(self, stage, fraction):
+            started.set()
+            release.wait(30)
+
+    async def rotate_and_cancel():
+        task = asyncio.ensure_future(store.rotate_key_async(key, Hold()))
+        await asyncio.get_running_loop().run_in_executor(None, started.wait, 30)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(rotate_and_cancel())
+    release.set()
+    # The worker sees the cancel at its next step, before it writes anything; give it time to
+    # get there (had the cancel been lost, the rotation would complete in this time).
+    time.sleep(1.0)
+    assert not store.is_encrypted(), "a cancelled rotation must not switch the key"
+    assert store.check().problems == [] and store.check().scans == 2
+    assert len(store.scans(mole.id)) == 2
+
+    # The same rotation, not cancelled, reports progress per scan and switches the key.
+    rotation = Stages()
+    asyncio.run(store.rotate_key_async(key, rotation))
+    assert store.is_encrypted() and store.check().problems == []
+    stages = [s for s, _ in rotation.stages]
+    assert stages[0] == dermscan.Stage.RESEAL and stages[-1] == dermscan.Stage.DONE and dermscan.Stage.STORE in stages
+    fractions = [f for _, f in rotation.stages]
+    assert fractions == sorted(fractions), fractions
+

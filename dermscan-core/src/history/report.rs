@@ -12,8 +12,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
 use super::change::Change;
-use super::{Lesion, ScanRecord, timeline};
+use super::store::checkpoint;
+use super::{HistoryStore, Lesion, ScanRecord, timeline};
 use crate::NOT_A_DIAGNOSIS;
+use crate::control::{Control, Stage};
 use crate::error::HistoryError;
 use crate::image::{Image, ImageLimits};
 use crate::segment::Mask;
@@ -143,7 +145,7 @@ fn change_section(out: &mut String, title: &str, change: &Change) {
     }
 }
 
-impl super::HistoryStore {
+impl HistoryStore {
     /// PNG chart of the lesion's size over time (mm² when every scan has a scale, else px).
     pub fn area_chart_png(&self, lesion_id: i64) -> Result<Vec<u8>, HistoryError> {
         timeline::area_chart(&self.scans(lesion_id)?)
@@ -156,12 +158,31 @@ impl super::HistoryStore {
 
     /// The report for one lesion as a self-contained HTML document (see the module docs).
     pub fn report_html(&self, lesion_id: i64) -> Result<String, HistoryError> {
+        self.report_html_with(lesion_id, &Control::new())
+    }
+
+    /// [`HistoryStore::report_html`] with progress ([`Stage::Report`] once per scan read) and
+    /// cancellation.
+    pub fn report_html_with(&self, lesion_id: i64, control: &Control) -> Result<String, HistoryError> {
+        let html = self.render_report(lesion_id, control)?;
+        control.report(Stage::Done);
+        Ok(html)
+    }
+
+    fn render_report(&self, lesion_id: i64, control: &Control) -> Result<String, HistoryError> {
+        control.report_at(Stage::Report, 0.0);
         let lesion = self.lesion(lesion_id)?;
         let mut scans = Vec::new();
-        for (record, mask) in self.scans_with_masks(lesion_id)? {
+        let records = self.scans_with_masks(lesion_id)?;
+        let total = records.len();
+        for (record, mask) in records {
+            checkpoint(control)?;
+            control.report_at(Stage::Report, 0.5 * scans.len() as f32 / total as f32);
             let photo = self.photo(&record)?;
             scans.push((record, mask, photo));
         }
+        checkpoint(control)?;
+        control.report_at(Stage::Report, 0.5);
         let latest = self.latest_change(lesion_id)?;
         let overall = match scans.as_slice() {
             [first, .., last] if scans.len() > 2 => Some(self.compare(first.0.id, last.0.id)?),
@@ -174,11 +195,21 @@ impl super::HistoryStore {
     /// Writes the report for one lesion to `path` (and nowhere else), atomically: a
     /// temporary file beside it is flushed and renamed over it.
     pub fn write_report(&self, lesion_id: i64, path: impl AsRef<std::path::Path>) -> Result<(), HistoryError> {
+        self.write_report_with(lesion_id, path, &Control::new())
+    }
+
+    /// [`HistoryStore::write_report`] with progress and cancellation (nothing is written
+    /// when cancelled).
+    pub fn write_report_with(&self, lesion_id: i64, path: impl AsRef<std::path::Path>, control: &Control) -> Result<(), HistoryError> {
         let path = path.as_ref();
         if path.file_name().is_none() {
             return Err(HistoryError::InvalidArgument(format!("{} is not a file path", path.display())));
         }
-        super::files::replace_atomic(path, self.report_html(lesion_id)?.as_bytes())
+        let html = self.render_report(lesion_id, control)?;
+        checkpoint(control)?;
+        super::files::replace_atomic(path, html.as_bytes())?;
+        control.report(Stage::Done);
+        Ok(())
     }
 }
 

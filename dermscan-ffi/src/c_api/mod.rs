@@ -24,6 +24,7 @@
 // In the order the header lists their functions.
 mod args;
 mod buffer;
+mod control;
 mod engine;
 #[cfg(feature = "history")]
 mod history;
@@ -33,11 +34,14 @@ mod status;
 mod types;
 
 pub use buffer::{DsBuffer, ds_buffer_free};
+pub use control::{DsCancel, DsProgressFn, DsStage, ds_cancel, ds_cancel_free, ds_cancel_new};
 pub use engine::{DsEngine, ds_engine_free, ds_engine_new, ds_engine_new_with_classifier};
 #[cfg(feature = "history")]
 pub use history::{DsHistory, ds_history_add_scan, ds_history_compare_json, ds_history_free, ds_history_open, ds_history_write_report};
 pub use mask::{DsMask, ds_mask_area, ds_mask_free, ds_mask_height, ds_mask_pixels, ds_mask_png, ds_mask_width};
-pub use scan::{DsScan, ds_reprompt_box, ds_reprompt_points, ds_scan_encoded, ds_scan_free, ds_scan_json, ds_scan_mask, ds_scan_raw};
+pub use scan::{
+    DsScan, ds_reprompt_box, ds_reprompt_points, ds_scan_encoded, ds_scan_free, ds_scan_json, ds_scan_mask, ds_scan_raw, ds_scan_yuv,
+};
 pub use status::{DsStatus, ds_last_error};
 pub use types::{DsCropPolicy, DsMaskMode, DsPixelFormat, DsPoint, DsScanOptions};
 

@@ -46,9 +46,9 @@ unsafe fn scan(
     // SAFETY: `engine` is NULL or a live handle from this library (this function's contract).
     let engine = unsafe { args::handle(engine, "engine") }?;
     // SAFETY: `options` is NULL or points to a readable `DsScanOptions` (this function's contract).
-    let options: ScanOptions = unsafe { DsScanOptions::read(options) }?;
+    let (control, options): (_, ScanOptions) = unsafe { (DsScanOptions::control(options), DsScanOptions::read(options)?) };
     let mask_mode = options.mask_mode.unwrap_or(MaskMode::Lesion);
-    let (result, report) = engine.inner.scan_reported(image()?, options)?;
+    let (result, report) = engine.inner.scan_reported(image()?, options, &control)?;
     // SAFETY: `out` was checked non-NULL by `require_out` and is writable (this function's contract).
     unsafe { args::write_handle(out, DsScan { result, report, mask_mode }) }
 }

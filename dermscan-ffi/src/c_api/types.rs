@@ -3,10 +3,14 @@
 //! Enum values coming from C are taken as `uint32_t` and checked ([`DsCropPolicy::from_raw`]
 //! and friends): an out-of-range value is `DS_INVALID_ARGUMENT`, never undefined behaviour.
 
+use std::ffi::{c_char, c_void};
+
 use super::args;
+use super::control::{DsCancel, DsProgressFn, control};
 use crate::error::DermscanError;
 use crate::image::{PixelFormat, YuvFrame, YuvPlane};
-use dermscan_core::{BoxPrompt, CropPolicy, MaskMode, PointLabel, PointPrompt, YuvMatrix, YuvRange};
+use dermscan_core::control::Control;
+use dermscan_core::{BoxPrompt, CropPolicy, MaskMode, PointLabel, PointPrompt, Sex, YuvMatrix, YuvRange};
 
 use crate::types::ScanOptions;
 
@@ -195,6 +199,38 @@ pub struct DsScanOptions {
     pub crop: u32,
     /// A `DsMaskMode` value.
     pub mask_mode: u32,
+    /// Whether `mm_per_px` gives the photo's scale (sizes are then also in millimetres).
+    pub has_scale: bool,
+    /// Millimetres per pixel (from a ruler or a reference sticker in the photo).
+    pub mm_per_px: f32,
+    /// Whether `age_years` is given (for the classifier).
+    pub has_age: bool,
+    /// The patient's age in years (0 to 120).
+    pub age_years: f32,
+    /// A `DsSex` value (0: unknown).
+    pub sex: u32,
+    /// NULL, or the body site as a NUL-terminated name: `arm`, `head-or-neck`,
+    /// `leg-or-genital`, `trunk`, `unknown`, or a HAM10000 localisation such as `back`.
+    pub body_site: *const c_char,
+    /// NULL, or a cancel switch (`ds_cancel_new`) another thread may trip with `ds_cancel`.
+    pub cancel: *const DsCancel,
+    /// NULL, or called on the scanning thread as each stage starts.
+    pub progress: DsProgressFn,
+    /// Passed to `progress` as is.
+    pub progress_user_data: *mut c_void,
+}
+
+/// The patient's sex, for the classifier.
+#[allow(non_camel_case_types)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub enum DsSex {
+    /// Not known or not given (the zero value).
+    DS_SEX_UNKNOWN = 0,
+    /// Female.
+    DS_SEX_FEMALE = 1,
+    /// Male.
+    DS_SEX_MALE = 2,
 }
 
 impl DsScanOptions {
@@ -206,17 +242,52 @@ impl DsScanOptions {
         if ptr.is_null() {
             return Ok(ScanOptions::default());
         }
-        // SAFETY: the caller guarantees `ptr` is readable. `has_box` is read as its byte, so a
-        // byte other than 0 or 1 (C code that memcpy'd garbage) is not an invalid `bool`.
+        // SAFETY: the caller guarantees `ptr` is readable. The `bool`s are read as their
+        // bytes, so a byte other than 0 or 1 (C code that memcpy'd garbage) is not an invalid
+        // `bool`.
         let (has_box, x0, y0, x1, y1, crop, mask_mode) = unsafe {
             ((&raw const (*ptr).has_box).cast::<u8>().read(), (*ptr).x0, (*ptr).y0, (*ptr).x1, (*ptr).y1, (*ptr).crop, (*ptr).mask_mode)
+        };
+        // SAFETY: as above.
+        let (has_scale, mm_per_px, has_age, age_years, sex, body_site) = unsafe {
+            (
+                (&raw const (*ptr).has_scale).cast::<u8>().read(),
+                (*ptr).mm_per_px,
+                (&raw const (*ptr).has_age).cast::<u8>().read(),
+                (*ptr).age_years,
+                (*ptr).sex,
+                (*ptr).body_site,
+            )
+        };
+        let sex = match sex {
+            v if v == DsSex::DS_SEX_UNKNOWN as u32 => None,
+            v if v == DsSex::DS_SEX_FEMALE as u32 => Some(Sex::Female),
+            v if v == DsSex::DS_SEX_MALE as u32 => Some(Sex::Male),
+            v => return Err(DermscanError::InvalidArgument(format!("sex {v} is not a DsSex (UNKNOWN, FEMALE or MALE)"))),
         };
         Ok(ScanOptions {
             bbox: (has_box != 0).then_some(BoxPrompt::new(x0, y0, x1, y1)),
             crop: Some(DsCropPolicy::from_raw(crop)?),
             mask_mode: Some(DsMaskMode::from_raw(mask_mode)?),
+            mm_per_px: (has_scale != 0).then_some(mm_per_px),
+            age_years: (has_age != 0).then_some(age_years),
+            sex,
+            // SAFETY: NULL or a NUL-terminated string, as the field documents.
+            body_site: unsafe { args::optional_string(body_site, "body_site") }?,
             ..ScanOptions::default()
         })
+    }
+
+    /// The cancel switch and progress callback behind `ptr` (NULL: neither).
+    ///
+    /// # Safety
+    /// `ptr` is NULL or points to a readable `DsScanOptions` whose `cancel` is NULL or live.
+    pub(crate) unsafe fn control(ptr: *const Self) -> Control {
+        if ptr.is_null() {
+            return Control::new();
+        }
+        // SAFETY: as this function's contract documents.
+        unsafe { control((*ptr).cancel, (*ptr).progress, (*ptr).progress_user_data) }
     }
 }
 
@@ -256,7 +327,24 @@ mod tests {
 
     #[test]
     fn zeroed_and_null_options_are_the_defaults() {
-        let zeroed = DsScanOptions { has_box: false, x0: 0.0, y0: 0.0, x1: 0.0, y1: 0.0, crop: 0, mask_mode: 0 };
+        let zeroed = DsScanOptions {
+            has_box: false,
+            x0: 0.0,
+            y0: 0.0,
+            x1: 0.0,
+            y1: 0.0,
+            crop: 0,
+            mask_mode: 0,
+            has_scale: false,
+            mm_per_px: 0.0,
+            has_age: false,
+            age_years: 0.0,
+            sex: 0,
+            body_site: std::ptr::null(),
+            cancel: std::ptr::null(),
+            progress: None,
+            progress_user_data: std::ptr::null_mut(),
+        };
         // SAFETY: a valid struct and NULL.
         let a = unsafe { DsScanOptions::read(&zeroed) }.expect("zeroed");
         // SAFETY: `std` is NULL or points to a readable `DsScanOptions` (this function's contract).
@@ -264,8 +352,18 @@ mod tests {
         let core_a: dermscan_core::ScanOptions = a.to_core().expect("valid options");
         let core_b: dermscan_core::ScanOptions = b.to_core().expect("valid options");
         assert_eq!(format!("{core_a:?}"), format!("{core_b:?}"));
-        let bad = DsScanOptions { crop: 5, ..zeroed };
-        // SAFETY: a valid struct.
-        assert!(matches!(unsafe { DsScanOptions::read(&bad) }, Err(DermscanError::InvalidArgument(_))));
+        for bad in [DsScanOptions { crop: 5, ..zeroed }, DsScanOptions { sex: 3, ..zeroed }] {
+            // SAFETY: a valid struct.
+            assert!(matches!(unsafe { DsScanOptions::read(&bad) }, Err(DermscanError::InvalidArgument(_))));
+        }
+        let site = c"back";
+        let given =
+            DsScanOptions { has_scale: true, mm_per_px: 0.05, has_age: true, age_years: 45.0, sex: 1, body_site: site.as_ptr(), ..zeroed };
+        // SAFETY: a valid struct whose `body_site` is a NUL-terminated string.
+        let read = unsafe { DsScanOptions::read(&given) }.expect("given");
+        assert_eq!(
+            (read.mm_per_px, read.age_years, read.sex, read.body_site.as_deref()),
+            (Some(0.05), Some(45.0), Some(Sex::Female), Some("back"))
+        );
     }
 }

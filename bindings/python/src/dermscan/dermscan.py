@@ -568,11 +568,15 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan() != 6069:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan_async() != 29476:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png() != 2655:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_check() != 7063:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_compare() != 28076:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_compare_async() != 26973:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_delete_lesion() != 48422:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -598,13 +602,19 @@ def _uniffi_check_api_checksums(lib):
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_report_html() != 49826:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_report_html_async() != 63810:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_rotate_key() != 62925:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_rotate_key_async() != 61802:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_scan() != 46420:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_scans() != 224:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_method_historystore_write_report() != 34913:
+        raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    if lib.uniffi_dermscan_ffi_checksum_method_historystore_write_report_async() != 53042:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     if lib.uniffi_dermscan_ffi_checksum_constructor_historystore_open() != 54377:
         raise InternalError("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
@@ -720,6 +730,9 @@ _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_add_lesion.restype =
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan.argtypes = (
 )
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan_async.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan_async.restype = ctypes.c_uint16
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png.argtypes = (
 )
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png.restype = ctypes.c_uint16
@@ -729,6 +742,9 @@ _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_check.restype = ctyp
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_compare.argtypes = (
 )
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_compare.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_compare_async.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_compare_async.restype = ctypes.c_uint16
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_delete_lesion.argtypes = (
 )
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_delete_lesion.restype = ctypes.c_uint16
@@ -765,9 +781,15 @@ _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_photo.restype = ctyp
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_report_html.argtypes = (
 )
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_report_html.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_report_html_async.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_report_html_async.restype = ctypes.c_uint16
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_rotate_key.argtypes = (
 )
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_rotate_key.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_rotate_key_async.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_rotate_key_async.restype = ctypes.c_uint16
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_scan.argtypes = (
 )
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_scan.restype = ctypes.c_uint16
@@ -777,6 +799,9 @@ _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_scans.restype = ctyp
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_write_report.argtypes = (
 )
 _UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_write_report.restype = ctypes.c_uint16
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_write_report_async.argtypes = (
+)
+_UniffiLib.uniffi_dermscan_ffi_checksum_method_historystore_write_report_async.restype = ctypes.c_uint16
 _UniffiLib.uniffi_dermscan_ffi_checksum_constructor_historystore_open.argtypes = (
 )
 _UniffiLib.uniffi_dermscan_ffi_checksum_constructor_historystore_open.restype = ctypes.c_uint16
@@ -933,6 +958,16 @@ _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_scan.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_scan.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_scan_async.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+    ctypes.c_int64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_scan_async.restype = ctypes.c_uint64
 _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_area_chart_png.argtypes = (
     ctypes.c_uint64,
     ctypes.c_int64,
@@ -951,6 +986,13 @@ _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_compare.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_compare.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_compare_async.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    ctypes.c_int64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_compare_async.restype = ctypes.c_uint64
 _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_delete_lesion.argtypes = (
     ctypes.c_uint64,
     ctypes.c_int64,
@@ -1020,12 +1062,24 @@ _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_report_html.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_report_html.restype = _UniffiRustBuffer
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_report_html_async.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_report_html_async.restype = ctypes.c_uint64
 _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_rotate_key.argtypes = (
     ctypes.c_uint64,
     _UniffiRustBuffer,
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_rotate_key.restype = None
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_rotate_key_async.argtypes = (
+    ctypes.c_uint64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_rotate_key_async.restype = ctypes.c_uint64
 _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_scan.argtypes = (
     ctypes.c_uint64,
     ctypes.c_int64,
@@ -1045,6 +1099,13 @@ _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_write_report.argtypes = (
     ctypes.POINTER(_UniffiRustCallStatus),
 )
 _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_write_report.restype = None
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_write_report_async.argtypes = (
+    ctypes.c_uint64,
+    ctypes.c_int64,
+    _UniffiRustBuffer,
+    _UniffiRustBuffer,
+)
+_UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_write_report_async.restype = ctypes.c_uint64
 _UniffiLib.uniffi_dermscan_ffi_fn_constructor_historystore_open.argtypes = (
     _UniffiRustBuffer,
     _UniffiRustBuffer,
@@ -5419,6 +5480,11 @@ class HistoryStoreProtocol(typing.Protocol):
         a bad scale), `StorageFull`, `StoreReadOnly`, `Storage`; nothing is stored then.
 """
         raise NotImplementedError
+    async def add_scan_async(self, lesion_id: int,photo: bytes,scan: ScanResult,taken_at: int,mm_per_px: typing.Optional[float],listener: typing.Optional[ProgressListener]) -> AddedScan:
+        """
+        `add_scan` without blocking. Cancelled before its files are written, it stores nothing.
+"""
+        raise NotImplementedError
     def area_chart_png(self, lesion_id: int) -> bytes:
         """
         A PNG chart of the lesion's area over time.
@@ -5434,6 +5500,11 @@ class HistoryStoreProtocol(typing.Protocol):
         """
         The change between two scans of one lesion (`before` stays, `after` is aligned onto
         it). Scans of different lesions are `InvalidArgument`.
+"""
+        raise NotImplementedError
+    async def compare_async(self, before_id: int,after_id: int,listener: typing.Optional[ProgressListener]) -> Change:
+        """
+        `compare` without blocking.
 """
         raise NotImplementedError
     def delete_lesion(self, lesion_id: int) -> None:
@@ -5498,11 +5569,22 @@ class HistoryStoreProtocol(typing.Protocol):
         and the not-a-diagnosis statement. Pictures are embedded; it loads nothing.
 """
         raise NotImplementedError
+    async def report_html_async(self, lesion_id: int,listener: typing.Optional[ProgressListener]) -> str:
+        """
+        `report_html` without blocking.
+"""
+        raise NotImplementedError
     def rotate_key(self, new_key: typing.Optional[bytes]) -> None:
         """
         Re-encrypts everything with `new_key` (32 bytes; none removes the encryption, and a
         store without a key gains one). A failure or crash at any point leaves the store
         readable with either the old key or the new one, never a mix.
+"""
+        raise NotImplementedError
+    async def rotate_key_async(self, new_key: typing.Optional[bytes],listener: typing.Optional[ProgressListener]) -> None:
+        """
+        `rotate_key` without blocking. Cancelled before the switch to the new key, it removes
+        the files it wrote and the store stays on its old key.
 """
         raise NotImplementedError
     def scan(self, scan_id: int) -> StoredScan:
@@ -5518,6 +5600,11 @@ class HistoryStoreProtocol(typing.Protocol):
     def write_report(self, lesion_id: int,path: str) -> None:
         """
         Writes `report_html` to the file `path` (atomically; nothing else is written).
+"""
+        raise NotImplementedError
+    async def write_report_async(self, lesion_id: int,path: str,listener: typing.Optional[ProgressListener]) -> None:
+        """
+        `write_report` without blocking. Cancelled before the file is written, it writes nothing.
 """
         raise NotImplementedError
 
@@ -5652,6 +5739,41 @@ class HistoryStore(HistoryStoreProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def add_scan_async(self, lesion_id: int,photo: bytes,scan: ScanResult,taken_at: int,mm_per_px: typing.Optional[float],listener: typing.Optional[ProgressListener]) -> AddedScan:
+        """
+        `add_scan` without blocking. Cancelled before its files are written, it stores nothing.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(lesion_id)
+
+        _UniffiFfiConverterBytes.check_lower(photo)
+
+        _UniffiFfiConverterTypeScanResult.check_lower(scan)
+
+        _UniffiFfiConverterInt64.check_lower(taken_at)
+
+        _UniffiFfiConverterOptionalFloat32.check_lower(mm_per_px)
+
+        _UniffiFfiConverterOptionalTypeProgressListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(lesion_id),
+            _UniffiFfiConverterBytes.lower(photo),
+            _UniffiFfiConverterTypeScanResult.lower(scan),
+            _UniffiFfiConverterInt64.lower(taken_at),
+            _UniffiFfiConverterOptionalFloat32.lower(mm_per_px),
+            _UniffiFfiConverterOptionalTypeProgressListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeAddedScan.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_scan_async(*_uniffi_lowered_args),
+            _UniffiLib.ffi_dermscan_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_dermscan_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_dermscan_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     def area_chart_png(self, lesion_id: int) -> bytes:
         """
         A PNG chart of the lesion's area over time.
@@ -5708,6 +5830,32 @@ class HistoryStore(HistoryStoreProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def compare_async(self, before_id: int,after_id: int,listener: typing.Optional[ProgressListener]) -> Change:
+        """
+        `compare` without blocking.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(before_id)
+
+        _UniffiFfiConverterInt64.check_lower(after_id)
+
+        _UniffiFfiConverterOptionalTypeProgressListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(before_id),
+            _UniffiFfiConverterInt64.lower(after_id),
+            _UniffiFfiConverterOptionalTypeProgressListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterTypeChange.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_compare_async(*_uniffi_lowered_args),
+            _UniffiLib.ffi_dermscan_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_dermscan_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_dermscan_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     def delete_lesion(self, lesion_id: int) -> None:
         """
         Deletes a lesion with all its scans, photos and masks.
@@ -5917,6 +6065,29 @@ class HistoryStore(HistoryStoreProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def report_html_async(self, lesion_id: int,listener: typing.Optional[ProgressListener]) -> str:
+        """
+        `report_html` without blocking.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(lesion_id)
+
+        _UniffiFfiConverterOptionalTypeProgressListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(lesion_id),
+            _UniffiFfiConverterOptionalTypeProgressListener.lower(listener),
+        )
+        _uniffi_lift_return = _UniffiFfiConverterString.lift
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_report_html_async(*_uniffi_lowered_args),
+            _UniffiLib.ffi_dermscan_ffi_rust_future_poll_rust_buffer,
+            _UniffiLib.ffi_dermscan_ffi_rust_future_complete_rust_buffer,
+            _UniffiLib.ffi_dermscan_ffi_rust_future_free_rust_buffer,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     def rotate_key(self, new_key: typing.Optional[bytes]) -> None:
         """
         Re-encrypts everything with `new_key` (32 bytes; none removes the encryption, and a
@@ -5937,6 +6108,30 @@ class HistoryStore(HistoryStoreProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def rotate_key_async(self, new_key: typing.Optional[bytes],listener: typing.Optional[ProgressListener]) -> None:
+        """
+        `rotate_key` without blocking. Cancelled before the switch to the new key, it removes
+        the files it wrote and the store stays on its old key.
+"""
+        
+        _UniffiFfiConverterOptionalBytes.check_lower(new_key)
+
+        _UniffiFfiConverterOptionalTypeProgressListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterOptionalBytes.lower(new_key),
+            _UniffiFfiConverterOptionalTypeProgressListener.lower(listener),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_rotate_key_async(*_uniffi_lowered_args),
+            _UniffiLib.ffi_dermscan_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_dermscan_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_dermscan_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
     def scan(self, scan_id: int) -> StoredScan:
         """
         One scan (`ScanNotFound` when there is none).
@@ -5994,6 +6189,32 @@ class HistoryStore(HistoryStoreProtocol):
             *_uniffi_lowered_args,
         )
         return _uniffi_lift_return(_uniffi_ffi_result)
+    async def write_report_async(self, lesion_id: int,path: str,listener: typing.Optional[ProgressListener]) -> None:
+        """
+        `write_report` without blocking. Cancelled before the file is written, it writes nothing.
+"""
+        
+        _UniffiFfiConverterInt64.check_lower(lesion_id)
+
+        _UniffiFfiConverterString.check_lower(path)
+
+        _UniffiFfiConverterOptionalTypeProgressListener.check_lower(listener)
+        _uniffi_lowered_args = (
+            self._uniffi_clone_handle(),
+            _UniffiFfiConverterInt64.lower(lesion_id),
+            _UniffiFfiConverterString.lower(path),
+            _UniffiFfiConverterOptionalTypeProgressListener.lower(listener),
+        )
+        _uniffi_lift_return = lambda val: None
+        _uniffi_error_converter = _UniffiFfiConverterTypeDermscanError
+        return await _uniffi_rust_call_async(
+            _UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_write_report_async(*_uniffi_lowered_args),
+            _UniffiLib.ffi_dermscan_ffi_rust_future_poll_void,
+            _UniffiLib.ffi_dermscan_ffi_rust_future_complete_void,
+            _UniffiLib.ffi_dermscan_ffi_rust_future_free_void,
+            _uniffi_lift_return,
+            _uniffi_error_converter,
+        )
 
 
 

@@ -2602,7 +2602,27 @@ class Stage(enum.Enum):
     Measuring the lesion, classifying it, checking the photo, weighing the risk.
 """
     
-    DONE = 8
+    COMPARE = 8
+    """
+    Lesion history: aligning two scans of a lesion and measuring the change.
+"""
+    
+    STORE = 9
+    """
+    Lesion history: writing files and rows to the store.
+"""
+    
+    REPORT = 10
+    """
+    Lesion history: reading the scans and drawing the pictures of a report.
+"""
+    
+    RESEAL = 11
+    """
+    Lesion history: re-encrypting every value and file with a new key.
+"""
+    
+    DONE = 12
     """
     The call has finished.
 """
@@ -2630,6 +2650,14 @@ class _UniffiFfiConverterTypeStage(_UniffiConverterRustBuffer):
         if variant == 8:
             return Stage.ANALYSE
         if variant == 9:
+            return Stage.COMPARE
+        if variant == 10:
+            return Stage.STORE
+        if variant == 11:
+            return Stage.REPORT
+        if variant == 12:
+            return Stage.RESEAL
+        if variant == 13:
             return Stage.DONE
         raise InternalError("Raw enum value doesn't match any cases")
 
@@ -2650,6 +2678,14 @@ class _UniffiFfiConverterTypeStage(_UniffiConverterRustBuffer):
         if value == Stage.DECODE:
             return
         if value == Stage.ANALYSE:
+            return
+        if value == Stage.COMPARE:
+            return
+        if value == Stage.STORE:
+            return
+        if value == Stage.REPORT:
+            return
+        if value == Stage.RESEAL:
             return
         if value == Stage.DONE:
             return
@@ -2673,8 +2709,16 @@ class _UniffiFfiConverterTypeStage(_UniffiConverterRustBuffer):
             buf.write_i32(7)
         if value == Stage.ANALYSE:
             buf.write_i32(8)
-        if value == Stage.DONE:
+        if value == Stage.COMPARE:
             buf.write_i32(9)
+        if value == Stage.STORE:
+            buf.write_i32(10)
+        if value == Stage.REPORT:
+            buf.write_i32(11)
+        if value == Stage.RESEAL:
+            buf.write_i32(12)
+        if value == Stage.DONE:
+            buf.write_i32(13)
 
 
 

@@ -1317,6 +1317,11 @@ public protocol HistoryStoreProtocol: AnyObject, Sendable {
     func addScan(lesionId: Int64, photo: Data, scan: ScanResult, takenAt: Int64, mmPerPx: Float?) throws  -> AddedScan
     
     /**
+     * `add_scan` without blocking. Cancelled before its files are written, it stores nothing.
+     */
+    func addScanAsync(lesionId: Int64, photo: Data, scan: ScanResult, takenAt: Int64, mmPerPx: Float?, listener: ProgressListener?) async throws  -> AddedScan
+    
+    /**
      * A PNG chart of the lesion's area over time.
      */
     func areaChartPng(lesionId: Int64) throws  -> Data
@@ -1332,6 +1337,11 @@ public protocol HistoryStoreProtocol: AnyObject, Sendable {
      * it). Scans of different lesions are `InvalidArgument`.
      */
     func compare(beforeId: Int64, afterId: Int64) throws  -> Change
+    
+    /**
+     * `compare` without blocking.
+     */
+    func compareAsync(beforeId: Int64, afterId: Int64, listener: ProgressListener?) async throws  -> Change
     
     /**
      * Deletes a lesion with all its scans, photos and masks.
@@ -1396,11 +1406,22 @@ public protocol HistoryStoreProtocol: AnyObject, Sendable {
     func reportHtml(lesionId: Int64) throws  -> String
     
     /**
+     * `report_html` without blocking.
+     */
+    func reportHtmlAsync(lesionId: Int64, listener: ProgressListener?) async throws  -> String
+    
+    /**
      * Re-encrypts everything with `new_key` (32 bytes; none removes the encryption, and a
      * store without a key gains one). A failure or crash at any point leaves the store
      * readable with either the old key or the new one, never a mix.
      */
     func rotateKey(newKey: Data?) throws 
+    
+    /**
+     * `rotate_key` without blocking. Cancelled before the switch to the new key, it removes
+     * the files it wrote and the store stays on its old key.
+     */
+    func rotateKeyAsync(newKey: Data?, listener: ProgressListener?) async throws 
     
     /**
      * One scan (`ScanNotFound` when there is none).
@@ -1416,6 +1437,11 @@ public protocol HistoryStoreProtocol: AnyObject, Sendable {
      * Writes `report_html` to the file `path` (atomically; nothing else is written).
      */
     func writeReport(lesionId: Int64, path: String) throws 
+    
+    /**
+     * `write_report` without blocking. Cancelled before the file is written, it writes nothing.
+     */
+    func writeReportAsync(lesionId: Int64, path: String, listener: ProgressListener?) async throws 
     
 }
 /**
@@ -1549,6 +1575,25 @@ open func addScan(lesionId: Int64, photo: Data, scan: ScanResult, takenAt: Int64
 }
     
     /**
+     * `add_scan` without blocking. Cancelled before its files are written, it stores nothing.
+     */
+open func addScanAsync(lesionId: Int64, photo: Data, scan: ScanResult, takenAt: Int64, mmPerPx: Float?, listener: ProgressListener?)async throws  -> AddedScan  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_dermscan_ffi_fn_method_historystore_add_scan_async(
+                        self.uniffiCloneHandle(),FfiConverterInt64.lower(lesionId),FfiConverterData.lower(photo),FfiConverterTypeScanResult_lower(scan),FfiConverterInt64.lower(takenAt),FfiConverterOptionFloat.lower(mmPerPx),FfiConverterOptionTypeProgressListener.lower(listener)
+                )
+            },
+            pollFunc: ffi_dermscan_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_dermscan_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_dermscan_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeAddedScan_lift,
+            errorHandler: FfiConverterTypeDermscanError_lift
+        )
+}
+    
+    /**
      * A PNG chart of the lesion's area over time.
      */
 open func areaChartPng(lesionId: Int64)throws  -> Data  {
@@ -1587,6 +1632,25 @@ open func compare(beforeId: Int64, afterId: Int64)throws  -> Change  {
         FfiConverterInt64.lower(afterId),uniffiCallStatus
     )
 })
+}
+    
+    /**
+     * `compare` without blocking.
+     */
+open func compareAsync(beforeId: Int64, afterId: Int64, listener: ProgressListener?)async throws  -> Change  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_dermscan_ffi_fn_method_historystore_compare_async(
+                        self.uniffiCloneHandle(),FfiConverterInt64.lower(beforeId),FfiConverterInt64.lower(afterId),FfiConverterOptionTypeProgressListener.lower(listener)
+                )
+            },
+            pollFunc: ffi_dermscan_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_dermscan_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_dermscan_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterTypeChange_lift,
+            errorHandler: FfiConverterTypeDermscanError_lift
+        )
 }
     
     /**
@@ -1743,6 +1807,25 @@ open func reportHtml(lesionId: Int64)throws  -> String  {
 }
     
     /**
+     * `report_html` without blocking.
+     */
+open func reportHtmlAsync(lesionId: Int64, listener: ProgressListener?)async throws  -> String  {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_dermscan_ffi_fn_method_historystore_report_html_async(
+                        self.uniffiCloneHandle(),FfiConverterInt64.lower(lesionId),FfiConverterOptionTypeProgressListener.lower(listener)
+                )
+            },
+            pollFunc: ffi_dermscan_ffi_rust_future_poll_rust_buffer,
+            completeFunc: ffi_dermscan_ffi_rust_future_complete_rust_buffer,
+            freeFunc: ffi_dermscan_ffi_rust_future_free_rust_buffer,
+            liftFunc: FfiConverterString.lift,
+            errorHandler: FfiConverterTypeDermscanError_lift
+        )
+}
+    
+    /**
      * Re-encrypts everything with `new_key` (32 bytes; none removes the encryption, and a
      * store without a key gains one). A failure or crash at any point leaves the store
      * readable with either the old key or the new one, never a mix.
@@ -1754,6 +1837,26 @@ open func rotateKey(newKey: Data?)throws   {try rustCallWithError(FfiConverterTy
         FfiConverterOptionData.lower(newKey),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * `rotate_key` without blocking. Cancelled before the switch to the new key, it removes
+     * the files it wrote and the store stays on its old key.
+     */
+open func rotateKeyAsync(newKey: Data?, listener: ProgressListener?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_dermscan_ffi_fn_method_historystore_rotate_key_async(
+                        self.uniffiCloneHandle(),FfiConverterOptionData.lower(newKey),FfiConverterOptionTypeProgressListener.lower(listener)
+                )
+            },
+            pollFunc: ffi_dermscan_ffi_rust_future_poll_void,
+            completeFunc: ffi_dermscan_ffi_rust_future_complete_void,
+            freeFunc: ffi_dermscan_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeDermscanError_lift
+        )
 }
     
     /**
@@ -1793,6 +1896,25 @@ open func writeReport(lesionId: Int64, path: String)throws   {try rustCallWithEr
         FfiConverterString.lower(path),uniffiCallStatus
     )
 }
+}
+    
+    /**
+     * `write_report` without blocking. Cancelled before the file is written, it writes nothing.
+     */
+open func writeReportAsync(lesionId: Int64, path: String, listener: ProgressListener?)async throws   {
+    return
+        try  await uniffiRustCallAsync(
+            rustFutureFunc: {
+                uniffi_dermscan_ffi_fn_method_historystore_write_report_async(
+                        self.uniffiCloneHandle(),FfiConverterInt64.lower(lesionId),FfiConverterString.lower(path),FfiConverterOptionTypeProgressListener.lower(listener)
+                )
+            },
+            pollFunc: ffi_dermscan_ffi_rust_future_poll_void,
+            completeFunc: ffi_dermscan_ffi_rust_future_complete_void,
+            freeFunc: ffi_dermscan_ffi_rust_future_free_void,
+            liftFunc: { $0 },
+            errorHandler: FfiConverterTypeDermscanError_lift
+        )
 }
     
 
@@ -6016,6 +6138,9 @@ private let initializationResult: InitializationResult = {
     if (uniffi_dermscan_ffi_checksum_method_historystore_add_scan() != 6069) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_add_scan_async() != 29476) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png() != 2655) {
         return InitializationResult.apiChecksumMismatch
     }
@@ -6023,6 +6148,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_historystore_compare() != 28076) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_compare_async() != 26973) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_historystore_delete_lesion() != 48422) {
@@ -6061,7 +6189,13 @@ private let initializationResult: InitializationResult = {
     if (uniffi_dermscan_ffi_checksum_method_historystore_report_html() != 49826) {
         return InitializationResult.apiChecksumMismatch
     }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_report_html_async() != 63810) {
+        return InitializationResult.apiChecksumMismatch
+    }
     if (uniffi_dermscan_ffi_checksum_method_historystore_rotate_key() != 62925) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_rotate_key_async() != 61802) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_historystore_scan() != 46420) {
@@ -6071,6 +6205,9 @@ private let initializationResult: InitializationResult = {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_historystore_write_report() != 34913) {
+        return InitializationResult.apiChecksumMismatch
+    }
+    if (uniffi_dermscan_ffi_checksum_method_historystore_write_report_async() != 53042) {
         return InitializationResult.apiChecksumMismatch
     }
     if (uniffi_dermscan_ffi_checksum_method_mask_area_px() != 40454) {

@@ -3373,6 +3373,22 @@ public enum Stage: Equatable, Hashable {
      */
     case analyse
     /**
+     * Lesion history: aligning two scans of a lesion and measuring the change.
+     */
+    case compare
+    /**
+     * Lesion history: writing files and rows to the store.
+     */
+    case store
+    /**
+     * Lesion history: reading the scans and drawing the pictures of a report.
+     */
+    case report
+    /**
+     * Lesion history: re-encrypting every value and file with a new key.
+     */
+    case reseal
+    /**
      * The call has finished.
      */
     case done
@@ -3413,7 +3429,15 @@ public struct FfiConverterTypeStage: FfiConverterRustBuffer {
         
         case 8: return .analyse
         
-        case 9: return .done
+        case 9: return .compare
+        
+        case 10: return .store
+        
+        case 11: return .report
+        
+        case 12: return .reseal
+        
+        case 13: return .done
         
         default: throw UniffiInternalError.unexpectedEnumCase
         }
@@ -3455,8 +3479,24 @@ public struct FfiConverterTypeStage: FfiConverterRustBuffer {
             writeInt(&buf, Int32(8))
         
         
-        case .done:
+        case .compare:
             writeInt(&buf, Int32(9))
+        
+        
+        case .store:
+            writeInt(&buf, Int32(10))
+        
+        
+        case .report:
+            writeInt(&buf, Int32(11))
+        
+        
+        case .reseal:
+            writeInt(&buf, Int32(12))
+        
+        
+        case .done:
+            writeInt(&buf, Int32(13))
         
         }
     }

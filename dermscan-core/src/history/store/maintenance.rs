@@ -3,7 +3,8 @@
 
 use std::fs;
 
-use super::{DB_FILE, HistoryStore, Inner, KEY_CHECK, StoreCheck, file_name};
+use super::{DB_FILE, HistoryStore, Inner, KEY_CHECK, StoreCheck, checkpoint, file_name};
+use crate::control::{Control, Stage};
 use crate::error::HistoryError;
 use crate::history::files::{self, TEMP_PREFIX};
 use crate::history::seal::{Codec, StoreKey};
@@ -70,7 +71,15 @@ impl HistoryStore {
     /// transaction, so a failure or crash at any point leaves the store readable with
     /// either the old key or the new one, never a mix.
     pub fn rotate_key(&self, new_key: Option<StoreKey>) -> Result<(), HistoryError> {
+        self.rotate_key_with(new_key, &Control::new())
+    }
+
+    /// [`HistoryStore::rotate_key`] with progress ([`Stage::Reseal`] once per scan, then
+    /// [`Stage::Store`]) and cancellation: a call cancelled before the switch removes the files
+    /// it wrote and leaves the store on its old key ([`HistoryError::Cancelled`]).
+    pub fn rotate_key_with(&self, new_key: Option<StoreKey>, control: &Control) -> Result<(), HistoryError> {
         let _span = tracing::info_span!("history_rotate_key").entered();
+        control.report_at(Stage::Reseal, 0.0);
         let mut inner = self.lock()?;
         let new = Codec::from_key(new_key.as_ref());
         let lesions = inner.lesion_rows()?;
@@ -83,7 +92,11 @@ impl HistoryStore {
                 lesion_rows.push((*id, new.encode("lesion", &inner.codec.decode("lesion", info, &db_path)?)?));
             }
             let mut scan_rows = Vec::new();
-            for (id, health, photo_file, mask_file) in &scans {
+            for (done, (id, health, photo_file, mask_file)) in scans.iter().enumerate() {
+                checkpoint(control)?;
+                if done > 0 {
+                    control.report_at(Stage::Reseal, 0.8 * done as f32 / scans.len() as f32);
+                }
                 let health = new.encode("health", &inner.codec.decode("health", health, &db_path)?)?;
                 let mut names = Vec::new();
                 for (purpose, old_name) in [("photo", photo_file), ("mask", mask_file)] {
@@ -99,6 +112,8 @@ impl HistoryStore {
                 scan_rows.push((*id, health, names));
             }
             let key_check = if new.is_sealed() { Some(new.encode("key_check", KEY_CHECK)?) } else { None };
+            checkpoint(control)?;
+            control.report(Stage::Store);
             inner.replace_sealed(&lesion_rows, &scan_rows, key_check)
         })();
         if let Err(e) = result {
@@ -109,6 +124,7 @@ impl HistoryStore {
         }
         inner.codec = new;
         self.collect_garbage(&inner)?;
+        control.report(Stage::Done);
         Ok(())
     }
 

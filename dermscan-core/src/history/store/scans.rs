@@ -2,8 +2,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use super::{AddedScan, HistoryStore, Inner, NewScan, file_name};
+use super::{AddedScan, HistoryStore, Inner, NewScan, checkpoint, file_name};
 use crate::classify::BodySite;
+use crate::control::{Control, Stage};
 use crate::error::HistoryError;
 use crate::history::change::{self, Change};
 use crate::history::files;
@@ -71,7 +72,15 @@ impl HistoryStore {
     /// transaction. If the lesion has an earlier scan, the change since it is measured and
     /// the scan's risk re-assessed with it.
     pub fn add_scan(&self, lesion_id: i64, scan: NewScan) -> Result<AddedScan, HistoryError> {
+        self.add_scan_with(lesion_id, scan, &Control::new())
+    }
+
+    /// [`HistoryStore::add_scan`] with progress ([`Stage::Compare`], [`Stage::Store`]) and
+    /// cancellation: a call cancelled before it writes is [`HistoryError::Cancelled`] and
+    /// stores nothing; once the files are being written it runs to the commit.
+    pub fn add_scan_with(&self, lesion_id: i64, scan: NewScan, control: &Control) -> Result<AddedScan, HistoryError> {
         let _span = tracing::info_span!("history_add_scan", lesion_id).entered();
+        control.report(Stage::Compare);
         let (width, height) = (scan.mask.width(), scan.mask.height());
         let photo_size = ::image::ImageReader::new(std::io::Cursor::new(&scan.photo))
             .with_guessed_format()
@@ -109,6 +118,7 @@ impl HistoryStore {
         };
 
         // Change since the scan before this one, and the risk with it.
+        checkpoint(control)?;
         let change = match inner.previous_scan(lesion_id, scan.taken_at)? {
             Some(prev_id) => {
                 let before = inner.record(prev_id)?;
@@ -120,10 +130,14 @@ impl HistoryStore {
             None => None,
         };
 
+        checkpoint(control)?;
+        control.report(Stage::Store);
         let photo = inner.codec.encode("photo", &scan.photo)?;
         let mask = inner.codec.encode("mask", &scan.mask.to_png())?;
         let health = inner.encode_health(&record)?;
         self.check_quota(photo.len() + mask.len() + health.len())?;
+        // The last point where cancelling leaves nothing behind.
+        checkpoint(control)?;
         record.photo_file = file_name(&inner.codec, &scan.photo, &photo);
         record.mask_file = file_name(&inner.codec, b"", &mask);
 
@@ -138,6 +152,7 @@ impl HistoryStore {
         })();
         match result {
             Ok(id) => {
+                control.report(Stage::Done);
                 record.id = id;
                 let change = change.map(|mut c| {
                     c.after_id = id;
@@ -190,13 +205,23 @@ impl HistoryStore {
 
     /// The change between two scans of one lesion (`before` is aligned to, `after` is moved).
     pub fn compare(&self, before_id: i64, after_id: i64) -> Result<Change, HistoryError> {
+        self.compare_with(before_id, after_id, &Control::new())
+    }
+
+    /// [`HistoryStore::compare`] with progress ([`Stage::Compare`]) and cancellation.
+    pub fn compare_with(&self, before_id: i64, after_id: i64, control: &Control) -> Result<Change, HistoryError> {
+        control.report(Stage::Compare);
+        checkpoint(control)?;
         let inner = self.lock()?;
         let (before, after) = (inner.record(before_id)?, inner.record(after_id)?);
         if before.lesion_id != after.lesion_id {
             return Err(HistoryError::InvalidArgument(format!("scans {before_id} and {after_id} are of different lesions")));
         }
         let (before_mask, after_mask) = (self.read_mask(&inner, &before)?, self.read_mask(&inner, &after)?);
-        change::compare(&before, &before_mask, &after, &after_mask, &self.change)
+        checkpoint(control)?;
+        let change = change::compare(&before, &before_mask, &after, &after_mask, &self.change)?;
+        control.report(Stage::Done);
+        Ok(change)
     }
 
     /// The change between a lesion's two latest scans; `None` with fewer than two scans.

@@ -364,6 +364,11 @@ RustBuffer uniffi_dermscan_ffi_fn_method_historystore_add_lesion(uint64_t ptr, R
 RustBuffer uniffi_dermscan_ffi_fn_method_historystore_add_scan(uint64_t ptr, int64_t lesion_id, RustBuffer photo, RustBuffer scan, int64_t taken_at, RustBuffer mm_per_px, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_ADD_SCAN_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_ADD_SCAN_ASYNC
+uint64_t uniffi_dermscan_ffi_fn_method_historystore_add_scan_async(uint64_t ptr, int64_t lesion_id, RustBuffer photo, RustBuffer scan, int64_t taken_at, RustBuffer mm_per_px, RustBuffer listener
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_AREA_CHART_PNG
 #define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_AREA_CHART_PNG
 RustBuffer uniffi_dermscan_ffi_fn_method_historystore_area_chart_png(uint64_t ptr, int64_t lesion_id, RustCallStatus *_Nonnull out_status
@@ -377,6 +382,11 @@ RustBuffer uniffi_dermscan_ffi_fn_method_historystore_check(uint64_t ptr, RustCa
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_COMPARE
 #define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_COMPARE
 RustBuffer uniffi_dermscan_ffi_fn_method_historystore_compare(uint64_t ptr, int64_t before_id, int64_t after_id, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_COMPARE_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_COMPARE_ASYNC
+uint64_t uniffi_dermscan_ffi_fn_method_historystore_compare_async(uint64_t ptr, int64_t before_id, int64_t after_id, RustBuffer listener
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_DELETE_LESION
@@ -439,9 +449,19 @@ RustBuffer uniffi_dermscan_ffi_fn_method_historystore_photo(uint64_t ptr, int64_
 RustBuffer uniffi_dermscan_ffi_fn_method_historystore_report_html(uint64_t ptr, int64_t lesion_id, RustCallStatus *_Nonnull out_status
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_REPORT_HTML_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_REPORT_HTML_ASYNC
+uint64_t uniffi_dermscan_ffi_fn_method_historystore_report_html_async(uint64_t ptr, int64_t lesion_id, RustBuffer listener
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_ROTATE_KEY
 #define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_ROTATE_KEY
 void uniffi_dermscan_ffi_fn_method_historystore_rotate_key(uint64_t ptr, RustBuffer new_key, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_ROTATE_KEY_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_ROTATE_KEY_ASYNC
+uint64_t uniffi_dermscan_ffi_fn_method_historystore_rotate_key_async(uint64_t ptr, RustBuffer new_key, RustBuffer listener
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_SCAN
@@ -457,6 +477,11 @@ RustBuffer uniffi_dermscan_ffi_fn_method_historystore_scans(uint64_t ptr, int64_
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_WRITE_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_WRITE_REPORT
 void uniffi_dermscan_ffi_fn_method_historystore_write_report(uint64_t ptr, int64_t lesion_id, RustBuffer path, RustCallStatus *_Nonnull out_status
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_WRITE_REPORT_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_METHOD_HISTORYSTORE_WRITE_REPORT_ASYNC
+uint64_t uniffi_dermscan_ffi_fn_method_historystore_write_report_async(uint64_t ptr, int64_t lesion_id, RustBuffer path, RustBuffer listener
 );
 #endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_FN_CLONE_MASK
@@ -954,6 +979,12 @@ uint16_t uniffi_dermscan_ffi_checksum_method_historystore_add_scan(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_ADD_SCAN_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_ADD_SCAN_ASYNC
+uint16_t uniffi_dermscan_ffi_checksum_method_historystore_add_scan_async(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_AREA_CHART_PNG
 #define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_AREA_CHART_PNG
 uint16_t uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png(void
@@ -969,6 +1000,12 @@ uint16_t uniffi_dermscan_ffi_checksum_method_historystore_check(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_COMPARE
 #define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_COMPARE
 uint16_t uniffi_dermscan_ffi_checksum_method_historystore_compare(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_COMPARE_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_COMPARE_ASYNC
+uint16_t uniffi_dermscan_ffi_checksum_method_historystore_compare_async(void
     
 );
 #endif
@@ -1044,9 +1081,21 @@ uint16_t uniffi_dermscan_ffi_checksum_method_historystore_report_html(void
     
 );
 #endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_REPORT_HTML_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_REPORT_HTML_ASYNC
+uint16_t uniffi_dermscan_ffi_checksum_method_historystore_report_html_async(void
+    
+);
+#endif
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_ROTATE_KEY
 #define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_ROTATE_KEY
 uint16_t uniffi_dermscan_ffi_checksum_method_historystore_rotate_key(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_ROTATE_KEY_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_ROTATE_KEY_ASYNC
+uint16_t uniffi_dermscan_ffi_checksum_method_historystore_rotate_key_async(void
     
 );
 #endif
@@ -1065,6 +1114,12 @@ uint16_t uniffi_dermscan_ffi_checksum_method_historystore_scans(void
 #ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_WRITE_REPORT
 #define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_WRITE_REPORT
 uint16_t uniffi_dermscan_ffi_checksum_method_historystore_write_report(void
+    
+);
+#endif
+#ifndef UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_WRITE_REPORT_ASYNC
+#define UNIFFI_FFIDEF_UNIFFI_DERMSCAN_FFI_CHECKSUM_METHOD_HISTORYSTORE_WRITE_REPORT_ASYNC
+uint16_t uniffi_dermscan_ffi_checksum_method_historystore_write_report_async(void
     
 );
 #endif

@@ -810,11 +810,15 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_historystore_add_scan(
     ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_add_scan_async(
+    ): Int
     external fun uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png(
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_historystore_check(
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_historystore_compare(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_compare_async(
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_historystore_delete_lesion(
     ): Int
@@ -840,13 +844,19 @@ internal object IntegrityCheckingUniffiLib {
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_historystore_report_html(
     ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_report_html_async(
+    ): Int
     external fun uniffi_dermscan_ffi_checksum_method_historystore_rotate_key(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_rotate_key_async(
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_historystore_scan(
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_historystore_scans(
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_historystore_write_report(
+    ): Int
+    external fun uniffi_dermscan_ffi_checksum_method_historystore_write_report_async(
     ): Int
     external fun uniffi_dermscan_ffi_checksum_method_mask_area_px(
     ): Int
@@ -942,12 +952,16 @@ internal object UniffiLib {
     ): RustBufferLesion.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_add_scan(`ptr`: Long,`lesionId`: Long,`photo`: RustBuffer.ByValue,`scan`: RustBuffer.ByValue,`takenAt`: Long,`mmPerPx`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_add_scan_async(`ptr`: Long,`lesionId`: Long,`photo`: RustBuffer.ByValue,`scan`: RustBuffer.ByValue,`takenAt`: Long,`mmPerPx`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_dermscan_ffi_fn_method_historystore_area_chart_png(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_check(`ptr`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBufferStoreCheck.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_compare(`ptr`: Long,`beforeId`: Long,`afterId`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_compare_async(`ptr`: Long,`beforeId`: Long,`afterId`: Long,`listener`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_dermscan_ffi_fn_method_historystore_delete_lesion(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
     external fun uniffi_dermscan_ffi_fn_method_historystore_delete_scan(`ptr`: Long,`scanId`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -972,14 +986,20 @@ internal object UniffiLib {
     ): RustBuffer.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_report_html(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
+    external fun uniffi_dermscan_ffi_fn_method_historystore_report_html_async(`ptr`: Long,`lesionId`: Long,`listener`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_dermscan_ffi_fn_method_historystore_rotate_key(`ptr`: Long,`newKey`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_dermscan_ffi_fn_method_historystore_rotate_key_async(`ptr`: Long,`newKey`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_dermscan_ffi_fn_method_historystore_scan(`ptr`: Long,`scanId`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_scans(`ptr`: Long,`lesionId`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): RustBuffer.ByValue
     external fun uniffi_dermscan_ffi_fn_method_historystore_write_report(`ptr`: Long,`lesionId`: Long,`path`: RustBuffer.ByValue,uniffi_out_err: UniffiRustCallStatus, 
     ): Unit
+    external fun uniffi_dermscan_ffi_fn_method_historystore_write_report_async(`ptr`: Long,`lesionId`: Long,`path`: RustBuffer.ByValue,`listener`: RustBuffer.ByValue,
+    ): Long
     external fun uniffi_dermscan_ffi_fn_clone_mask(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
     ): Long
     external fun uniffi_dermscan_ffi_fn_free_mask(`handle`: Long,uniffi_out_err: UniffiRustCallStatus, 
@@ -1202,6 +1222,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan() and 0xFFFF) != 6069) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_add_scan_async() and 0xFFFF) != 29476) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_area_chart_png() and 0xFFFF) != 2655) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
@@ -1209,6 +1232,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_compare() and 0xFFFF) != 28076) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_compare_async() and 0xFFFF) != 26973) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_delete_lesion() and 0xFFFF) != 48422) {
@@ -1247,7 +1273,13 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_report_html() and 0xFFFF) != 49826) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_report_html_async() and 0xFFFF) != 63810) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_rotate_key() and 0xFFFF) != 62925) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_rotate_key_async() and 0xFFFF) != 61802) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_scan() and 0xFFFF) != 46420) {
@@ -1257,6 +1289,9 @@ private fun uniffiCheckApiChecksums(lib: IntegrityCheckingUniffiLib) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_write_report() and 0xFFFF) != 34913) {
+        throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
+    }
+    if ((lib.uniffi_dermscan_ffi_checksum_method_historystore_write_report_async() and 0xFFFF) != 53042) {
         throw RuntimeException("UniFFI API checksum mismatch: try cleaning and rebuilding your project")
     }
     if ((lib.uniffi_dermscan_ffi_checksum_method_mask_area_px() and 0xFFFF) != 40454) {
@@ -3001,6 +3036,11 @@ public interface HistoryStoreInterface {
     fun `addScan`(`lesionId`: kotlin.Long, `photo`: kotlin.ByteArray, `scan`: ScanResult, `takenAt`: kotlin.Long, `mmPerPx`: kotlin.Float?): AddedScan
     
     /**
+     * `add_scan` without blocking. Cancelled before its files are written, it stores nothing.
+     */
+    suspend fun `addScanAsync`(`lesionId`: kotlin.Long, `photo`: kotlin.ByteArray, `scan`: ScanResult, `takenAt`: kotlin.Long, `mmPerPx`: kotlin.Float?, `listener`: ProgressListener?): AddedScan
+    
+    /**
      * A PNG chart of the lesion's area over time.
      */
     fun `areaChartPng`(`lesionId`: kotlin.Long): kotlin.ByteArray
@@ -3016,6 +3056,11 @@ public interface HistoryStoreInterface {
      * it). Scans of different lesions are `InvalidArgument`.
      */
     fun `compare`(`beforeId`: kotlin.Long, `afterId`: kotlin.Long): Change
+    
+    /**
+     * `compare` without blocking.
+     */
+    suspend fun `compareAsync`(`beforeId`: kotlin.Long, `afterId`: kotlin.Long, `listener`: ProgressListener?): Change
     
     /**
      * Deletes a lesion with all its scans, photos and masks.
@@ -3080,11 +3125,22 @@ public interface HistoryStoreInterface {
     fun `reportHtml`(`lesionId`: kotlin.Long): kotlin.String
     
     /**
+     * `report_html` without blocking.
+     */
+    suspend fun `reportHtmlAsync`(`lesionId`: kotlin.Long, `listener`: ProgressListener?): kotlin.String
+    
+    /**
      * Re-encrypts everything with `new_key` (32 bytes; none removes the encryption, and a
      * store without a key gains one). A failure or crash at any point leaves the store
      * readable with either the old key or the new one, never a mix.
      */
     fun `rotateKey`(`newKey`: kotlin.ByteArray?)
+    
+    /**
+     * `rotate_key` without blocking. Cancelled before the switch to the new key, it removes
+     * the files it wrote and the store stays on its old key.
+     */
+    suspend fun `rotateKeyAsync`(`newKey`: kotlin.ByteArray?, `listener`: ProgressListener?)
     
     /**
      * One scan (`ScanNotFound` when there is none).
@@ -3100,6 +3156,11 @@ public interface HistoryStoreInterface {
      * Writes `report_html` to the file `path` (atomically; nothing else is written).
      */
     fun `writeReport`(`lesionId`: kotlin.Long, `path`: kotlin.String)
+    
+    /**
+     * `write_report` without blocking. Cancelled before the file is written, it writes nothing.
+     */
+    suspend fun `writeReportAsync`(`lesionId`: kotlin.Long, `path`: kotlin.String, `listener`: ProgressListener?)
     
     companion object
 }
@@ -3269,6 +3330,36 @@ open class HistoryStore: Disposable, AutoCloseable, HistoryStoreInterface
 
     
     /**
+     * `add_scan` without blocking. Cancelled before its files are written, it stores nothing.
+     */
+    @Throws(DermscanException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `addScanAsync`(`lesionId`: kotlin.Long, `photo`: kotlin.ByteArray, `scan`: ScanResult, `takenAt`: kotlin.Long, `mmPerPx`: kotlin.Float?, `listener`: ProgressListener?) : AddedScan {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_add_scan_async(
+                uniffiHandle,
+                
+        FfiConverterLong.lower(`lesionId`),
+        FfiConverterByteArray.lower(`photo`),
+        FfiConverterTypeScanResult.lower(`scan`),
+        FfiConverterLong.lower(`takenAt`),
+        FfiConverterOptionalFloat.lower(`mmPerPx`),
+        FfiConverterOptionalTypeProgressListener.lower(`listener`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_dermscan_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_dermscan_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_dermscan_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeAddedScan.lift(it) },
+        // Error FFI converter
+        DermscanException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * A PNG chart of the lesion's area over time.
      */
     @Throws(DermscanException::class)override fun `areaChartPng`(`lesionId`: kotlin.Long): kotlin.ByteArray {
@@ -3322,6 +3413,33 @@ open class HistoryStore: Disposable, AutoCloseable, HistoryStoreInterface
     )
     }
     
+
+    
+    /**
+     * `compare` without blocking.
+     */
+    @Throws(DermscanException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `compareAsync`(`beforeId`: kotlin.Long, `afterId`: kotlin.Long, `listener`: ProgressListener?) : Change {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_compare_async(
+                uniffiHandle,
+                
+        FfiConverterLong.lower(`beforeId`),
+        FfiConverterLong.lower(`afterId`),
+        FfiConverterOptionalTypeProgressListener.lower(`listener`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_dermscan_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_dermscan_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_dermscan_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterTypeChange.lift(it) },
+        // Error FFI converter
+        DermscanException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -3538,6 +3656,32 @@ open class HistoryStore: Disposable, AutoCloseable, HistoryStoreInterface
 
     
     /**
+     * `report_html` without blocking.
+     */
+    @Throws(DermscanException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `reportHtmlAsync`(`lesionId`: kotlin.Long, `listener`: ProgressListener?) : kotlin.String {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_report_html_async(
+                uniffiHandle,
+                
+        FfiConverterLong.lower(`lesionId`),
+        FfiConverterOptionalTypeProgressListener.lower(`listener`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_dermscan_ffi_rust_future_poll_rust_buffer(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_dermscan_ffi_rust_future_complete_rust_buffer(future, continuation) },
+        { future -> UniffiLib.ffi_dermscan_ffi_rust_future_free_rust_buffer(future) },
+        // lift function
+        { FfiConverterString.lift(it) },
+        // Error FFI converter
+        DermscanException.ErrorHandler,
+    )
+    }
+
+    
+    /**
      * Re-encrypts everything with `new_key` (32 bytes; none removes the encryption, and a
      * store without a key gains one). A failure or crash at any point leaves the store
      * readable with either the old key or the new one, never a mix.
@@ -3554,6 +3698,34 @@ open class HistoryStore: Disposable, AutoCloseable, HistoryStoreInterface
     }
     
     
+
+    
+    /**
+     * `rotate_key` without blocking. Cancelled before the switch to the new key, it removes
+     * the files it wrote and the store stays on its old key.
+     */
+    @Throws(DermscanException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `rotateKeyAsync`(`newKey`: kotlin.ByteArray?, `listener`: ProgressListener?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_rotate_key_async(
+                uniffiHandle,
+                
+        FfiConverterOptionalByteArray.lower(`newKey`),
+        FfiConverterOptionalTypeProgressListener.lower(`listener`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_dermscan_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_dermscan_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_dermscan_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        DermscanException.ErrorHandler,
+    )
+    }
 
     
     /**
@@ -3608,6 +3780,34 @@ open class HistoryStore: Disposable, AutoCloseable, HistoryStoreInterface
     }
     
     
+
+    
+    /**
+     * `write_report` without blocking. Cancelled before the file is written, it writes nothing.
+     */
+    @Throws(DermscanException::class)
+    @Suppress("ASSIGNED_BUT_NEVER_ACCESSED_VARIABLE")
+    override suspend fun `writeReportAsync`(`lesionId`: kotlin.Long, `path`: kotlin.String, `listener`: ProgressListener?) {
+        return uniffiRustCallAsync(
+        callWithHandle { uniffiHandle ->
+            UniffiLib.uniffi_dermscan_ffi_fn_method_historystore_write_report_async(
+                uniffiHandle,
+                
+        FfiConverterLong.lower(`lesionId`),
+        FfiConverterString.lower(`path`),
+        FfiConverterOptionalTypeProgressListener.lower(`listener`),
+            )
+        },
+        { future, callback, continuation -> UniffiLib.ffi_dermscan_ffi_rust_future_poll_void(future, callback, continuation) },
+        { future, continuation -> UniffiLib.ffi_dermscan_ffi_rust_future_complete_void(future, continuation) },
+        { future -> UniffiLib.ffi_dermscan_ffi_rust_future_free_void(future) },
+        // lift function
+        { },
+        
+        // Error FFI converter
+        DermscanException.ErrorHandler,
+    )
+    }
 
     
 

@@ -2902,6 +2902,22 @@ enum class Stage {
      */
     ANALYSE,
     /**
+     * Lesion history: aligning two scans of a lesion and measuring the change.
+     */
+    COMPARE,
+    /**
+     * Lesion history: writing files and rows to the store.
+     */
+    STORE,
+    /**
+     * Lesion history: reading the scans and drawing the pictures of a report.
+     */
+    REPORT,
+    /**
+     * Lesion history: re-encrypting every value and file with a new key.
+     */
+    RESEAL,
+    /**
      * The call has finished.
      */
     DONE;
