@@ -43,7 +43,7 @@ pub use scan::{
     DsScan, ds_reprompt_box, ds_reprompt_points, ds_scan_encoded, ds_scan_free, ds_scan_json, ds_scan_mask, ds_scan_raw, ds_scan_yuv,
 };
 pub use status::{DsStatus, ds_last_error};
-pub use types::{DsCropPolicy, DsMaskMode, DsPixelFormat, DsPoint, DsScanOptions};
+pub use types::{DsCropPolicy, DsMaskMode, DsPixelFormat, DsPoint, DsScanOptions, DsSex, DsYuvFrame, DsYuvMatrix, DsYuvPlane, DsYuvRange};
 
 use std::ffi::{CStr, c_char};
 
