@@ -104,6 +104,26 @@ pub enum DsYuvMatrix {
     DS_YUV_MATRIX_BT709 = 1,
 }
 
+impl DsYuvRange {
+    pub(crate) fn from_raw(value: u32) -> Result<YuvRange, DermscanError> {
+        match value {
+            v if v == Self::DS_YUV_RANGE_FULL as u32 => Ok(YuvRange::Full),
+            v if v == Self::DS_YUV_RANGE_VIDEO as u32 => Ok(YuvRange::Video),
+            v => Err(DermscanError::InvalidArgument(format!("range {v} is not a DsYuvRange (FULL or VIDEO)"))),
+        }
+    }
+}
+
+impl DsYuvMatrix {
+    pub(crate) fn from_raw(value: u32) -> Result<YuvMatrix, DermscanError> {
+        match value {
+            v if v == Self::DS_YUV_MATRIX_BT601 as u32 => Ok(YuvMatrix::Bt601),
+            v if v == Self::DS_YUV_MATRIX_BT709 as u32 => Ok(YuvMatrix::Bt709),
+            v => Err(DermscanError::InvalidArgument(format!("matrix {v} is not a DsYuvMatrix (BT601 or BT709)"))),
+        }
+    }
+}
+
 /// One plane of a YUV frame (`data` may be NULL only when `len` is 0).
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
@@ -150,16 +170,7 @@ impl DsYuvFrame {
     /// # Safety
     /// Each plane's `data` is NULL or points to `len` readable bytes.
     pub(crate) unsafe fn copy_planes(&self) -> Result<YuvFrame, DermscanError> {
-        let range = match self.range {
-            v if v == DsYuvRange::DS_YUV_RANGE_FULL as u32 => YuvRange::Full,
-            v if v == DsYuvRange::DS_YUV_RANGE_VIDEO as u32 => YuvRange::Video,
-            v => return Err(DermscanError::InvalidArgument(format!("range {v} is not a DsYuvRange (FULL or VIDEO)"))),
-        };
-        let matrix = match self.matrix {
-            v if v == DsYuvMatrix::DS_YUV_MATRIX_BT601 as u32 => YuvMatrix::Bt601,
-            v if v == DsYuvMatrix::DS_YUV_MATRIX_BT709 as u32 => YuvMatrix::Bt709,
-            v => return Err(DermscanError::InvalidArgument(format!("matrix {v} is not a DsYuvMatrix (BT601 or BT709)"))),
-        };
+        let (range, matrix) = (DsYuvRange::from_raw(self.range)?, DsYuvMatrix::from_raw(self.matrix)?);
         let plane = |p: &DsYuvPlane, name: &str| -> Result<YuvPlane, DermscanError> {
             // SAFETY: `data` is NULL or points to `len` readable bytes, as this function's contract documents.
             let data = unsafe { args::slice(p.data, p.len, name) }?.to_vec();
@@ -233,6 +244,18 @@ pub enum DsSex {
     DS_SEX_MALE = 2,
 }
 
+impl DsSex {
+    /// `None` for unknown.
+    pub(crate) fn from_raw(value: u32) -> Result<Option<Sex>, DermscanError> {
+        match value {
+            v if v == Self::DS_SEX_UNKNOWN as u32 => Ok(None),
+            v if v == Self::DS_SEX_FEMALE as u32 => Ok(Some(Sex::Female)),
+            v if v == Self::DS_SEX_MALE as u32 => Ok(Some(Sex::Male)),
+            v => Err(DermscanError::InvalidArgument(format!("sex {v} is not a DsSex (UNKNOWN, FEMALE or MALE)"))),
+        }
+    }
+}
+
 impl DsScanOptions {
     /// Reads and checks the options behind `ptr` (NULL: the defaults).
     ///
@@ -259,12 +282,7 @@ impl DsScanOptions {
                 (*ptr).body_site,
             )
         };
-        let sex = match sex {
-            v if v == DsSex::DS_SEX_UNKNOWN as u32 => None,
-            v if v == DsSex::DS_SEX_FEMALE as u32 => Some(Sex::Female),
-            v if v == DsSex::DS_SEX_MALE as u32 => Some(Sex::Male),
-            v => return Err(DermscanError::InvalidArgument(format!("sex {v} is not a DsSex (UNKNOWN, FEMALE or MALE)"))),
-        };
+        let sex = DsSex::from_raw(sex)?;
         Ok(ScanOptions {
             bbox: (has_box != 0).then_some(BoxPrompt::new(x0, y0, x1, y1)),
             crop: Some(DsCropPolicy::from_raw(crop)?),
@@ -318,10 +336,16 @@ mod tests {
         assert_eq!(DsCropPolicy::from_raw(1).ok(), Some(CropPolicy::WholeImage));
         assert_eq!(DsMaskMode::from_raw(1).ok(), Some(MaskMode::Upstream));
         assert_eq!(DsPixelFormat::from_raw(2).ok(), Some(PixelFormat::Rgb8));
+        assert_eq!(DsYuvRange::from_raw(1).ok(), Some(YuvRange::Video));
+        assert_eq!(DsYuvMatrix::from_raw(1).ok(), Some(YuvMatrix::Bt709));
+        assert_eq!(DsSex::from_raw(2).ok(), Some(Some(Sex::Male)));
         for bad in [3, 99, u32::MAX] {
             assert!(matches!(DsCropPolicy::from_raw(bad), Err(DermscanError::InvalidArgument(_))));
             assert!(matches!(DsMaskMode::from_raw(bad), Err(DermscanError::InvalidArgument(_))));
             assert!(matches!(DsPixelFormat::from_raw(bad), Err(DermscanError::InvalidArgument(_))));
+            assert!(matches!(DsYuvRange::from_raw(bad), Err(DermscanError::InvalidArgument(_))));
+            assert!(matches!(DsYuvMatrix::from_raw(bad), Err(DermscanError::InvalidArgument(_))));
+            assert!(matches!(DsSex::from_raw(bad), Err(DermscanError::InvalidArgument(_))));
         }
     }
 

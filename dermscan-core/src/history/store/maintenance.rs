@@ -94,9 +94,6 @@ impl HistoryStore {
             let mut scan_rows = Vec::new();
             for (done, (id, health, photo_file, mask_file)) in scans.iter().enumerate() {
                 checkpoint(control)?;
-                if done > 0 {
-                    control.report_at(Stage::Reseal, 0.8 * done as f32 / scans.len() as f32);
-                }
                 let health = new.encode("health", &inner.codec.decode("health", health, &db_path)?)?;
                 let mut names = Vec::new();
                 for (purpose, old_name) in [("photo", photo_file), ("mask", mask_file)] {
@@ -110,6 +107,7 @@ impl HistoryStore {
                     names.push(name);
                 }
                 scan_rows.push((*id, health, names));
+                control.report_at(Stage::Reseal, 0.8 * (done + 1) as f32 / scans.len() as f32);
             }
             let key_check = if new.is_sealed() { Some(new.encode("key_check", KEY_CHECK)?) } else { None };
             checkpoint(control)?;

@@ -227,5 +227,5 @@ impl HistoryStore {
 /// `Err(HistoryError::Cancelled)` once `control` is cancelled: called before each step that
 /// would change the store, so a cancelled call leaves it as it was.
 pub(crate) fn checkpoint(control: &crate::control::Control) -> Result<(), HistoryError> {
-    if control.cancel_token().is_cancelled() { Err(HistoryError::Cancelled) } else { Ok(()) }
+    control.check().map_err(|_| HistoryError::Cancelled)
 }
