@@ -25,16 +25,6 @@ pub enum DsCropPolicy {
     DS_CROP_WHOLE_IMAGE = 1,
 }
 
-impl DsCropPolicy {
-    pub(crate) fn from_raw(value: u32) -> Result<CropPolicy, DermscanError> {
-        match value {
-            v if v == Self::DS_CROP_AUTO as u32 => Ok(CropPolicy::Auto),
-            v if v == Self::DS_CROP_WHOLE_IMAGE as u32 => Ok(CropPolicy::WholeImage),
-            v => Err(DermscanError::InvalidArgument(format!("crop {v} is not a DsCropPolicy (DS_CROP_AUTO or DS_CROP_WHOLE_IMAGE)"))),
-        }
-    }
-}
-
 /// How the decoder's mask tokens become the mask.
 #[allow(non_camel_case_types)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -44,18 +34,6 @@ pub enum DsMaskMode {
     DS_MASK_MODE_LESION = 0,
     /// The model family's upstream rule, bit-faithful to its reference inference.
     DS_MASK_MODE_UPSTREAM = 1,
-}
-
-impl DsMaskMode {
-    pub(crate) fn from_raw(value: u32) -> Result<MaskMode, DermscanError> {
-        match value {
-            v if v == Self::DS_MASK_MODE_LESION as u32 => Ok(MaskMode::Lesion),
-            v if v == Self::DS_MASK_MODE_UPSTREAM as u32 => Ok(MaskMode::Upstream),
-            v => Err(DermscanError::InvalidArgument(format!(
-                "mask_mode {v} is not a DsMaskMode (DS_MASK_MODE_LESION or DS_MASK_MODE_UPSTREAM)"
-            ))),
-        }
-    }
 }
 
 /// Pixel layout of a raw camera buffer.
@@ -69,17 +47,6 @@ pub enum DsPixelFormat {
     DS_PIXEL_FORMAT_BGRA8 = 1,
     /// Red, green, blue, one byte each.
     DS_PIXEL_FORMAT_RGB8 = 2,
-}
-
-impl DsPixelFormat {
-    pub(crate) fn from_raw(value: u32) -> Result<PixelFormat, DermscanError> {
-        match value {
-            v if v == Self::DS_PIXEL_FORMAT_RGBA8 as u32 => Ok(PixelFormat::Rgba8),
-            v if v == Self::DS_PIXEL_FORMAT_BGRA8 as u32 => Ok(PixelFormat::Bgra8),
-            v if v == Self::DS_PIXEL_FORMAT_RGB8 as u32 => Ok(PixelFormat::Rgb8),
-            v => Err(DermscanError::InvalidArgument(format!("format {v} is not a DsPixelFormat (RGBA8, BGRA8 or RGB8)"))),
-        }
-    }
 }
 
 /// Sample range of a YUV frame.
@@ -102,26 +69,6 @@ pub enum DsYuvMatrix {
     DS_YUV_MATRIX_BT601 = 0,
     /// ITU-R BT.709 (HD video).
     DS_YUV_MATRIX_BT709 = 1,
-}
-
-impl DsYuvRange {
-    pub(crate) fn from_raw(value: u32) -> Result<YuvRange, DermscanError> {
-        match value {
-            v if v == Self::DS_YUV_RANGE_FULL as u32 => Ok(YuvRange::Full),
-            v if v == Self::DS_YUV_RANGE_VIDEO as u32 => Ok(YuvRange::Video),
-            v => Err(DermscanError::InvalidArgument(format!("range {v} is not a DsYuvRange (FULL or VIDEO)"))),
-        }
-    }
-}
-
-impl DsYuvMatrix {
-    pub(crate) fn from_raw(value: u32) -> Result<YuvMatrix, DermscanError> {
-        match value {
-            v if v == Self::DS_YUV_MATRIX_BT601 as u32 => Ok(YuvMatrix::Bt601),
-            v if v == Self::DS_YUV_MATRIX_BT709 as u32 => Ok(YuvMatrix::Bt709),
-            v => Err(DermscanError::InvalidArgument(format!("matrix {v} is not a DsYuvMatrix (BT601 or BT709)"))),
-        }
-    }
 }
 
 /// One plane of a YUV frame (`data` may be NULL only when `len` is 0).
@@ -244,17 +191,51 @@ pub enum DsSex {
     DS_SEX_MALE = 2,
 }
 
-impl DsSex {
-    /// `None` for unknown.
-    pub(crate) fn from_raw(value: u32) -> Result<Option<Sex>, DermscanError> {
-        match value {
-            v if v == Self::DS_SEX_UNKNOWN as u32 => Ok(None),
-            v if v == Self::DS_SEX_FEMALE as u32 => Ok(Some(Sex::Female)),
-            v if v == Self::DS_SEX_MALE as u32 => Ok(Some(Sex::Male)),
-            v => Err(DermscanError::InvalidArgument(format!("sex {v} is not a DsSex (UNKNOWN, FEMALE or MALE)"))),
+/// `from_raw` for a C enum taken as `uint32_t`: each listed variant's value maps to its Rust
+/// value, anything else is `DS_INVALID_ARGUMENT` naming the argument and what it accepts.
+macro_rules! c_enum_from_raw {
+    ($c:ident => $rust:ty, $arg:literal, $accepted:literal, { $($variant:ident => $value:expr),+ $(,)? }) => {
+        impl $c {
+            pub(crate) fn from_raw(value: u32) -> Result<$rust, DermscanError> {
+                $(if value == Self::$variant as u32 {
+                    return Ok($value);
+                })+
+                Err(DermscanError::InvalidArgument(format!(
+                    concat!($arg, " {} is not a ", stringify!($c), " (", $accepted, ")"),
+                    value
+                )))
+            }
         }
-    }
+    };
 }
+
+c_enum_from_raw!(DsCropPolicy => CropPolicy, "crop", "DS_CROP_AUTO or DS_CROP_WHOLE_IMAGE", {
+    DS_CROP_AUTO => CropPolicy::Auto,
+    DS_CROP_WHOLE_IMAGE => CropPolicy::WholeImage,
+});
+c_enum_from_raw!(DsMaskMode => MaskMode, "mask_mode", "DS_MASK_MODE_LESION or DS_MASK_MODE_UPSTREAM", {
+    DS_MASK_MODE_LESION => MaskMode::Lesion,
+    DS_MASK_MODE_UPSTREAM => MaskMode::Upstream,
+});
+c_enum_from_raw!(DsPixelFormat => PixelFormat, "format", "RGBA8, BGRA8 or RGB8", {
+    DS_PIXEL_FORMAT_RGBA8 => PixelFormat::Rgba8,
+    DS_PIXEL_FORMAT_BGRA8 => PixelFormat::Bgra8,
+    DS_PIXEL_FORMAT_RGB8 => PixelFormat::Rgb8,
+});
+c_enum_from_raw!(DsYuvRange => YuvRange, "range", "FULL or VIDEO", {
+    DS_YUV_RANGE_FULL => YuvRange::Full,
+    DS_YUV_RANGE_VIDEO => YuvRange::Video,
+});
+c_enum_from_raw!(DsYuvMatrix => YuvMatrix, "matrix", "BT601 or BT709", {
+    DS_YUV_MATRIX_BT601 => YuvMatrix::Bt601,
+    DS_YUV_MATRIX_BT709 => YuvMatrix::Bt709,
+});
+// `None` for unknown.
+c_enum_from_raw!(DsSex => Option<Sex>, "sex", "UNKNOWN, FEMALE or MALE", {
+    DS_SEX_UNKNOWN => None,
+    DS_SEX_FEMALE => Some(Sex::Female),
+    DS_SEX_MALE => Some(Sex::Male),
+});
 
 impl DsScanOptions {
     /// Reads and checks the options behind `ptr` (NULL: the defaults).
@@ -347,6 +328,13 @@ mod tests {
             assert!(matches!(DsYuvMatrix::from_raw(bad), Err(DermscanError::InvalidArgument(_))));
             assert!(matches!(DsSex::from_raw(bad), Err(DermscanError::InvalidArgument(_))));
         }
+        // The message names the argument, its C enum and what it accepts.
+        let message = |r: Result<_, DermscanError>| match r {
+            Err(DermscanError::InvalidArgument(m)) => m,
+            _ => String::new(),
+        };
+        assert_eq!(message(DsCropPolicy::from_raw(3).map(|_| ())), "crop 3 is not a DsCropPolicy (DS_CROP_AUTO or DS_CROP_WHOLE_IMAGE)");
+        assert_eq!(message(DsSex::from_raw(7).map(|_| ())), "sex 7 is not a DsSex (UNKNOWN, FEMALE or MALE)");
     }
 
     #[test]
