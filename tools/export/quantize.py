@@ -17,6 +17,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "reference"))
+sys.path.insert(0, str(HERE))
 
 import numpy as np  # noqa: E402
 import onnx  # noqa: E402
@@ -120,12 +121,26 @@ def quantize_decoder(src: Path, dst: Path, dynamic_weights: str = "quint8") -> N
     log(f"[quant] decoder int8-dynamic: {dst.stat().st_size:,} B")
 
 
+def quantize_weights_only(src: Path, dst: Path) -> None:
+    """Weight-only int8 (weight_only.py): every MatMul/Gemm/Conv/ConvTranspose weight of >= 1,024
+    values stored as int8 per output channel behind a DequantizeLinear; compute stays fp32, so
+    unlike quantize_dynamic nothing is rounded at run time."""
+    import weight_only
+    m = onnx.load(str(src))
+    names = weight_only.weight_names(m, ops=("MatMul", "Gemm", "Conv", "ConvTranspose"))
+    weight_only.quantize_weights(m, names)
+    onnx.checker.check_model(m)
+    onnx.save(m, str(dst))
+    log(f"[quant] int8-weights: {len(names)} weights, {dst.stat().st_size:,} B")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--family", required=True, choices=["litemedsam", "mobilesam"])
-    ap.add_argument("--src", type=Path, required=True, help="fp32 encoder.onnx")
+    ap.add_argument("--src", type=Path, required=True, help="fp32 encoder.onnx (or decoder.onnx with int8-weights)")
     ap.add_argument("--out", type=Path, required=True)
-    ap.add_argument("--variant", default="int8-qdq", choices=["int8-dynamic", "int8-qdq"])
+    ap.add_argument("--variant", default="int8-qdq", choices=["int8-dynamic", "int8-qdq", "int8-weights"],
+                    help="int8-weights: weight-only int8 of any graph (used for the decoder)")
     ap.add_argument("--calib-dir", type=Path)
     ap.add_argument("--calib-limit", type=int, default=64)
     ap.add_argument("--dynamic-weights", default="quint8", choices=["quint8", "qint8"])
@@ -136,6 +151,10 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     if args.variant == "int8-qdq" and not args.calib_dir:
         ap.error("--variant int8-qdq needs --calib-dir")
+    if args.variant == "int8-weights":
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        quantize_weights_only(args.src, args.out)
+        return 0
     tensors = calib_tensors(args.family, args.calib_dir, args.calib_limit) if args.calib_dir else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     quantize_encoder(args.src, args.out, args.variant, tensors, args.dynamic_weights, args.qdq_exclude,
