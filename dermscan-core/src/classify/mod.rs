@@ -38,7 +38,7 @@ use self::metadata::MetaLayout;
 pub use self::metadata::{BodySite, MAX_AGE_YEARS, MIN_AGE_YEARS, PatientMetadata, Sex};
 use crate::error::{InferenceError, ModelError, Result};
 use crate::image::{Image, PixelRect};
-use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, create_session};
+use crate::model::{Int8Weights, ModelBundle, ModelInfo, Runtime, SessionConfig, create_session};
 use crate::preprocess::{Interpolation, resize_rgb, resize_rgb_pil};
 use crate::segment::BoxPrompt;
 
@@ -207,7 +207,7 @@ impl Classifier {
         let bytes = bundle
             .file(ROLE)
             .ok_or_else(|| ModelError::Manifest { path: bundle.dir().join("manifest.json"), reason: format!("no {ROLE} file") })?;
-        let session = create_session(runtime, bytes, ROLE, session)?;
+        let session = create_session(runtime, bytes, ROLE, session, Int8Weights::Keep)?;
         Ok(Self { info: bundle.info(), recipe, session: Mutex::new(session) })
     }
 

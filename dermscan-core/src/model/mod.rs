@@ -14,5 +14,5 @@ pub use self::bundle::{ModelBundle, ModelInfo};
 pub use self::manifest::Manifest;
 pub use self::onnx_io::{GraphIo, read_graph_io};
 pub use self::runtime::Runtime;
-pub(crate) use self::session::create_session;
 pub use self::session::{ExecutionProvider, SessionConfig};
+pub(crate) use self::session::{Int8Weights, create_session};

@@ -31,7 +31,7 @@ pub use self::recipe::{MaskSelection, Recipe};
 use crate::control::{Control, Stage};
 use crate::error::{Error, InferenceError, ModelError, PromptError, Result};
 use crate::image::{Image, PixelRect};
-use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, create_session};
+use crate::model::{Int8Weights, ModelBundle, ModelInfo, Runtime, SessionConfig, create_session};
 use crate::preprocess::{self, HairRemoval};
 
 /// How the decoder's mask tokens become the mask.
@@ -139,7 +139,9 @@ impl Segmenter {
             let bytes = bundle
                 .file(role)
                 .ok_or_else(|| ModelError::Manifest { path: bundle.dir().join("manifest.json"), reason: format!("no {role} file") })?;
-            Ok(create_session(runtime, bytes, role, config)?)
+            // The encoder runs once per photo, the decoder once per candidate and re-prompt.
+            let int8 = if role == "decoder" { Int8Weights::Expand } else { Int8Weights::Keep };
+            Ok(create_session(runtime, bytes, role, config, int8)?)
         };
         Ok(Self {
             info: bundle.info(),
