@@ -135,18 +135,17 @@ impl Segmenter {
         let _span = tracing::info_span!("load_segmenter", model = %bundle.manifest().name).entered();
         bundle.expect_kind("segmenter")?;
         let recipe = Recipe::from_manifest(bundle.manifest())?;
-        let session = |role: &str| -> Result<Session> {
+        let session = |role: &str, int8: Int8Weights| -> Result<Session> {
             let bytes = bundle
                 .file(role)
                 .ok_or_else(|| ModelError::Manifest { path: bundle.dir().join("manifest.json"), reason: format!("no {role} file") })?;
-            // The encoder runs once per photo, the decoder once per candidate and re-prompt.
-            let int8 = if role == "decoder" { Int8Weights::Expand } else { Int8Weights::Keep };
             Ok(create_session(runtime, bytes, role, config, int8)?)
         };
         Ok(Self {
             info: bundle.info(),
-            encoder: Mutex::new(session("encoder")?),
-            decoder: Mutex::new(session("decoder")?),
+            // The encoder runs once per photo, the decoder once per candidate and re-prompt.
+            encoder: Mutex::new(session("encoder", Int8Weights::Keep)?),
+            decoder: Mutex::new(session("decoder", Int8Weights::Expand)?),
             recipe,
             encoder_runs: AtomicU64::new(0),
             decoder_runs: AtomicU64::new(0),
