@@ -1,13 +1,17 @@
-"""The classifier's test crops (torch-free, shared by export_classifier.py and
-quantize_classifier.py): every lesion box of the sample photo and of a synthetic set, each in
-seven versions (flip, turn, brightness, scale), cut and resized with the reference recipe of
-``tools/reference/classify.py``, with a metadata vector cycling through eight patients."""
+"""The classifier's test crops and how a classifier file is run and timed on them (torch-free,
+shared by export_classifier.py and quantize_classifier.py): every lesion box of the sample
+photo and of a synthetic set, each in seven versions (flip, turn, brightness, scale), cut and
+resized with the reference recipe of ``tools/reference/classify.py``, with a metadata vector
+cycling through eight patients."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
+import statistics
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +22,7 @@ sys.path.insert(0, str(REPO / "tools" / "reference"))
 
 import classify  # noqa: E402  (tools/reference/classify.py: the SDK's crop/resize/meta recipe)
 from assets import sha256_file  # noqa: E402
+from onnx_io import ort_session  # noqa: E402
 
 
 def log(msg: str) -> None:
@@ -83,6 +88,21 @@ def crop_bases(synth: Path) -> list[tuple[str, str, tuple]]:
     return bases
 
 
+def make_crops(bases, augmentations) -> dict:
+    """``images`` (uint8), ``metas`` and ``names`` of every base in every version; crop i gets
+    the metadata META_CYCLE[i % 8]."""
+    images, metas, names = [], [], []
+    spec = classify.MetaSpec()
+    for path, name, box in bases:
+        img = classify.load_rgb(path)
+        for aug in augmentations:
+            age, sex, site = META_CYCLE[len(names) % len(META_CYCLE)]
+            images.append(augment(img, box, aug))
+            metas.append(spec.encode(age, sex, site))
+            names.append(f"{name}:{aug}")
+    return {"images": np.stack(images), "metas": np.stack(metas), "names": np.array(names)}
+
+
 def build_crops(synth: Path, cache_dir: Path) -> dict:
     bases = crop_bases(synth)
     key = hashlib.sha256(json.dumps([bases, AUGMENTATIONS, META_CYCLE]).encode()
@@ -92,17 +112,37 @@ def build_crops(synth: Path, cache_dir: Path) -> dict:
         z = np.load(cache, allow_pickle=False)
         log(f"[crops] {len(z['names'])} test crops from {cache.name}")
         return {k: z[k] for k in z.files}
-    images, metas, names = [], [], []
-    spec = classify.MetaSpec()
-    for path, name, box in bases:
-        img = classify.load_rgb(path)
-        for aug in AUGMENTATIONS:
-            age, sex, site = META_CYCLE[len(names) % len(META_CYCLE)]
-            images.append(augment(img, box, aug))
-            metas.append(spec.encode(age, sex, site))
-            names.append(f"{name}:{aug}")
-    out = {"images": np.stack(images), "metas": np.stack(metas), "names": np.array(names)}
+    out = make_crops(bases, AUGMENTATIONS)
+    names = out["names"]
     cache_dir.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(cache, **out)
     log(f"[crops] built {len(names)} test crops ({len(bases)} lesions x {len(AUGMENTATIONS)}) -> {cache.name}")
     return out
+
+
+def run_onnx(model, images: np.ndarray, metas: np.ndarray, threads: int = 2) -> np.ndarray:
+    """The classifier's probabilities for every crop; ``model`` is a file or serialised bytes."""
+    sess = ort_session(model, threads)
+    out = [sess.run(["probabilities"], {"image": images[i:i + 1].astype(np.float32), "meta": metas[i:i + 1]})[0]
+           for i in range(len(images))]
+    return np.concatenate(out)
+
+
+def time_variants(paths: dict, images: np.ndarray, metas: np.ndarray, rounds: int, threads: int = 2) -> dict:
+    """ms per call, round-robin over the variants (each round runs every variant once on the
+    next crop) after one warm-up call each; returns {name: (median, min)}, plus load averages."""
+    sessions = {n: ort_session(p, threads) for n, p in paths.items()}
+    for n, s in sessions.items():
+        s.run(None, {"image": images[:1], "meta": metas[:1]})
+    times = {n: [] for n in sessions}
+    loads = []
+    for r in range(rounds):
+        i = r % len(images)
+        feed = {"image": images[i:i + 1], "meta": metas[i:i + 1]}
+        for n, s in sessions.items():
+            t0 = time.perf_counter()
+            s.run(None, feed)
+            times[n].append((time.perf_counter() - t0) * 1e3)
+        loads.append(os.getloadavg()[0])
+    return {"ms": {n: (statistics.median(t), min(t)) for n, t in times.items()},
+            "load": (min(loads), max(loads)), "rounds": rounds}

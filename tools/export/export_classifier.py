@@ -37,7 +37,6 @@ import hashlib
 import json
 import os
 import shutil
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -57,7 +56,7 @@ import classify  # noqa: E402  (tools/reference/classify.py: the SDK's crop/resi
 from assets import WORK, sha256_file  # noqa: E402
 from onnx_io import graph_tensors, ort_session  # noqa: E402
 from classifier_crops import (AUGMENTATIONS, META_CYCLE, PHOTO_BOXES, build_crops,  # noqa: E402
-                              crop_bases)
+                              crop_bases, run_onnx, time_variants)
 
 OPSET = 18
 SEED = 1234
@@ -180,13 +179,6 @@ def tf_style_inputs(synth: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.stack(tf_imgs), np.stack(pil_imgs), np.stack(metas)
 
 
-def run_onnx(path: Path, images: np.ndarray, metas: np.ndarray, threads: int = 2) -> np.ndarray:
-    sess = ort_session(path, threads)
-    out = [sess.run(["probabilities"], {"image": images[i:i + 1].astype(np.float32), "meta": metas[i:i + 1]})[0]
-           for i in range(len(images))]
-    return np.concatenate(out)
-
-
 def cached_run(path: Path, images: np.ndarray, metas: np.ndarray, crops_key: str, threads: int = 2) -> np.ndarray:
     """run_onnx, cached next to the model by (model sha256, crops hash)."""
     cache = path.with_name(f"probs-{sha256_file(path)[:16]}-{crops_key}.npy")
@@ -256,26 +248,6 @@ def variant_metrics(probs: np.ndarray, ref: np.ndarray, names: list[str]) -> dic
                                   for i in np.flatnonzero(~agree)],
             "max_abs_diff": float(per_crop.max()), "p99_abs_diff": float(np.percentile(per_crop, 99)),
             "mean_abs_diff": float(np.abs(probs.astype(np.float64) - ref).mean())}
-
-
-def time_variants(paths: dict, images: np.ndarray, metas: np.ndarray, rounds: int, threads: int = 2) -> dict:
-    """ms per call, round-robin over the variants (each round runs every variant once on the
-    next crop) after one warm-up call each; returns {name: (median, min)}, plus load averages."""
-    sessions = {n: ort_session(p, threads) for n, p in paths.items()}
-    for n, s in sessions.items():
-        s.run(None, {"image": images[:1], "meta": metas[:1]})
-    times = {n: [] for n in sessions}
-    loads = []
-    for r in range(rounds):
-        i = r % len(images)
-        feed = {"image": images[i:i + 1], "meta": metas[i:i + 1]}
-        for n, s in sessions.items():
-            t0 = time.perf_counter()
-            s.run(None, feed)
-            times[n].append((time.perf_counter() - t0) * 1e3)
-        loads.append(os.getloadavg()[0])
-    return {"ms": {n: (statistics.median(t), min(t)) for n, t in times.items()},
-            "load": (min(loads), max(loads)), "rounds": rounds}
 
 
 def choose(results: dict) -> str:

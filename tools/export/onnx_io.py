@@ -13,12 +13,14 @@ DTYPES = {onnx.TensorProto.FLOAT: "float32", onnx.TensorProto.FLOAT16: "float16"
 
 
 def ort_session(path, threads: int | None = None) -> ort.InferenceSession:
-    """A CPU session; `threads` sets the intra-op threads (one inter-op thread)."""
+    """A CPU session of a model file or of serialised model bytes; `threads` sets the
+    intra-op threads (one inter-op thread)."""
     opts = ort.SessionOptions()
     if threads:
         opts.intra_op_num_threads = threads
         opts.inter_op_num_threads = 1
-    return ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+    model = path if isinstance(path, (bytes, bytearray)) else str(path)
+    return ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
 
 
 def graph_tensors(path: Path) -> dict:

@@ -34,7 +34,6 @@ import json
 import shutil
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -44,9 +43,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 import classifier_crops as cc  # noqa: E402
+from classifier_crops import run_onnx, time_variants  # noqa: E402
 from weight_only import fold_batchnorm, quantize_weights, upcast_fp16, weight_names  # noqa: E402
 from assets import sha256_file  # noqa: E402
-from onnx_io import ort_session  # noqa: E402
 
 MALIGNANT = [0, 1, 4]  # akiec, bcc, mel in the bundle's label order
 
@@ -55,28 +54,15 @@ def log(msg: str) -> None:
     print(msg, flush=True)
 
 
-def run(model, images: np.ndarray, metas: np.ndarray, threads: int = 2) -> np.ndarray:
-    """Probabilities of every crop; ``model`` is a path or serialised bytes."""
-    if isinstance(model, (bytes, bytearray)):
-        import onnxruntime as ort
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads, opts.inter_op_num_threads = threads, 1
-        sess = ort.InferenceSession(model, opts, providers=["CPUExecutionProvider"])
-    else:
-        sess = ort_session(model, threads)
-    return np.concatenate([sess.run(["probabilities"], {"image": images[i:i + 1], "meta": metas[i:i + 1]})[0]
-                           for i in range(len(images))])
-
-
 def sensitivity(base: onnx.ModelProto, images, metas) -> list[tuple[float, str]]:
     """(mean max-abs probability change, weight) for each weight quantised alone, worst first."""
-    ref = run(base.SerializeToString(), images, metas)
+    ref = run_onnx(base.SerializeToString(), images, metas)
     out = []
     for i, name in enumerate(weight_names(base)):
         m = onnx.ModelProto()
         m.CopyFrom(base)
         quantize_weights(m, [name])
-        d = float(np.abs(run(m.SerializeToString(), images, metas) - ref).max(axis=1).mean())
+        d = float(np.abs(run_onnx(m.SerializeToString(), images, metas) - ref).max(axis=1).mean())
         out.append((d, name))
         log(f"[sensitivity] {i:2d} {name}: {d:.5f}")
     return sorted(out, reverse=True)
@@ -93,31 +79,12 @@ def compare(probs: np.ndarray, ref: np.ndarray, names: list[str]) -> dict:
             "malignant_mean_diff": float(mal.mean())}
 
 
-def timing(paths: dict, images, metas, rounds: int) -> dict:
-    sessions = {k: ort_session(p, 2) for k, p in paths.items()}
-    times = {k: [] for k in paths}
-    for r in range(rounds + 1):
-        feed = {"image": images[r % len(images)][None], "meta": metas[r % len(metas)][None]}
-        for k, s in sessions.items():
-            t0 = time.perf_counter()
-            s.run(None, feed)
-            if r:
-                times[k].append((time.perf_counter() - t0) * 1e3)
-    return {k: (float(np.median(v)), float(min(v))) for k, v in times.items()}
-
-
 def calib_crops(folders: list[Path]) -> tuple[np.ndarray, np.ndarray]:
-    spec = cc.classify.MetaSpec()
-    images, metas = [], []
-    for folder in folders:
-        for item in json.loads((folder / "meta.json").read_text()):
-            if not item.get("box"):
-                continue
-            img = cc.classify.load_rgb(folder / item["file"])
-            for aug in ("id", "hflip", "bright+15"):
-                images.append(cc.augment(img, tuple(item["box"]), aug))
-                metas.append(spec.encode(*cc.META_CYCLE[len(metas) % len(cc.META_CYCLE)]))
-    return np.stack(images).astype(np.float32), np.stack(metas).astype(np.float32)
+    """Crops (id, hflip, bright+15) of every lesion box of the synthetic sets in ``folders``."""
+    bases = [(str(folder / item["file"]), item["file"], tuple(item["box"]))
+             for folder in folders for item in json.loads((folder / "meta.json").read_text()) if item.get("box")]
+    crops = cc.make_crops(bases, ("id", "hflip", "bright+15"))
+    return crops["images"].astype(np.float32), crops["metas"].astype(np.float32)
 
 
 def main(argv=None) -> int:
@@ -160,11 +127,11 @@ def main(argv=None) -> int:
         crops = cc.build_crops(args.synth, Path(tmp))
         images, metas = crops["images"].astype(np.float32), crops["metas"].astype(np.float32)
         names = [str(s) for s in crops["names"]]
-        ref = run(args.src, images, metas)
-        result = compare(run(new, images, metas), ref, names)
-        cal_result = compare(run(new, cal_images, cal_metas), run(args.src, cal_images, cal_metas),
+        ref = run_onnx(args.src, images, metas)
+        result = compare(run_onnx(new, images, metas), ref, names)
+        cal_result = compare(run_onnx(new, cal_images, cal_metas), run_onnx(args.src, cal_images, cal_metas),
                              ["synth"] * len(cal_images))
-        result["ms"] = timing({"source": args.src, "int8-weights": new}, images, metas, args.rounds)
+        result["timing"] = time_variants({"source": args.src, "int8-weights": new}, images, metas, args.rounds)
         shutil.move(str(new), dst)
     result["size"] = dst.stat().st_size
     result["calibration"] = cal_result
