@@ -338,10 +338,19 @@ def test_scan_yuv_camera_frame_android_layout_and_rotation(lite):
     dice = got.mask.dice(expected.mask)
     assert dice >= 0.98, dice
     # The sensor stored the frame turned a quarter counter-clockwise: rotation 90 turns it back.
-    turned, _ = _yuv_frame(upright.transpose(Image.Transpose.ROTATE_90), rotation_degrees=90)
+    # Judged against the exact conversion of the turned frame's own samples, turned upright:
+    # Pillow's chroma means of the turned photo can differ from the upright one's by a level,
+    # and a level moves the automatic mask by a few percent Dice (0.977 against the upright
+    # frame's mask on an AVX-512 VNNI CPU).
+    turned, turned_reference = _yuv_frame(upright.transpose(Image.Transpose.ROTATE_90), rotation_degrees=90)
+    turned_reference = turned_reference.transpose(Image.Transpose.ROTATE_270)
+    assert turned_reference.size == (width, height)
+    raw_turned = dermscan.RawImage(width=width, height=height, stride=width * 3, format=dermscan.PixelFormat.RGB8,
+                                   data=turned_reference.tobytes())
+    expected_turned = lite.scan(dermscan.ImageSource.RAW(raw_turned), dermscan.ScanOptions())
     from_turned = lite.scan(dermscan.ImageSource.YUV(turned), dermscan.ScanOptions())
     assert (from_turned.mask.width(), from_turned.mask.height()) == (width, height)
-    assert from_turned.mask.dice(got.mask) >= 0.98, from_turned.mask.dice(got.mask)
+    assert from_turned.mask.dice(expected_turned.mask) >= 0.98, from_turned.mask.dice(expected_turned.mask)
 
 
 def test_bad_yuv_frames_are_typed_errors(lite):
