@@ -63,15 +63,11 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
 /// `ORT_DISABLE_TELEMETRY` before loading the library (`model::runtime`).
 #[test]
 fn a_scan_writes_nothing_outside_its_output_folder() {
-    let exe = std::env::current_exe().expect("test binary");
-    let debug = exe.parent().and_then(Path::parent).expect("target profile dir");
-    let bin = debug.join("examples").join("scan");
-    assert!(bin.exists(), "{} is missing: run `cargo build --examples` first (scripts/test does)", bin.display());
     let home = tempfile::tempdir().expect("temp dir");
     let tmp = home.path().join("tmp");
     std::fs::create_dir(&tmp).expect("temp folder");
     let out = tempfile::tempdir().expect("temp dir");
-    let run = Command::new(&bin)
+    let run = Command::new(support::example_bin("scan"))
         .arg(support::sample_photo())
         .arg("--model")
         .arg(support::model_dir("litemedsam"))

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 use rand::SeedableRng;
@@ -13,18 +13,14 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::Value;
 use support::synth::{SynthSpec, render, standard_set};
 
-/// The example program, built by `cargo build --examples` (scripts/test does) next to this
-/// test's binary.
-fn track_bin() -> PathBuf {
-    let exe = std::env::current_exe().expect("test binary");
-    let debug = exe.parent().and_then(Path::parent).expect("target profile dir");
-    let bin = debug.join("examples").join("track");
-    assert!(bin.exists(), "{} is missing: run `cargo build --examples` first (scripts/test does)", bin.display());
-    bin
-}
-
 fn track(store: &Path, args: &[&str]) -> Output {
-    Command::new(track_bin()).current_dir(support::root()).arg("--store").arg(store).args(args).output().expect("run track")
+    Command::new(support::example_bin("track"))
+        .current_dir(support::root())
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .output()
+        .expect("run track")
 }
 
 fn json_of(out: &Output) -> Value {

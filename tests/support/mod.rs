@@ -42,6 +42,16 @@ pub fn python() -> PathBuf {
     std::env::var_os("DERMSCAN_PYTHON").map(PathBuf::from).unwrap_or_else(|| root().join(".venv/bin/python"))
 }
 
+/// An example program, built by `cargo build --examples` (scripts/test does) next to the
+/// running test's binary; the tests that run one need a process of its own.
+pub fn example_bin(name: &str) -> PathBuf {
+    let exe = std::env::current_exe().expect("test binary");
+    let profile = exe.parent().and_then(Path::parent).expect("target profile dir");
+    let bin = profile.join("examples").join(name);
+    assert!(bin.exists(), "{} is missing: run `cargo build --examples` first (scripts/test does)", bin.display());
+    bin
+}
+
 /// Writes a named report under `target/reports/` (CI prints them) and echoes it to stderr.
 pub fn report(name: &str, text: &str) {
     let dir = root().join("target/reports");
