@@ -41,8 +41,11 @@ pub struct VerifyConfig {
     /// A mask covering more than this fraction of its prompt box, touching all four sides,
     /// is the model filling the box rather than finding a lesion.
     pub max_box_fill: f32,
-    /// Margin around the mask's box for the second decoder call, as a fraction of its
-    /// longest side.
+    /// Margin around the mask's box for the second decoder call, in the model's input
+    /// pixels. LiteMedSAM learned from boxes grown by 0 to 5 of its 256 input pixels on
+    /// each side (`bbox_shift = 5`); the middle of that range is what the model expects.
+    /// A wider margin lets the mask spread into the skin: the decoder fills the box it is
+    /// given.
     pub refit_margin: f32,
     /// Smallest mask, in pixels of the original image (nothing measurable is smaller).
     pub min_area_px: u64,
@@ -56,7 +59,7 @@ impl Default for VerifyConfig {
             min_stability: 0.6,
             min_contrast: 3.5,
             max_box_fill: 0.9,
-            refit_margin: 0.05,
+            refit_margin: 2.5,
             min_area_px: 36,
         }
     }
@@ -99,7 +102,7 @@ pub fn verify(
         prompt = loose;
         first = segmenter.decode_in_mode(embedding, &Prompt::from_box(prompt), mode)?;
     }
-    let Some(refit) = refit_box(&first, config.refit_margin) else {
+    let Some(refit) = refit_box(&first, config.refit_margin / embedding.geometry().uniform_scale()) else {
         return Ok(Verified { prompt, bbox: prompt, evidence: Evidence::empty(), mask: first });
     };
     let second = segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?;
@@ -169,20 +172,28 @@ pub fn resegment(
 ) -> Result<(BoxPrompt, Mask)> {
     let _span = tracing::debug_span!("resegment").entered();
     let first = segmenter.decode_in_mode(embedding, &Prompt::from_box(verified.prompt), mode)?;
-    let Some(refit) = refit_box(&first, config.refit_margin) else { return Ok((verified.prompt, first)) };
+    let Some(refit) = refit_box(&first, config.refit_margin / embedding.geometry().uniform_scale()) else {
+        return Ok((verified.prompt, first));
+    };
     Ok((refit, segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?))
 }
 
-/// The mask's box with `margin` (a fraction of its longest side, at least 2 px), inside the
-/// image; `None` for an empty mask.
+/// The mask's box grown by `margin` image pixels on each side, inside the image; `None` for
+/// an empty mask.
+///
+/// ```
+/// use dermscan_core::Mask;
+/// use dermscan_core::verify::refit_box;
+/// let pixels = (0..100u32 * 100).map(|i| u8::from((20..40).contains(&(i % 100)) && (30..50).contains(&(i / 100)))).collect();
+/// let mask = Mask::from_pixels(100, 100, pixels).unwrap();
+/// assert_eq!(refit_box(&mask, 3.0).unwrap().to_array(), [17.0, 27.0, 43.0, 53.0]);
+/// ```
 pub fn refit_box(mask: &Mask, margin: f32) -> Option<BoxPrompt> {
     let [x0, y0, x1, y1] = mask.bbox().map(|r| r.corners())?;
-    let side = (x1 - x0).max(y1 - y0) as f32;
-    let m = (side * margin).max(2.0);
     Some(BoxPrompt::new(
-        (x0 as f32 - m).max(0.0),
-        (y0 as f32 - m).max(0.0),
-        (x1 as f32 + m).min(mask.width() as f32),
-        (y1 as f32 + m).min(mask.height() as f32),
+        (x0 as f32 - margin).max(0.0),
+        (y0 as f32 - margin).max(0.0),
+        (x1 as f32 + margin).min(mask.width() as f32),
+        (y1 as f32 + margin).min(mask.height() as f32),
     ))
 }
