@@ -29,6 +29,12 @@ pub struct Evidence {
     /// photo but spans less than a quarter of the other side (a ruler, a sleeve, the
     /// shadow of the dermoscope's rim), not a lesion.
     pub strip: bool,
+    /// The contrast (as `contrast`) of the mask's mirror images about the photo's centre
+    /// (left-right, top-bottom, and both), the least of the three; `None` when a mirror image
+    /// overlaps the mask (a lesion near the centre). Vignetting and a dermoscope's field of
+    /// view darken the photo by the distance from its centre, so a shadow of theirs stands out
+    /// as much at its mirror images; a lesion stands out only where it is.
+    pub mirror_contrast: Option<f32>,
     /// Final mask area in pixels.
     pub area_px: u64,
     /// Whether the lesion is only a few pixels wide in the model's input, so its mask is a
@@ -47,6 +53,7 @@ impl Evidence {
             touches_frame: false,
             in_corner: false,
             strip: false,
+            mirror_contrast: None,
             area_px: 0,
             coarse: false,
         }
@@ -74,6 +81,7 @@ impl Evidence {
             touches_frame,
             in_corner,
             strip,
+            mirror_contrast: mirror_contrast(image, second),
             area_px: second.area_px(),
             coarse: false,
         }
@@ -87,6 +95,8 @@ impl Evidence {
             && (self.coarse || self.iou_pred < config.min_iou_at_frame);
         !self.in_corner
             && !self.strip
+            // Standing out no more than its mirror images do: vignetting, not a lesion.
+            && self.mirror_contrast.is_none_or(|m| self.contrast - m >= config.min_contrast)
             && !at_frame
             && self.area_px >= config.min_area_px
             && self.iou_pred >= config.min_iou
@@ -163,6 +173,12 @@ const CONTRAST_SAMPLES: u32 = 160;
 /// assert!(mask_contrast(&Image::from_rgb(w, h, rgb).unwrap(), &mask) > 30.0);
 /// ```
 pub fn mask_contrast(image: &Image, mask: &Mask) -> f32 {
+    contrast_at(image, mask, |x, y| (x, y))
+}
+
+/// [`mask_contrast`] with the colours read at `at(x, y)` instead of `(x, y)`: the contrast the
+/// mask and its ring would have moved there.
+fn contrast_at(image: &Image, mask: &Mask, at: impl Fn(u32, u32) -> (u32, u32)) -> f32 {
     let Some([x0, y0, x1, y1]) = mask.bbox().map(|r| r.corners()) else { return 0.0 };
     let (w, h) = (mask.width(), mask.height());
     if image.width() != w || image.height() != h {
@@ -179,7 +195,9 @@ pub fn mask_contrast(image: &Image, mask: &Mask) -> f32 {
     for y in (ry0..ry1).step_by(step as usize) {
         for x in (rx0..rx1).step_by(step as usize) {
             let i = (y * w + x) as usize;
-            let lab = srgb_to_lab([rgb[i * 3], rgb[i * 3 + 1], rgb[i * 3 + 2]]);
+            let (cx, cy) = at(x, y);
+            let c = (cy * w + cx) as usize;
+            let lab = srgb_to_lab([rgb[c * 3], rgb[c * 3 + 1], rgb[c * 3 + 2]]);
             if px[i] > 0 {
                 inner.push(lab);
             } else if !near_mask(px, w, h, x, y, gap) {
@@ -205,6 +223,64 @@ pub fn mask_contrast(image: &Image, mask: &Mask) -> f32 {
         [0, 1, 2].map(|c| v.iter().map(|p| p[c]).sum::<f32>() / n)
     };
     spread.max(delta_e(mean(&inner), mean(&ring)))
+}
+
+/// Maps `(x, y)` in a `w` x `h` photo to its mirror image: `(x, y, w, h) -> (x', y')`.
+type Mirror = fn(u32, u32, u32, u32) -> (u32, u32);
+
+/// A mirror image overlapping more than this share of the mask says nothing about vignetting.
+const MIRROR_OVERLAP: f32 = 0.1;
+
+/// How much the mask's mirror images about the photo's centre (left-right, top-bottom, and
+/// both) stand out from the skin around them, measured like [`mask_contrast`] with the mask
+/// and its ring moved there: the smallest of the three (see [`Evidence::mirror_contrast`]).
+/// `None` for an empty mask or when a mirror image overlaps the mask.
+///
+/// ```
+/// use dermscan_core::{Image, Mask};
+/// use dermscan_core::verify::{mask_contrast, mirror_contrast};
+/// let (w, h) = (120u32, 90u32);
+/// // Skin lit from the left, darkening towards the left and right edges alike, and a mole.
+/// let colour = |x: u32, y: u32| -> [u8; 3] {
+///     if (20..30).contains(&x) && (20..30).contains(&y) { return [90, 60, 40] }
+///     let edge = x.min(w - 1 - x).min(20) as f32 / 20.0;
+///     let light = (0.6 + 0.4 * edge) * (1.0 - x as f32 / 600.0);
+///     [230.0 * light, 180.0 * light, 160.0 * light].map(|v| v as u8)
+/// };
+/// let rgb: Vec<u8> = (0..w * h).flat_map(|i| colour(i % w, i / w)).collect();
+/// let image = Image::from_rgb(w, h, rgb).unwrap();
+/// let region = |f: &dyn Fn(u32, u32) -> bool| Mask::from_pixels(w, h, (0..w * h).map(|i| u8::from(f(i % w, i / w))).collect()).unwrap();
+/// let shadow = region(&|x, y| x < 6 && (50..70).contains(&y));
+/// let mole = region(&|x, y| (20..30).contains(&x) && (20..30).contains(&y));
+/// // The shadow stands out as much at its mirror images; the mole does not.
+/// assert!(mask_contrast(&image, &shadow) - mirror_contrast(&image, &shadow).unwrap() < 3.0);
+/// assert!(mask_contrast(&image, &mole) - mirror_contrast(&image, &mole).unwrap() > 30.0);
+/// ```
+pub fn mirror_contrast(image: &Image, mask: &Mask) -> Option<f32> {
+    let [x0, y0, x1, y1] = mask.bbox().map(|r| r.corners())?;
+    let (w, h) = (mask.width(), mask.height());
+    let mirrors: [Mirror; 3] = [|x, y, w, _| (w - 1 - x, y), |x, y, _, h| (x, h - 1 - y), |x, y, w, h| (w - 1 - x, h - 1 - y)];
+    let px = mask.pixels();
+    let step = ((x1 - x0).max(y1 - y0) / CONTRAST_SAMPLES).max(1) as usize;
+    let mut least: Option<f32> = None;
+    for mirror in mirrors {
+        let (mut n, mut overlap) = (0u32, 0u32);
+        for y in (y0..y1).step_by(step) {
+            for x in (x0..x1).step_by(step) {
+                if px[(y * w + x) as usize] > 0 {
+                    let (mx, my) = mirror(x, y, w, h);
+                    n += 1;
+                    overlap += u32::from(px[(my * w + mx) as usize] > 0);
+                }
+            }
+        }
+        if overlap as f32 > MIRROR_OVERLAP * n.max(1) as f32 {
+            return None;
+        }
+        let c = contrast_at(image, mask, |x, y| mirror(x, y, w, h));
+        least = Some(least.map_or(c, |l| l.min(c)));
+    }
+    least
 }
 
 /// Whether any mask pixel lies within `gap` (on the four axis directions) of `(x, y)`.

@@ -5,7 +5,8 @@
 //! loose margin. A candidate is kept as a lesion when the model is confident
 //! ([`VerifyConfig::min_iou`]), its mask is stable when the box tightens
 //! ([`VerifyConfig::min_stability`]), the mask does not merely fill the box it was given, and
-//! its colour stands out from a ring of skin around it ([`VerifyConfig::min_contrast`]).
+//! its colour stands out from a ring of skin around it ([`VerifyConfig::min_contrast`]) by more
+//! than its mirror images about the photo's centre stand out from theirs (vignetting).
 //! Decoder calls on a kept embedding are cheap next to the encoder, so verifying five
 //! candidates costs about one encoder run.
 
@@ -16,7 +17,7 @@ use crate::image::Image;
 use crate::roi::LesionCandidate;
 use crate::segment::{BoxPrompt, ImageEmbedding, Mask, MaskMode, Prompt, Segmenter};
 
-pub use self::evidence::{Evidence, mask_contrast};
+pub use self::evidence::{Evidence, mask_contrast, mirror_contrast};
 
 /// Masks closer than this (px) are pieces of one lesion.
 const TOUCH_PX: u32 = 2;
