@@ -48,6 +48,11 @@ pub struct VerifyConfig {
     /// A wider margin lets the mask spread into the skin: the decoder fills the box it is
     /// given.
     pub refit_margin: f32,
+    /// Largest refit margin as a share of the mask's longest side (at least 2 px). On an
+    /// embedding where the lesion is a few model pixels wide (a small lesion in a large
+    /// photo, before its context window is encoded), 2.5 model pixels would be several times
+    /// the lesion's own margin: its mask already reaches past the lesion there.
+    pub refit_share: f32,
     /// Smallest mask, in pixels of the original image (nothing measurable is smaller).
     pub min_area_px: u64,
 }
@@ -61,6 +66,7 @@ impl Default for VerifyConfig {
             min_contrast: 3.5,
             max_box_fill: 0.9,
             refit_margin: 2.5,
+            refit_share: 0.05,
             min_area_px: 36,
         }
     }
@@ -103,7 +109,7 @@ pub fn verify(
         prompt = loose;
         first = segmenter.decode_in_mode(embedding, &Prompt::from_box(prompt), mode)?;
     }
-    let Some(refit) = refit_box(&first, config.refit_margin / embedding.geometry().uniform_scale()) else {
+    let Some(refit) = refit_box(&first, refit_margin(&first, embedding, config)) else {
         return Ok(Verified { prompt, bbox: prompt, evidence: Evidence::empty(), mask: first });
     };
     let second = segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?;
@@ -173,7 +179,7 @@ pub fn resegment(
 ) -> Result<(BoxPrompt, Mask)> {
     let _span = tracing::debug_span!("resegment").entered();
     let first = segmenter.decode_in_mode(embedding, &Prompt::from_box(verified.prompt), mode)?;
-    let Some(refit) = refit_box(&first, config.refit_margin / embedding.geometry().uniform_scale()) else {
+    let Some(refit) = refit_box(&first, refit_margin(&first, embedding, config)) else {
         return Ok((verified.prompt, first));
     };
     Ok((refit, segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?))
@@ -197,4 +203,13 @@ pub fn refit_box(mask: &Mask, margin: f32) -> Option<BoxPrompt> {
         (x1 as f32 + margin).min(mask.width() as f32),
         (y1 as f32 + margin).min(mask.height() as f32),
     ))
+}
+
+/// The refit margin in photo pixels for `mask` on `embedding`: [`VerifyConfig::refit_margin`]
+/// model pixels, but no more than [`VerifyConfig::refit_share`] of the mask's longest side
+/// (at least 2 px).
+fn refit_margin(mask: &Mask, embedding: &ImageEmbedding, config: &VerifyConfig) -> f32 {
+    let model = config.refit_margin / embedding.geometry().uniform_scale();
+    let side = mask.bbox().map_or(0, |r| r.width.max(r.height));
+    model.min((side as f32 * config.refit_share).max(2.0))
 }
