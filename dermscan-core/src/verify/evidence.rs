@@ -173,13 +173,12 @@ const CONTRAST_SAMPLES: u32 = 160;
 /// assert!(mask_contrast(&Image::from_rgb(w, h, rgb).unwrap(), &mask) > 30.0);
 /// ```
 pub fn mask_contrast(image: &Image, mask: &Mask) -> f32 {
-    contrast_at(image, mask, |x, y| (x, y))
+    mask.bbox().map_or(0.0, |r| contrast_at(image, mask, r.corners(), |x, y| (x, y)))
 }
 
-/// [`mask_contrast`] with the colours read at `at(x, y)` instead of `(x, y)`: the contrast the
-/// mask and its ring would have moved there.
-fn contrast_at(image: &Image, mask: &Mask, at: impl Fn(u32, u32) -> (u32, u32)) -> f32 {
-    let Some([x0, y0, x1, y1]) = mask.bbox().map(|r| r.corners()) else { return 0.0 };
+/// [`mask_contrast`] for the mask whose box is `[x0, y0, x1, y1]`, with the colours read at
+/// `at(x, y)` instead of `(x, y)`: the contrast the mask and its ring would have moved there.
+fn contrast_at(image: &Image, mask: &Mask, [x0, y0, x1, y1]: [u32; 4], at: impl Fn(u32, u32) -> (u32, u32)) -> f32 {
     let (w, h) = (mask.width(), mask.height());
     if image.width() != w || image.height() != h {
         return 0.0;
@@ -277,7 +276,7 @@ pub fn mirror_contrast(image: &Image, mask: &Mask) -> Option<f32> {
         if overlap as f32 > MIRROR_OVERLAP * n.max(1) as f32 {
             return None;
         }
-        let c = contrast_at(image, mask, |x, y| mirror(x, y, w, h));
+        let c = contrast_at(image, mask, [x0, y0, x1, y1], |x, y| mirror(x, y, w, h));
         least = Some(least.map_or(c, |l| l.min(c)));
     }
     least

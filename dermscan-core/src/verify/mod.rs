@@ -13,7 +13,7 @@
 mod evidence;
 
 use crate::error::Result;
-use crate::image::Image;
+use crate::image::{Image, PixelRect};
 use crate::roi::LesionCandidate;
 use crate::segment::{BoxPrompt, ImageEmbedding, Mask, MaskMode, Prompt, Segmenter};
 
@@ -109,7 +109,7 @@ pub fn verify(
         prompt = loose;
         first = segmenter.decode_in_mode(embedding, &Prompt::from_box(prompt), mode)?;
     }
-    let Some(refit) = refit_box(&first, refit_margin(&first, embedding, config)) else {
+    let Some(refit) = refit(&first, embedding, config) else {
         return Ok(Verified { prompt, bbox: prompt, evidence: Evidence::empty(), mask: first });
     };
     let second = segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?;
@@ -179,9 +179,7 @@ pub fn resegment(
 ) -> Result<(BoxPrompt, Mask)> {
     let _span = tracing::debug_span!("resegment").entered();
     let first = segmenter.decode_in_mode(embedding, &Prompt::from_box(verified.prompt), mode)?;
-    let Some(refit) = refit_box(&first, refit_margin(&first, embedding, config)) else {
-        return Ok((verified.prompt, first));
-    };
+    let Some(refit) = refit(&first, embedding, config) else { return Ok((verified.prompt, first)) };
     Ok((refit, segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?))
 }
 
@@ -196,20 +194,26 @@ pub fn resegment(
 /// assert_eq!(refit_box(&mask, 3.0).unwrap().to_array(), [17.0, 27.0, 43.0, 53.0]);
 /// ```
 pub fn refit_box(mask: &Mask, margin: f32) -> Option<BoxPrompt> {
-    let [x0, y0, x1, y1] = mask.bbox().map(|r| r.corners())?;
-    Some(BoxPrompt::new(
+    mask.bbox().map(|r| grow(mask, r, margin))
+}
+
+/// The refit box for `mask` on `embedding`: its box grown by [`VerifyConfig::refit_margin`]
+/// model pixels, but by no more than [`VerifyConfig::refit_share`] of its longest side (at
+/// least 2 px); `None` for an empty mask.
+fn refit(mask: &Mask, embedding: &ImageEmbedding, config: &VerifyConfig) -> Option<BoxPrompt> {
+    let r = mask.bbox()?;
+    let model = config.refit_margin / embedding.geometry().uniform_scale();
+    let share = (r.width.max(r.height) as f32 * config.refit_share).max(2.0);
+    Some(grow(mask, r, model.min(share)))
+}
+
+/// `r` grown by `margin` pixels on each side, inside `mask`'s image.
+fn grow(mask: &Mask, r: PixelRect, margin: f32) -> BoxPrompt {
+    let [x0, y0, x1, y1] = r.corners();
+    BoxPrompt::new(
         (x0 as f32 - margin).max(0.0),
         (y0 as f32 - margin).max(0.0),
         (x1 as f32 + margin).min(mask.width() as f32),
         (y1 as f32 + margin).min(mask.height() as f32),
-    ))
-}
-
-/// The refit margin in photo pixels for `mask` on `embedding`: [`VerifyConfig::refit_margin`]
-/// model pixels, but no more than [`VerifyConfig::refit_share`] of the mask's longest side
-/// (at least 2 px).
-fn refit_margin(mask: &Mask, embedding: &ImageEmbedding, config: &VerifyConfig) -> f32 {
-    let model = config.refit_margin / embedding.geometry().uniform_scale();
-    let side = mask.bbox().map_or(0, |r| r.width.max(r.height));
-    model.min((side as f32 * config.refit_share).max(2.0))
+    )
 }
