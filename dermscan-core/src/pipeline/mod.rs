@@ -83,6 +83,12 @@ impl StageTimings {
     pub fn model_ms(&self) -> f64 {
         self.encoder_ms + self.decoder_ms + self.classifier_ms
     }
+
+    /// Counts decoder runs and their post-processing.
+    fn add_decodes(&mut self, spent: verify::Spent) {
+        self.decoder_ms += spent.decoder_ms;
+        self.postprocess_ms += spent.postprocess_ms;
+    }
 }
 
 /// One lesion a scan found, with its own measurements, classification and risk.
@@ -305,8 +311,7 @@ impl Engine {
         let mut kept: Vec<Verified> = Vec::new();
         for candidate in &candidates {
             let v = verify::verify(&self.segmenter, image, &whole, candidate, options.mask_mode, verify_config)?;
-            timings.decoder_ms += v.mask.decoder_ms() * 2.0;
-            timings.postprocess_ms += v.mask.postprocess_ms() * 2.0;
+            timings.add_decodes(v.spent);
             tracing::debug!(bbox = ?candidate.bbox.to_array(), evidence = ?v.evidence, passes = v.evidence.passes(verify_config), "candidate");
             if !v.evidence.passes(verify_config) || kept.iter().any(|k| overlaps(&k.mask, &v.mask)) {
                 continue;
@@ -315,8 +320,7 @@ impl Engine {
             // halves differ in colour): segment the two as one.
             if let Some(k) = kept.iter_mut().find(|k| verify::touching(k, &v)) {
                 let joined = verify::merge(&self.segmenter, image, &whole, k, &v, options.mask_mode)?;
-                timings.decoder_ms += joined.mask.decoder_ms();
-                timings.postprocess_ms += joined.mask.postprocess_ms();
+                timings.add_decodes(joined.spent);
                 *k = joined;
                 continue;
             }
@@ -342,8 +346,8 @@ impl Engine {
                     &EncodeOptions { window: Some(window), hair_removal: options.hair_removal },
                     &control.silent(),
                 )?;
-                let (bbox, mask) = verify::resegment(&self.segmenter, &crop, primary, options.mask_mode, verify_config)?;
-                timings.decoder_ms += 2.0 * mask.decoder_ms();
+                let (bbox, mask, spent) = verify::resegment(&self.segmenter, &crop, primary, options.mask_mode, verify_config)?;
+                timings.add_decodes(spent);
                 let extra = whole.encoder_ms();
                 timings.preprocess_ms += whole.preprocess_ms();
                 (crop, bbox, mask, extra)

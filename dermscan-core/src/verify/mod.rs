@@ -83,6 +83,32 @@ pub struct Verified {
     pub mask: Mask,
     /// What the model and the colours said.
     pub evidence: Evidence,
+    /// Time spent in the decoder runs for this candidate, all of them.
+    pub spent: Spent,
+}
+
+/// Time spent in decoder runs and in turning their logits into masks, summed over several.
+///
+/// ```
+/// use dermscan_core::verify::Spent;
+/// let mut spent = Spent::default();
+/// spent.add(&dermscan_core::Mask::empty(4, 4));
+/// assert_eq!(spent, Spent { decoder_ms: 0.0, postprocess_ms: 0.0 });
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Spent {
+    /// Milliseconds in ONNX Runtime's decoder runs.
+    pub decoder_ms: f64,
+    /// Milliseconds turning their logits into full-resolution masks.
+    pub postprocess_ms: f64,
+}
+
+impl Spent {
+    /// Adds the cost of the decoder run that made `mask`.
+    pub fn add(&mut self, mask: &Mask) {
+        self.decoder_ms += mask.decoder_ms();
+        self.postprocess_ms += mask.postprocess_ms();
+    }
 }
 
 /// Verifies one finder candidate: decodes its region box on `embedding`; when the mask
@@ -104,15 +130,19 @@ pub fn verify(
     // the frame is a lesion that fills a close-up: its own box is the one to take.
     let (tight, loose) = if candidate.touches_border { (candidate.bbox, candidate.core) } else { (candidate.core, candidate.bbox) };
     let mut prompt = tight;
+    let mut spent = Spent::default();
     let mut first = segmenter.decode_in_mode(embedding, &Prompt::from_box(prompt), mode)?;
+    spent.add(&first);
     if !candidate.touches_border && evidence::fills_box(&first, prompt, config.max_box_fill) && tight != loose {
         prompt = loose;
         first = segmenter.decode_in_mode(embedding, &Prompt::from_box(prompt), mode)?;
+        spent.add(&first);
     }
     let Some(refit) = refit(&first, embedding, config) else {
-        return Ok(Verified { prompt, bbox: prompt, evidence: Evidence::empty(), mask: first });
+        return Ok(Verified { prompt, bbox: prompt, evidence: Evidence::empty(), mask: first, spent });
     };
     let second = segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?;
+    spent.add(&second);
     let mut evidence = Evidence::measure(image, &first, &second, prompt);
     // A lesion a few model pixels wide comes back as a blob that covers its box whatever it
     // is: the box-filling test says nothing about it.
@@ -120,7 +150,7 @@ pub fn verify(
     let (bw, bh) = prompt.size();
     let model_side = bw.max(bh) * g.resized_width as f32 / g.window.width.max(1) as f32;
     evidence.coarse = model_side < COARSE_SIDE;
-    Ok(Verified { prompt, bbox: refit, mask: second, evidence })
+    Ok(Verified { prompt, bbox: refit, mask: second, evidence, spent })
 }
 
 /// Whether two verified lesions are pieces of one: their masks touch (some pixel of one lies
@@ -163,24 +193,30 @@ pub fn merge(
     let pieces = a.mask.union(&b.mask);
     let mut evidence = Evidence::measure(image, &pieces, &mask, bbox);
     evidence.coarse = a.evidence.coarse && b.evidence.coarse;
-    Ok(Verified { prompt: bbox, bbox, mask, evidence })
+    let mut spent = Spent::default();
+    spent.add(&mask);
+    Ok(Verified { prompt: bbox, bbox, mask, evidence, spent })
 }
 
 /// Segments a verified lesion again on another embedding (its own context window): decodes
 /// the finder's box there, refits the box to that mask and decodes again, so the outline comes
 /// from the sharper embedding and not from the coarse one it was verified on. Returns the
-/// final box and mask.
+/// final box and mask, and the time the decoder runs took.
 pub fn resegment(
     segmenter: &Segmenter,
     embedding: &ImageEmbedding,
     verified: &Verified,
     mode: MaskMode,
     config: &VerifyConfig,
-) -> Result<(BoxPrompt, Mask)> {
+) -> Result<(BoxPrompt, Mask, Spent)> {
     let _span = tracing::debug_span!("resegment").entered();
+    let mut spent = Spent::default();
     let first = segmenter.decode_in_mode(embedding, &Prompt::from_box(verified.prompt), mode)?;
-    let Some(refit) = refit(&first, embedding, config) else { return Ok((verified.prompt, first)) };
-    Ok((refit, segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?))
+    spent.add(&first);
+    let Some(refit) = refit(&first, embedding, config) else { return Ok((verified.prompt, first, spent)) };
+    let second = segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?;
+    spent.add(&second);
+    Ok((refit, second, spent))
 }
 
 /// The mask's box grown by `margin` image pixels on each side, inside the image; `None` for
