@@ -24,29 +24,91 @@ fn crop(src: &[f32], stride: usize, w: usize, h: usize) -> Vec<f32> {
 /// window's mask into place.
 pub(crate) fn logits_to_mask(low_res: &[f32], side: u32, geometry: &Geometry, upscale: Upscale, threshold: f32) -> Vec<u8> {
     let g = geometry;
-    let window_logits = match upscale {
+    // The logits of the resized photo's area, and their size.
+    let (cropped, cw, ch) = match upscale {
         Upscale::Direct => {
             let scale = side as f32 / g.input_size as f32;
             let (cw, ch) = (((g.resized_width as f32) * scale).round() as u32, ((g.resized_height as f32) * scale).round() as u32);
             let (cw, ch) = (cw.clamp(1, side), ch.clamp(1, side));
-            let cropped = crop(low_res, side as usize, cw as usize, ch as usize);
-            resize_f32(&cropped, cw, ch, g.window.width, g.window.height)
+            (crop(low_res, side as usize, cw as usize, ch as usize), cw, ch)
         }
         Upscale::ViaInput => {
             let full = resize_f32(low_res, side, side, g.input_size, g.input_size);
-            let cropped = crop(&full, g.input_size as usize, g.resized_width as usize, g.resized_height as usize);
-            resize_f32(&cropped, g.resized_width, g.resized_height, g.window.width, g.window.height)
+            (crop(&full, g.input_size as usize, g.resized_width as usize, g.resized_height as usize), g.resized_width, g.resized_height)
         }
     };
-    let (iw, ww) = (g.image_width as usize, g.window.width as usize);
+    let (iw, ww, wh) = (g.image_width as usize, g.window.width as usize, g.window.height as usize);
     let mut mask = vec![0u8; iw * g.image_height as usize];
-    for (row, logits) in window_logits.chunks_exact(ww).enumerate() {
-        let start = (g.window.y as usize + row) * iw + g.window.x as usize;
-        for (dst, &v) in mask[start..start + ww].iter_mut().zip(logits) {
+    let mut paste = |row: usize, x0: usize, values: &mut dyn Iterator<Item = f32>| {
+        let start = (g.window.y as usize + row) * iw + g.window.x as usize + x0;
+        for (dst, v) in mask[start..].iter_mut().zip(values) {
             *dst = if v > threshold { 255 } else { 0 };
+        }
+    };
+    if ww >= cw as usize && wh >= ch as usize {
+        upscale_above(&cropped, cw as usize, ch as usize, ww, wh, threshold, &mut paste);
+    } else {
+        // Shrinking (a photo smaller than the model's input): bilinear with its antialiasing
+        // support, over the whole window.
+        let window_logits = resize_f32(&cropped, cw, ch, g.window.width, g.window.height);
+        for (row, logits) in window_logits.chunks_exact(ww).enumerate() {
+            paste(row, 0, &mut logits.iter().copied());
         }
     }
     mask
+}
+
+/// Bilinear taps of `dst` positions in `src` (pixel centres at half-pixel offsets, edges
+/// clamped, as PyTorch's `interpolate(..., align_corners=False)` and OpenCV's `INTER_LINEAR`
+/// when enlarging): the two source indices and the second one's weight.
+fn taps(src: usize, dst: usize) -> Vec<(usize, usize, f32)> {
+    let scale = src as f64 / dst as f64;
+    (0..dst)
+        .map(|d| {
+            let s = ((d as f64 + 0.5) * scale - 0.5).max(0.0);
+            let i0 = (s as usize).min(src - 1);
+            (i0, (i0 + 1).min(src - 1), (s - i0 as f64).min(1.0) as f32)
+        })
+        .collect()
+}
+
+/// Enlarges `src` (`sw` x `sh`) bilinearly to `dw` x `dh`, computing only the pixels whose
+/// taps reach a value above `threshold` (every other pixel is a mix of values at or below it):
+/// `paste(row, first_column, values)` receives each such row's run. A lesion covers a small
+/// part of a 12 MP photo, so this skips almost all of it.
+fn upscale_above(
+    src: &[f32],
+    sw: usize,
+    sh: usize,
+    dw: usize,
+    dh: usize,
+    threshold: f32,
+    paste: &mut dyn FnMut(usize, usize, &mut dyn Iterator<Item = f32>),
+) {
+    // The source box of the values above the threshold.
+    let (mut bx0, mut by0, mut bx1, mut by1) = (usize::MAX, usize::MAX, 0, 0);
+    for (y, row) in src.chunks_exact(sw).enumerate().take(sh) {
+        if let (Some(first), Some(last)) = (row.iter().position(|&v| v > threshold), row.iter().rposition(|&v| v > threshold)) {
+            (bx0, bx1, by1) = (bx0.min(first), bx1.max(last), y);
+            by0 = by0.min(y);
+        }
+    }
+    if bx0 == usize::MAX {
+        return;
+    }
+    let reaches = |t: &(usize, usize, f32), lo: usize, hi: usize| t.1 >= lo && t.0 <= hi;
+    let (xs, ys) = (taps(sw, dw), taps(sh, dh));
+    let columns: Vec<usize> = (0..dw).filter(|&x| reaches(&xs[x], bx0, bx1)).collect();
+    let (Some(&cx0), Some(&cx1)) = (columns.first(), columns.last()) else { return };
+    let mut blended = vec![0f32; sw];
+    for (y, &(y0, y1, fy)) in ys.iter().enumerate().filter(|(_, t)| reaches(t, by0, by1)) {
+        let (r0, r1) = (&src[y0 * sw..(y0 + 1) * sw], &src[y1 * sw..(y1 + 1) * sw]);
+        for (b, (a, c)) in blended.iter_mut().zip(r0.iter().zip(r1)) {
+            *b = a + (c - a) * fy;
+        }
+        let mut values = xs[cx0..=cx1].iter().map(|&(x0, x1, fx)| blended[x0] + (blended[x1] - blended[x0]) * fx);
+        paste(y, cx0, &mut values);
+    }
 }
 
 /// Fills every background region that does not reach the image border (holes), looking
@@ -97,6 +159,33 @@ pub(crate) fn fill_holes(mask: &mut [u8], width: u32, height: u32) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enlarging_only_near_the_lesion_matches_resizing_everything() {
+        // A bump of positive logits in a 40x30 plane, enlarged to 333x251 (odd scales).
+        let (sw, sh, dw, dh) = (40usize, 30usize, 333usize, 251usize);
+        let src: Vec<f32> = (0..sw * sh)
+            .map(|i| {
+                let (x, y) = ((i % sw) as f32, (i / sw) as f32);
+                4.0 - ((x - 27.0).powi(2) + (y - 9.0).powi(2)).sqrt()
+            })
+            .collect();
+        let whole = resize_f32(&src, sw as u32, sh as u32, dw as u32, dh as u32);
+        let mut near = vec![f32::NEG_INFINITY; dw * dh];
+        let mut runs = 0;
+        upscale_above(&src, sw, sh, dw, dh, 0.0, &mut |row, x0, values| {
+            runs += 1;
+            for (dst, v) in near[row * dw + x0..].iter_mut().zip(values) {
+                *dst = v;
+            }
+        });
+        assert!(runs > 0 && runs < dh / 2, "{runs} rows computed");
+        for (i, (a, b)) in whole.iter().zip(&near).enumerate() {
+            // Same value where computed (up to rounding); below the threshold where skipped.
+            assert!(if b.is_finite() { (a - b).abs() < 1e-4 } else { *a <= 0.0 }, "pixel {i}: {a} against {b}");
+        }
+        assert!(near.iter().any(|v| *v > 0.0));
+    }
 
     #[test]
     fn holes_are_filled_and_the_outside_is_not() {
