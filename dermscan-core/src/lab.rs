@@ -6,6 +6,9 @@ fn srgb_to_linear(c: u8) -> f32 {
     if c <= 0.04045 { c / 12.92 } else { ((c + 0.055) / 1.055).powf(2.4) }
 }
 
+/// [`srgb_to_linear`] of every 8-bit value, computed once.
+static LINEAR: std::sync::LazyLock<[f32; 256]> = std::sync::LazyLock::new(|| std::array::from_fn(|c| srgb_to_linear(c as u8)));
+
 fn lab_f(t: f32) -> f32 {
     const D: f32 = 6.0 / 29.0;
     if t > D * D * D { t.cbrt() } else { t / (3.0 * D * D) + 4.0 / 29.0 }
@@ -32,7 +35,8 @@ fn linear_to_lab(r: f32, g: f32, b: f32) -> [f32; 3] {
 /// assert!((white[0] - 100.0).abs() < 0.01 && white[1].abs() < 0.01 && white[2].abs() < 0.01);
 /// ```
 pub fn srgb_to_lab(rgb: [u8; 3]) -> [f32; 3] {
-    linear_to_lab(srgb_to_linear(rgb[0]), srgb_to_linear(rgb[1]), srgb_to_linear(rgb[2]))
+    let lut = &*LINEAR;
+    linear_to_lab(lut[usize::from(rgb[0])], lut[usize::from(rgb[1])], lut[usize::from(rgb[2])])
 }
 
 /// CIELAB ΔE (CIE 1976): the Euclidean distance between two CIELAB colours.
@@ -47,6 +51,6 @@ pub fn delta_e(a: [f32; 3], b: [f32; 3]) -> f32 {
 
 /// CIELAB of every pixel of a packed RGB8 buffer.
 pub fn image_to_lab(rgb: &[u8]) -> Vec<[f32; 3]> {
-    let lut: Vec<f32> = (0..=255u8).map(srgb_to_linear).collect();
+    let lut = &*LINEAR;
     rgb.chunks_exact(3).map(|p| linear_to_lab(lut[p[0] as usize], lut[p[1] as usize], lut[p[2] as usize])).collect()
 }

@@ -72,16 +72,17 @@ impl Evidence {
             (edges[0] && edges[2] && ((y1 - y0) as f32) < STRIP_SHARE * h as f32)
                 || (edges[1] && edges[3] && ((x1 - x0) as f32) < STRIP_SHARE * w as f32)
         });
+        let (contrast, mirror_contrast) = contrasts(image, second);
         Self {
             iou_pred: second.iou_score(),
             stability: iou(first, second),
-            contrast: mask_contrast(image, second),
+            contrast,
             box_fill,
             touches_box,
             touches_frame,
             in_corner,
             strip,
-            mirror_contrast: mirror_contrast(image, second),
+            mirror_contrast,
             area_px: second.area_px(),
             coarse: false,
         }
@@ -173,55 +174,80 @@ const CONTRAST_SAMPLES: u32 = 160;
 /// assert!(mask_contrast(&Image::from_rgb(w, h, rgb).unwrap(), &mask) > 30.0);
 /// ```
 pub fn mask_contrast(image: &Image, mask: &Mask) -> f32 {
-    mask.bbox().map_or(0.0, |r| contrast_at(image, mask, r.corners(), |x, y| (x, y)))
+    mask.bbox().and_then(|r| Samples::of(image, mask, r.corners())).map_or(0.0, |s| s.contrast(image, |x, y| (x, y)))
 }
 
-/// [`mask_contrast`] for the mask whose box is `[x0, y0, x1, y1]`, with the colours read at
-/// `at(x, y)` instead of `(x, y)`: the contrast the mask and its ring would have moved there.
-fn contrast_at(image: &Image, mask: &Mask, [x0, y0, x1, y1]: [u32; 4], at: impl Fn(u32, u32) -> (u32, u32)) -> f32 {
-    let (w, h) = (mask.width(), mask.height());
-    if image.width() != w || image.height() != h {
-        return 0.0;
-    }
-    let side = (x1 - x0).max(y1 - y0);
-    let grow = side / 2 + 2;
-    let (rx0, ry0, rx1, ry1) = (x0.saturating_sub(grow), y0.saturating_sub(grow), (x1 + grow).min(w), (y1 + grow).min(h));
-    let step = ((rx1 - rx0).max(ry1 - ry0) / CONTRAST_SAMPLES).max(1);
-    let gap = (side / 10).max(1) as i64;
-    let rgb = image.as_rgb();
-    let px = mask.pixels();
-    let (mut inner, mut ring): (Vec<[f32; 3]>, Vec<[f32; 3]>) = (Vec::new(), Vec::new());
-    for y in (ry0..ry1).step_by(step as usize) {
-        for x in (rx0..rx1).step_by(step as usize) {
-            let i = (y * w + x) as usize;
-            let (cx, cy) = at(x, y);
-            let c = (cy * w + cx) as usize;
-            let lab = srgb_to_lab([rgb[c * 3], rgb[c * 3 + 1], rgb[c * 3 + 2]]);
-            if px[i] > 0 {
-                inner.push(lab);
-            } else if !near_mask(px, w, h, x, y, gap) {
-                ring.push(lab);
+/// [`mask_contrast`] and [`mirror_contrast`] from one set of sample points.
+fn contrasts(image: &Image, mask: &Mask) -> (f32, Option<f32>) {
+    let Some(bbox) = mask.bbox().map(|r| r.corners()) else { return (0.0, None) };
+    let Some(samples) = Samples::of(image, mask, bbox) else { return (0.0, None) };
+    (samples.contrast(image, |x, y| (x, y)), mirror_of(image, mask, bbox, &samples))
+}
+
+/// Where [`mask_contrast`] reads colours: points of a grid over the mask's box grown by half
+/// its size on each side, inside the mask or in the ring of skin around it.
+struct Samples {
+    inner: Vec<(u32, u32)>,
+    ring: Vec<(u32, u32)>,
+}
+
+impl Samples {
+    /// The sample points of the mask whose box is `[x0, y0, x1, y1]`; `None` when the mask
+    /// and the image differ in size.
+    fn of(image: &Image, mask: &Mask, [x0, y0, x1, y1]: [u32; 4]) -> Option<Self> {
+        let (w, h) = (mask.width(), mask.height());
+        if image.width() != w || image.height() != h {
+            return None;
+        }
+        let side = (x1 - x0).max(y1 - y0);
+        let grow = side / 2 + 2;
+        let (rx0, ry0, rx1, ry1) = (x0.saturating_sub(grow), y0.saturating_sub(grow), (x1 + grow).min(w), (y1 + grow).min(h));
+        let step = ((rx1 - rx0).max(ry1 - ry0) / CONTRAST_SAMPLES).max(1);
+        let gap = (side / 10).max(1) as i64;
+        let px = mask.pixels();
+        let (mut inner, mut ring) = (Vec::new(), Vec::new());
+        for y in (ry0..ry1).step_by(step as usize) {
+            for x in (rx0..rx1).step_by(step as usize) {
+                if px[(y * w + x) as usize] > 0 {
+                    inner.push((x, y));
+                } else if !near_mask(px, w, h, x, y, gap) {
+                    ring.push((x, y));
+                }
             }
         }
+        Some(Self { inner, ring })
     }
-    if inner.is_empty() || ring.is_empty() {
-        return 0.0;
+
+    /// The contrast with the colours read at `at(x, y)` instead of `(x, y)`: the contrast the
+    /// mask and its ring would have moved there.
+    fn contrast(&self, image: &Image, at: impl Fn(u32, u32) -> (u32, u32)) -> f32 {
+        if self.inner.is_empty() || self.ring.is_empty() {
+            return 0.0;
+        }
+        let (w, rgb) = (image.width(), image.as_rgb());
+        let lab = |&(x, y): &(u32, u32)| {
+            let (cx, cy) = at(x, y);
+            let c = (cy * w + cx) as usize * 3;
+            srgb_to_lab([rgb[c], rgb[c + 1], rgb[c + 2]])
+        };
+        let inner: Vec<[f32; 3]> = self.inner.iter().map(lab).collect();
+        let ring: Vec<[f32; 3]> = self.ring.iter().map(lab).collect();
+        let median = |c: usize| {
+            let mut v: Vec<f32> = ring.iter().map(|p| p[c]).collect();
+            let mid = v.len() / 2;
+            *v.select_nth_unstable_by(mid, f32::total_cmp).1
+        };
+        let skin = [median(0), median(1), median(2)];
+        let mean_distance = |v: &[[f32; 3]]| v.iter().map(|p| delta_e(*p, skin)).sum::<f32>() / v.len() as f32;
+        let spread = mean_distance(&inner) - mean_distance(&ring);
+        // A lesion of one colour, or one that fills most of a close-up (its ring is partly
+        // lesion): the distance between the mean colours tells it better.
+        let mean = |v: &[[f32; 3]]| {
+            let n = v.len() as f32;
+            [0, 1, 2].map(|c| v.iter().map(|p| p[c]).sum::<f32>() / n)
+        };
+        spread.max(delta_e(mean(&inner), mean(&ring)))
     }
-    let median = |c: usize| {
-        let mut v: Vec<f32> = ring.iter().map(|p| p[c]).collect();
-        let mid = v.len() / 2;
-        *v.select_nth_unstable_by(mid, f32::total_cmp).1
-    };
-    let skin = [median(0), median(1), median(2)];
-    let mean_distance = |v: &[[f32; 3]]| v.iter().map(|p| delta_e(*p, skin)).sum::<f32>() / v.len() as f32;
-    let spread = mean_distance(&inner) - mean_distance(&ring);
-    // A lesion of one colour, or one that fills most of a close-up (its ring is partly lesion):
-    // the distance between the mean colours tells it better.
-    let mean = |v: &[[f32; 3]]| {
-        let n = v.len() as f32;
-        [0, 1, 2].map(|c| v.iter().map(|p| p[c]).sum::<f32>() / n)
-    };
-    spread.max(delta_e(mean(&inner), mean(&ring)))
 }
 
 /// Maps `(x, y)` in a `w` x `h` photo to its mirror image: `(x, y, w, h) -> (x', y')`.
@@ -256,7 +282,12 @@ const MIRROR_OVERLAP: f32 = 0.1;
 /// assert!(mask_contrast(&image, &mole) - mirror_contrast(&image, &mole).unwrap() > 30.0);
 /// ```
 pub fn mirror_contrast(image: &Image, mask: &Mask) -> Option<f32> {
-    let [x0, y0, x1, y1] = mask.bbox().map(|r| r.corners())?;
+    let bbox = mask.bbox().map(|r| r.corners())?;
+    mirror_of(image, mask, bbox, &Samples::of(image, mask, bbox)?)
+}
+
+/// [`mirror_contrast`] for the mask whose box is `bbox`, read at `samples`.
+fn mirror_of(image: &Image, mask: &Mask, [x0, y0, x1, y1]: [u32; 4], samples: &Samples) -> Option<f32> {
     let (w, h) = (mask.width(), mask.height());
     let mirrors: [Mirror; 3] = [|x, y, w, _| (w - 1 - x, y), |x, y, _, h| (x, h - 1 - y), |x, y, w, h| (w - 1 - x, h - 1 - y)];
     let px = mask.pixels();
@@ -276,7 +307,7 @@ pub fn mirror_contrast(image: &Image, mask: &Mask) -> Option<f32> {
         if overlap as f32 > MIRROR_OVERLAP * n.max(1) as f32 {
             return None;
         }
-        let c = contrast_at(image, mask, [x0, y0, x1, y1], |x, y| mirror(x, y, w, h));
+        let c = samples.contrast(image, |x, y| mirror(x, y, w, h));
         least = Some(least.map_or(c, |l| l.min(c)));
     }
     least
