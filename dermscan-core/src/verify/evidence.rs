@@ -35,6 +35,10 @@ pub struct Evidence {
     /// view darken the photo by the distance from its centre, so a shadow of theirs stands out
     /// as much at its mirror images; a lesion stands out only where it is.
     pub mirror_contrast: Option<f32>,
+    /// Whether the mask is a highlight: nearly colourless and much lighter than the ring
+    /// around it (specular glare, a gel bubble's reflection). A lesion lighter than the skin
+    /// keeps the skin's hue; glare has none.
+    pub highlight: bool,
     /// Final mask area in pixels.
     pub area_px: u64,
     /// Whether the lesion is only a few pixels wide in the model's input, so its mask is a
@@ -54,6 +58,7 @@ impl Evidence {
             in_corner: false,
             strip: false,
             mirror_contrast: None,
+            highlight: false,
             area_px: 0,
             coarse: false,
         }
@@ -72,7 +77,7 @@ impl Evidence {
             (edges[0] && edges[2] && ((y1 - y0) as f32) < STRIP_SHARE * h as f32)
                 || (edges[1] && edges[3] && ((x1 - x0) as f32) < STRIP_SHARE * w as f32)
         });
-        let (contrast, mirror_contrast) = contrasts(image, second);
+        let (contrast, mirror_contrast, highlight) = contrasts(image, second);
         Self {
             iou_pred: second.iou_score(),
             stability: iou(first, second),
@@ -83,6 +88,7 @@ impl Evidence {
             in_corner,
             strip,
             mirror_contrast,
+            highlight,
             area_px: second.area_px(),
             coarse: false,
         }
@@ -96,6 +102,7 @@ impl Evidence {
             && (self.coarse || self.iou_pred < config.min_iou_at_frame);
         !self.in_corner
             && !self.strip
+            && !self.highlight
             // Standing out no more than its mirror images do: vignetting, not a lesion.
             && self.mirror_contrast.is_none_or(|m| self.contrast - m >= config.min_contrast)
             && !at_frame
@@ -174,14 +181,33 @@ const CONTRAST_SAMPLES: u32 = 160;
 /// assert!(mask_contrast(&Image::from_rgb(w, h, rgb).unwrap(), &mask) > 30.0);
 /// ```
 pub fn mask_contrast(image: &Image, mask: &Mask) -> f32 {
-    mask.bbox().and_then(|r| Samples::of(image, mask, r.corners())).map_or(0.0, |s| s.contrast(image, |x, y| (x, y)))
+    mask.bbox().and_then(|r| Samples::of(image, mask, r.corners())).map_or(0.0, |s| s.contrast(image, |x, y| (x, y)).value)
 }
 
-/// [`mask_contrast`] and [`mirror_contrast`] from one set of sample points.
-fn contrasts(image: &Image, mask: &Mask) -> (f32, Option<f32>) {
-    let Some(bbox) = mask.bbox().map(|r| r.corners()) else { return (0.0, None) };
-    let Some(samples) = Samples::of(image, mask, bbox) else { return (0.0, None) };
-    (samples.contrast(image, |x, y| (x, y)), mirror_of(image, mask, bbox, &samples))
+/// A highlight's mean chroma (CIELAB C*) is below this. Lesions paler than the skin keep some
+/// of its hue: the synthetic light lesions measure 13-26; the palest real development lesion
+/// (a whitish patch, PAD-UFES 104) 9.8, but it is only 9 lighter than its ring.
+const HIGHLIGHT_CHROMA: f32 = 10.0;
+
+/// A highlight's mean lightness exceeds its ring's by more than this (L*). Glare and bubble
+/// reflections on the synthetic empty photos measure 20-57.
+const HIGHLIGHT_LIGHTER: f32 = 15.0;
+
+/// [`mask_contrast`], [`mirror_contrast`] and whether the mask is a highlight (see
+/// [`Evidence::highlight`]), from one set of sample points.
+fn contrasts(image: &Image, mask: &Mask) -> (f32, Option<f32>, bool) {
+    let Some(bbox) = mask.bbox().map(|r| r.corners()) else { return (0.0, None, false) };
+    let Some(samples) = Samples::of(image, mask, bbox) else { return (0.0, None, false) };
+    let here = samples.contrast(image, |x, y| (x, y));
+    let highlight = here.inner[1].hypot(here.inner[2]) < HIGHLIGHT_CHROMA && here.inner[0] - here.ring[0] > HIGHLIGHT_LIGHTER;
+    (here.value, mirror_of(image, mask, bbox, &samples), highlight)
+}
+
+/// A mask's contrast with its ring, and the two mean colours (CIELAB).
+struct Contrast {
+    value: f32,
+    inner: [f32; 3],
+    ring: [f32; 3],
 }
 
 /// Where [`mask_contrast`] reads colours: points of a grid over the mask's box grown by half
@@ -220,9 +246,9 @@ impl Samples {
 
     /// The contrast with the colours read at `at(x, y)` instead of `(x, y)`: the contrast the
     /// mask and its ring would have moved there.
-    fn contrast(&self, image: &Image, at: impl Fn(u32, u32) -> (u32, u32)) -> f32 {
+    fn contrast(&self, image: &Image, at: impl Fn(u32, u32) -> (u32, u32)) -> Contrast {
         if self.inner.is_empty() || self.ring.is_empty() {
-            return 0.0;
+            return Contrast { value: 0.0, inner: [0.0; 3], ring: [0.0; 3] };
         }
         let (w, rgb) = (image.width(), image.as_rgb());
         let lab = |&(x, y): &(u32, u32)| {
@@ -246,7 +272,8 @@ impl Samples {
             let n = v.len() as f32;
             [0, 1, 2].map(|c| v.iter().map(|p| p[c]).sum::<f32>() / n)
         };
-        spread.max(delta_e(mean(&inner), mean(&ring)))
+        let (inner, ring) = (mean(&inner), mean(&ring));
+        Contrast { value: spread.max(delta_e(inner, ring)), inner, ring }
     }
 }
 
@@ -307,7 +334,7 @@ fn mirror_of(image: &Image, mask: &Mask, [x0, y0, x1, y1]: [u32; 4], samples: &S
         if overlap as f32 > MIRROR_OVERLAP * n.max(1) as f32 {
             return None;
         }
-        let c = samples.contrast(image, |x, y| mirror(x, y, w, h));
+        let c = samples.contrast(image, |x, y| mirror(x, y, w, h)).value;
         least = Some(least.map_or(c, |l| l.min(c)));
     }
     least
@@ -322,4 +349,29 @@ fn near_mask(px: &[u8], w: u32, h: u32, x: u32, y: u32, gap: i64) -> bool {
             let (sx, sy) = ((x + dx).clamp(0, w - 1), (y + dy).clamp(0, h - 1));
             px[(sy * w + sx) as usize] > 0
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Brown skin (L* about 45) with a 16 px disc of `spot` at (50, 50), and the disc's mask.
+    fn skin_with_spot(spot: [u8; 3]) -> (Image, Mask) {
+        let (w, h) = (100u32, 100u32);
+        let inside = |i: u32| (i % w).abs_diff(50).pow(2) + (i / w).abs_diff(50).pow(2) < 64;
+        let rgb: Vec<u8> = (0..w * h).flat_map(|i| if inside(i) { spot } else { [140, 100, 75] }).collect();
+        let mask = Mask::from_pixels(w, h, (0..w * h).map(|i| u8::from(inside(i))).collect()).expect("mask");
+        (Image::from_rgb(w, h, rgb).expect("image"), mask)
+    }
+
+    #[test]
+    fn glare_is_a_highlight_and_a_pale_lesion_is_not() {
+        let (glare, mask) = skin_with_spot([225, 222, 220]);
+        let evidence = Evidence::measure(&glare, &mask, &mask, BoxPrompt::new(40.0, 40.0, 60.0, 60.0));
+        assert!(evidence.highlight && evidence.contrast > 30.0, "{evidence:?}");
+        assert!(!evidence.passes(&VerifyConfig::default()));
+        // Paler than the skin by as much, but keeping its hue: a hypopigmented lesion.
+        let (pale, mask) = skin_with_spot([225, 180, 150]);
+        assert!(!Evidence::measure(&pale, &mask, &mask, BoxPrompt::new(40.0, 40.0, 60.0, 60.0)).highlight);
+    }
 }

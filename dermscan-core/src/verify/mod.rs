@@ -6,7 +6,8 @@
 //! ([`VerifyConfig::min_iou`]), its mask is stable when the box tightens
 //! ([`VerifyConfig::min_stability`]), the mask does not merely fill the box it was given, and
 //! its colour stands out from a ring of skin around it ([`VerifyConfig::min_contrast`]) by more
-//! than its mirror images about the photo's centre stand out from theirs (vignetting).
+//! than its mirror images about the photo's centre stand out from theirs (vignetting), and it is
+//! not a colourless highlight much lighter than the skin (glare, a bubble's reflection).
 //! Decoder calls on a kept embedding are cheap next to the encoder, so verifying five
 //! candidates costs about one encoder run.
 
