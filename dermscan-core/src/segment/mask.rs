@@ -202,9 +202,15 @@ impl Mask {
 /// Tight box `[x0, y0, x1, y1]` (x1, y1 exclusive) of the non-zero pixels of a row-major
 /// `width`-wide buffer; `None` when all are zero.
 pub(crate) fn pixel_bbox(pixels: &[u8], width: u32) -> Option<[u32; 4]> {
+    bbox_where(pixels, width, |&p| p != 0)
+}
+
+/// Tight box `[x0, y0, x1, y1]` (x1, y1 exclusive) of the values of a row-major `width`-wide
+/// buffer for which `keep` holds; `None` when it holds for none.
+pub(crate) fn bbox_where<T>(values: &[T], width: u32, keep: impl Fn(&T) -> bool) -> Option<[u32; 4]> {
     let (mut x0, mut y0, mut x1, mut y1) = (u32::MAX, u32::MAX, 0, 0);
-    for (y, row) in pixels.chunks_exact(width as usize).enumerate() {
-        if let (Some(first), Some(last)) = (row.iter().position(|&p| p != 0), row.iter().rposition(|&p| p != 0)) {
+    for (y, row) in values.chunks_exact(width as usize).enumerate() {
+        if let (Some(first), Some(last)) = (row.iter().position(&keep), row.iter().rposition(&keep)) {
             x0 = x0.min(first as u32);
             x1 = x1.max(last as u32 + 1);
             y0 = y0.min(y as u32);

@@ -4,7 +4,7 @@
 use crate::preprocess::resize_plane_f32 as resize_f32;
 
 use super::embedding::Geometry;
-use super::mask::pixel_bbox;
+use super::mask::{bbox_where, pixel_bbox};
 
 /// How upstream brings low-resolution logits back to the image.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -85,21 +85,16 @@ fn upscale_above(
     threshold: f32,
     paste: &mut dyn FnMut(usize, usize, &mut dyn Iterator<Item = f32>),
 ) {
-    // The source box of the values above the threshold.
-    let (mut bx0, mut by0, mut bx1, mut by1) = (usize::MAX, usize::MAX, 0, 0);
-    for (y, row) in src.chunks_exact(sw).enumerate().take(sh) {
-        if let (Some(first), Some(last)) = (row.iter().position(|&v| v > threshold), row.iter().rposition(|&v| v > threshold)) {
-            (bx0, bx1, by1) = (bx0.min(first), bx1.max(last), y);
-            by0 = by0.min(y);
-        }
-    }
-    if bx0 == usize::MAX {
+    // The source box of the values above the threshold (last row and column inclusive).
+    let Some([bx0, by0, bx1, by1]) = bbox_where(&src[..sw * sh], sw as u32, |&v| v > threshold).map(|b| b.map(|v| v as usize)) else {
         return;
-    }
+    };
+    let (bx1, by1) = (bx1 - 1, by1 - 1);
     let reaches = |t: &(usize, usize, f32), lo: usize, hi: usize| t.1 >= lo && t.0 <= hi;
     let (xs, ys) = (taps(sw, dw), taps(sh, dh));
-    let columns: Vec<usize> = (0..dw).filter(|&x| reaches(&xs[x], bx0, bx1)).collect();
-    let (Some(&cx0), Some(&cx1)) = (columns.first(), columns.last()) else { return };
+    let (Some(cx0), Some(cx1)) = (xs.iter().position(|t| reaches(t, bx0, bx1)), xs.iter().rposition(|t| reaches(t, bx0, bx1))) else {
+        return;
+    };
     let mut blended = vec![0f32; sw];
     for (y, &(y0, y1, fy)) in ys.iter().enumerate().filter(|(_, t)| reaches(t, by0, by1)) {
         let (r0, r1) = (&src[y0 * sw..(y0 + 1) * sw], &src[y1 * sw..(y1 + 1) * sw]);

@@ -77,7 +77,7 @@ impl Evidence {
             (edges[0] && edges[2] && ((y1 - y0) as f32) < STRIP_SHARE * h as f32)
                 || (edges[1] && edges[3] && ((x1 - x0) as f32) < STRIP_SHARE * w as f32)
         });
-        let (contrast, mirror_contrast, highlight) = contrasts(image, second);
+        let (contrast, mirror_contrast, highlight) = bbox.map_or((0.0, None, false), |b| contrasts(image, second, b));
         Self {
             iou_pred: second.iou_score(),
             stability: iou(first, second),
@@ -194,9 +194,8 @@ const HIGHLIGHT_CHROMA: f32 = 10.0;
 const HIGHLIGHT_LIGHTER: f32 = 15.0;
 
 /// [`mask_contrast`], [`mirror_contrast`] and whether the mask is a highlight (see
-/// [`Evidence::highlight`]), from one set of sample points.
-fn contrasts(image: &Image, mask: &Mask) -> (f32, Option<f32>, bool) {
-    let Some(bbox) = mask.bbox().map(|r| r.corners()) else { return (0.0, None, false) };
+/// [`Evidence::highlight`]), from one set of sample points; `bbox` is the mask's box.
+fn contrasts(image: &Image, mask: &Mask, bbox: [u32; 4]) -> (f32, Option<f32>, bool) {
     let Some(samples) = Samples::of(image, mask, bbox) else { return (0.0, None, false) };
     let here = samples.contrast(image, |x, y| (x, y));
     let highlight = here.inner[1].hypot(here.inner[2]) < HIGHLIGHT_CHROMA && here.inner[0] - here.ring[0] > HIGHLIGHT_LIGHTER;
