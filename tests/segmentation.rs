@@ -318,3 +318,28 @@ fn lesions_of_every_kind_no_lesion_and_several_lesions() {
     assert!(none * 4 >= empty.len() * 3, "no-lesion photos: {none} answered none\n{text}");
     assert!(multi_found * 10 >= per_lesion.len() * 8, "several lesions: found {multi_found}\n{text}");
 }
+
+#[test]
+fn a_mask_that_leaked_from_a_loose_box_is_pulled_back() {
+    // The sample's main mole, in a 400 px window around it: on its own box the model follows
+    // the mole; on a box 40 px looser on each side the mask spreads into the skin around it.
+    let engine = engine("litemedsam");
+    let seg = engine.segmenter();
+    let image = Image::open(support::sample_photo(), &Default::default()).expect("sample");
+    let window = dermscan::PixelRect { x: 414, y: 488, width: 400, height: 400 };
+    let embedding = seg.encode(&image, Some(window)).expect("encode");
+    let mode = dermscan::MaskMode::Lesion;
+    let own = seg.decode_in_mode(&embedding, &Prompt::from_box(BoxPrompt::new(592.0, 653.0, 653.0, 723.0)), mode).expect("own box");
+    let loose_box = BoxPrompt::new(550.0, 610.0, 695.0, 765.0);
+    let loose = seg.decode_in_mode(&embedding, &Prompt::from_box(loose_box), mode).expect("loose box");
+    let config = dermscan::verify::VerifyConfig::default();
+    let (tighter, spent) = dermscan::verify::tighten(seg, &image, &embedding, loose_box, &loose, mode, &config).expect("tighten");
+    let (_, tight) = tighter.expect("the leaked mask is pulled back");
+    assert!(spent.decoder_ms > 0.0);
+    assert!(tight.area_px() < loose.area_px());
+    assert!(tight.dice(&own) > loose.dice(&own), "{} <= {}", tight.dice(&own), loose.dice(&own));
+    // A mask on the mole's own box is left alone.
+    let own_box = dermscan::verify::refit_box(&own, 3.0).expect("box");
+    let (kept, _) = dermscan::verify::tighten(seg, &image, &embedding, own_box, &own, mode, &config).expect("tighten");
+    assert!(kept.is_none());
+}

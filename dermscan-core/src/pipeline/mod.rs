@@ -331,12 +331,22 @@ impl Engine {
         }
         // A lesion running off the frame is less likely the one the user aimed at.
         kept.sort_by_key(|v| v.evidence.touches_frame);
+        // A lesion small in the frame comes back as a coarse blob from the model's 256 px
+        // input: the primary one is segmented again inside its own context window.
+        let size = self.segmenter.recipe().input.size;
+        let window = kept.first().and_then(|p| context_window(options.crop, p.bbox, image.width(), image.height(), size));
+        // Pull back masks that leaked into the skin; a primary lesion in a context window is
+        // tightened there instead.
+        for v in kept.iter_mut().skip(usize::from(window.is_some())) {
+            let (tighter, spent) = verify::tighten(&self.segmenter, image, &whole, v.bbox, &v.mask, options.mask_mode, verify_config)?;
+            timings.add_decodes(spent);
+            if let Some((bbox, mask)) = tighter {
+                (v.bbox, v.mask) = (bbox, mask);
+            }
+        }
         let Some(primary) = kept.first() else {
             return Ok(Found { source: RoiSource::None, candidates, lesions: Vec::new(), embedding: whole, extra_encoder_ms: 0.0 });
         };
-        // A lesion small in the frame comes back as a coarse blob from the model's 256 px
-        // input: segment it again inside its own context window.
-        let window = context_window(options.crop, primary.bbox, image.width(), image.height(), self.segmenter.recipe().input.size);
         let (embedding, primary_box, mut mask, extra_encoder_ms) = match window {
             Some(window) => {
                 // Progress already reported the encoder and decoder stages: stay quiet, but
@@ -346,7 +356,7 @@ impl Engine {
                     &EncodeOptions { window: Some(window), hair_removal: options.hair_removal },
                     &control.silent(),
                 )?;
-                let (bbox, mask, spent) = verify::resegment(&self.segmenter, &crop, primary, options.mask_mode, verify_config)?;
+                let (bbox, mask, spent) = verify::resegment(&self.segmenter, image, &crop, primary, options.mask_mode, verify_config)?;
                 timings.add_decodes(spent);
                 let extra = whole.encoder_ms();
                 timings.preprocess_ms += whole.preprocess_ms();

@@ -350,6 +350,121 @@ fn near_mask(px: &[u8], w: u32, h: u32, x: u32, y: u32, gap: i64) -> bool {
         })
 }
 
+/// Whether the pixels one mask covers beyond a tighter one are skin it leaked into: the
+/// decoder fills the box it is given, so a loose box makes a mask that spreads into the
+/// skin around the lesion, and a tighter box pulls it back. Measured by [`Leak::measure`],
+/// judged by [`Leak::is_leak`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+#[non_exhaustive]
+pub struct Leak {
+    /// CIELAB ΔE between the mean colour of the removed band (in the larger mask, not in the
+    /// tighter one) and the ring of skin around the larger mask.
+    pub to_skin: f32,
+    /// ΔE between the removed band and the tighter mask.
+    pub to_lesion: f32,
+    /// ΔE across the larger mask's outline where it lies away from the tighter mask: the
+    /// mean colour just inside against just outside. A lesion's edge is a colour edge; where
+    /// a leaked mask stops, in the skin, there is none.
+    pub outline: f32,
+}
+
+impl Leak {
+    /// Compares `old` with `new`, a mask of the same lesion from a tighter box; `None` when
+    /// either is empty, the sizes differ, or `new` covers all of `old`.
+    ///
+    /// ```
+    /// use dermscan_core::{Image, Mask};
+    /// use dermscan_core::verify::Leak;
+    /// let (w, h) = (120u32, 120u32);
+    /// let disc = |x: u32, y: u32, r: i64| (i64::from(x) - 60).pow(2) + (i64::from(y) - 60).pow(2) < r * r;
+    /// // A brown mole of radius 20 on even skin; one mask follows it, one spreads to radius 32.
+    /// let rgb: Vec<u8> = (0..w * h).flat_map(|i| if disc(i % w, i / w, 20) { [110, 70, 50] } else { [225, 185, 165] }).collect();
+    /// let image = Image::from_rgb(w, h, rgb)?;
+    /// let mask = |r| Mask::from_pixels(w, h, (0..w * h).map(|i| u8::from(disc(i % w, i / w, r))).collect()).expect("mask");
+    /// let leak = Leak::measure(&image, &mask(32), &mask(20)).expect("a removed band");
+    /// assert!(leak.to_skin < 1.0 && leak.to_lesion > 30.0 && leak.outline < 1.0);
+    /// // The other way round: the tighter mask cut the mole, and its removed band is mole.
+    /// let cut = Leak::measure(&image, &mask(20), &mask(12)).expect("a removed band");
+    /// assert!(cut.to_skin > 30.0 && cut.outline > 30.0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn measure(image: &Image, old: &Mask, new: &Mask) -> Option<Self> {
+        let b = old.bbox()?.corners();
+        let samples = Samples::of(image, old, b)?;
+        if new.width() != old.width() || new.height() != old.height() {
+            return None;
+        }
+        let (w, np) = (image.width(), new.pixels());
+        let (kept, removed): (Vec<Point>, Vec<Point>) = samples.inner.iter().partition(|&&(x, y)| np[(y * w + x) as usize] > 0);
+        if kept.is_empty() || removed.is_empty() || samples.ring.is_empty() {
+            return None;
+        }
+        let (lesion, band, skin) = (mean_lab(image, &kept), mean_lab(image, &removed), mean_lab(image, &samples.ring));
+        Some(Self { to_skin: delta_e(band, skin), to_lesion: delta_e(band, lesion), outline: outline_contrast(image, old, new, b)? })
+    }
+
+    /// Whether the removed band is skin under `config`: nearer the skin's colour than the
+    /// lesion's ([`VerifyConfig::leak_skin_share`]), with no colour edge where the larger
+    /// mask stopped ([`VerifyConfig::leak_max_outline`]).
+    pub fn is_leak(&self, config: &VerifyConfig) -> bool {
+        self.to_skin < config.leak_skin_share * self.to_lesion && self.outline < config.leak_max_outline
+    }
+}
+
+/// A pixel's column and row.
+type Point = (u32, u32);
+
+/// Mean CIELAB colour of `image` at `points` (not empty).
+fn mean_lab(image: &Image, points: &[Point]) -> [f32; 3] {
+    let (w, rgb) = (image.width(), image.as_rgb());
+    let mut sum = [0f32; 3];
+    for &(x, y) in points {
+        let c = (y * w + x) as usize * 3;
+        let lab = srgb_to_lab([rgb[c], rgb[c + 1], rgb[c + 2]]);
+        (0..3).for_each(|k| sum[k] += lab[k]);
+    }
+    sum.map(|v| v / points.len() as f32)
+}
+
+/// ΔE between the mean colours just inside and just outside `old`'s outline (bands 3% of its
+/// box's longest side wide, at least 2 px), where the outline lies more than two band widths
+/// from `new`; `bbox` is `old`'s box. `None` when no such outline is left.
+fn outline_contrast(image: &Image, old: &Mask, new: &Mask, [x0, y0, x1, y1]: [u32; 4]) -> Option<f32> {
+    use image::{GrayImage, Luma};
+    use imageproc::distance_transform::{Norm, distance_transform};
+    let (w, h) = (old.width(), old.height());
+    let band = ((x1 - x0).max(y1 - y0) as f32 * 0.03).clamp(2.0, 100.0) as u8;
+    let far = band.saturating_mul(2);
+    let m = u32::from(far) + 2;
+    let (rx0, ry0, rx1, ry1) = (x0.saturating_sub(m), y0.saturating_sub(m), (x1 + m).min(w), (y1 + m).min(h));
+    let (rw, rh) = (rx1 - rx0, ry1 - ry0);
+    let plane = |mask: &Mask, on: u8| {
+        let px = mask.pixels();
+        GrayImage::from_fn(rw, rh, |x, y| Luma([if px[((y + ry0) * w + x + rx0) as usize] > 0 { on } else { 255 - on }]))
+    };
+    // Distances (in px, saturating at 255) to old's pixels, to pixels outside old, to new's.
+    let (to_old, to_outside, to_new) = (
+        distance_transform(&plane(old, 255), Norm::L2),
+        distance_transform(&plane(old, 0), Norm::L2),
+        distance_transform(&plane(new, 255), Norm::L2),
+    );
+    let (mut inside, mut outside) = (Vec::new(), Vec::new());
+    for y in 0..rh {
+        for x in 0..rw {
+            if to_new.get_pixel(x, y).0[0] <= far {
+                continue;
+            }
+            let (i, o) = (to_outside.get_pixel(x, y).0[0], to_old.get_pixel(x, y).0[0]);
+            if (1..=band).contains(&i) {
+                inside.push((x + rx0, y + ry0));
+            } else if (1..=band).contains(&o) {
+                outside.push((x + rx0, y + ry0));
+            }
+        }
+    }
+    (!inside.is_empty() && !outside.is_empty()).then(|| delta_e(mean_lab(image, &inside), mean_lab(image, &outside)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,6 +8,8 @@
 //! its colour stands out from a ring of skin around it ([`VerifyConfig::min_contrast`]) by more
 //! than its mirror images about the photo's centre stand out from theirs (vignetting), and it is
 //! not a colourless highlight much lighter than the skin (glare, a bubble's reflection).
+//! A kept lesion's mask is finally tested for a leak into the skin ([`tighten`]): the
+//! decoder fills a loose box, and a tighter box shows whether the band it removes is skin.
 //! Decoder calls on a kept embedding are cheap next to the encoder, so verifying five
 //! candidates costs about one encoder run.
 
@@ -18,7 +20,14 @@ use crate::image::{Image, PixelRect};
 use crate::roi::LesionCandidate;
 use crate::segment::{BoxPrompt, ImageEmbedding, Mask, MaskMode, Prompt, Segmenter};
 
-pub use self::evidence::{Evidence, mask_contrast, mirror_contrast};
+pub use self::evidence::{Evidence, Leak, mask_contrast, mirror_contrast};
+
+/// A side of the tightened mask's box more than this share of the box inside the shrunk
+/// prompt box is a side where the mask pulled back.
+const PULLED_BACK: f32 = 0.03;
+
+/// The tightened mask must be smaller than this share of the mask it replaces.
+const TIGHTER_AREA: f32 = 0.8;
 
 /// Masks closer than this (px) are pieces of one lesion.
 const TOUCH_PX: u32 = 2;
@@ -56,6 +65,18 @@ pub struct VerifyConfig {
     pub refit_share: f32,
     /// Smallest mask, in pixels of the original image (nothing measurable is smaller).
     pub min_area_px: u64,
+    /// How far [`tighten`] shrinks a lesion's box on each side, as a share of its width and
+    /// height, to test whether its mask leaked into the skin; 0 turns the test off.
+    pub tighten_share: f32,
+    /// The band a tighter box removed is skin when its colour is nearer the skin's than this
+    /// share of its distance to the lesion's colour ([`Leak::is_leak`]).
+    pub leak_skin_share: f32,
+    /// ... and the larger mask's outline there crosses no colour edge stronger than this
+    /// (CIELAB ΔE between just inside and just outside).
+    pub leak_max_outline: f32,
+    /// The tighter mask is taken only when the decoder's predicted IoU for it is at most
+    /// this much below the larger mask's.
+    pub leak_iou_drop: f32,
 }
 
 impl Default for VerifyConfig {
@@ -69,6 +90,10 @@ impl Default for VerifyConfig {
             refit_margin: 2.5,
             refit_share: 0.05,
             min_area_px: 36,
+            tighten_share: 0.15,
+            leak_skin_share: 0.6,
+            leak_max_outline: 5.0,
+            leak_iou_drop: 0.05,
         }
     }
 }
@@ -102,6 +127,13 @@ pub struct Spent {
     pub decoder_ms: f64,
     /// Milliseconds turning their logits into full-resolution masks.
     pub postprocess_ms: f64,
+}
+
+impl std::ops::AddAssign for Spent {
+    fn add_assign(&mut self, other: Spent) {
+        self.decoder_ms += other.decoder_ms;
+        self.postprocess_ms += other.postprocess_ms;
+    }
 }
 
 impl Spent {
@@ -201,10 +233,12 @@ pub fn merge(
 
 /// Segments a verified lesion again on another embedding (its own context window): decodes
 /// the finder's box there, refits the box to that mask and decodes again, so the outline comes
-/// from the sharper embedding and not from the coarse one it was verified on. Returns the
-/// final box and mask, and the time the decoder runs took.
+/// from the sharper embedding and not from the coarse one it was verified on, then pulls a
+/// leaked mask back ([`tighten`]). Returns the final box and mask, and the time the decoder
+/// runs took.
 pub fn resegment(
     segmenter: &Segmenter,
+    image: &Image,
     embedding: &ImageEmbedding,
     verified: &Verified,
     mode: MaskMode,
@@ -217,7 +251,53 @@ pub fn resegment(
     let Some(refit) = refit(&first, embedding, config) else { return Ok((verified.prompt, first, spent)) };
     let second = segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?;
     spent.add(&second);
-    Ok((refit, second, spent))
+    let (tighter, more) = tighten(segmenter, image, embedding, refit, &second, mode, config)?;
+    spent += more;
+    let (bbox, mask) = tighter.unwrap_or((refit, second));
+    Ok((bbox, mask, spent))
+}
+
+/// Pulls back a mask that leaked into the skin around its lesion. The decoder fills the box
+/// it is given, and a mask decoded on its own loose box keeps that box: a fixed point the
+/// refit cannot leave. So the box is shrunk by [`VerifyConfig::tighten_share`] on each side
+/// and decoded; when that mask pulls back from a side of the shrunk box (a lesion cut by the
+/// box fills it) and is much smaller, its own box is refitted and decoded. The tighter mask
+/// replaces `mask` when the band it removes is skin ([`Leak::is_leak`]) and the decoder is
+/// about as confident in it ([`VerifyConfig::leak_iou_drop`]). Costs one decoder run, two
+/// when a leak is suspected. Returns the tighter box and mask when they replace `mask`, and
+/// the decoder time spent.
+pub fn tighten(
+    segmenter: &Segmenter,
+    image: &Image,
+    embedding: &ImageEmbedding,
+    bbox: BoxPrompt,
+    mask: &Mask,
+    mode: MaskMode,
+    config: &VerifyConfig,
+) -> Result<(Option<(BoxPrompt, Mask)>, Spent)> {
+    let _span = tracing::debug_span!("tighten").entered();
+    let mut spent = Spent::default();
+    let share = config.tighten_share;
+    if share <= 0.0 || mask.area_px() == 0 {
+        return Ok((None, spent));
+    }
+    let (w, h) = bbox.size();
+    let shrunk = BoxPrompt::new(bbox.x0 + w * share, bbox.y0 + h * share, bbox.x1 - w * share, bbox.y1 - h * share);
+    let inner = segmenter.decode_in_mode(embedding, &Prompt::from_box(shrunk), mode)?;
+    spent.add(&inner);
+    let Some([x0, y0, x1, y1]) = inner.bbox().map(|r| r.corners().map(|v| v as f32)) else { return Ok((None, spent)) };
+    let (tx, ty) = (w * PULLED_BACK, h * PULLED_BACK);
+    let pulled_back = x0 > shrunk.x0 + tx || y0 > shrunk.y0 + ty || x1 < shrunk.x1 - tx || y1 < shrunk.y1 - ty;
+    let smaller = (inner.area_px() as f32) < TIGHTER_AREA * mask.area_px() as f32;
+    let refit = refit(&inner, embedding, config);
+    let Some(refit) = refit.filter(|_| pulled_back && smaller) else { return Ok((None, spent)) };
+    let tight = segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?;
+    spent.add(&tight);
+    let leak = Leak::measure(image, mask, &tight);
+    let confident = tight.iou_score() + config.leak_iou_drop >= mask.iou_score();
+    tracing::debug!(area = mask.area_px(), tight = tight.area_px(), ?leak, confident, "leak test");
+    let taken = confident && tight.area_px() > 0 && leak.is_some_and(|l| l.is_leak(config));
+    Ok((taken.then_some((refit, tight)), spent))
 }
 
 /// The mask's box grown by `margin` image pixels on each side, inside the image; `None` for
