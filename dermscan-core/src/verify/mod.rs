@@ -277,8 +277,8 @@ pub fn tighten(
 ) -> Result<(Option<(BoxPrompt, Mask)>, Spent)> {
     let _span = tracing::debug_span!("tighten").entered();
     let mut spent = Spent::default();
-    let share = config.tighten_share;
-    if share <= 0.0 || mask.area_px() == 0 {
+    let (share, area) = (config.tighten_share, mask.area_px());
+    if share <= 0.0 || area == 0 {
         return Ok((None, spent));
     }
     let (w, h) = bbox.size();
@@ -288,15 +288,18 @@ pub fn tighten(
     let Some([x0, y0, x1, y1]) = inner.bbox().map(|r| r.corners().map(|v| v as f32)) else { return Ok((None, spent)) };
     let (tx, ty) = (w * PULLED_BACK, h * PULLED_BACK);
     let pulled_back = x0 > shrunk.x0 + tx || y0 > shrunk.y0 + ty || x1 < shrunk.x1 - tx || y1 < shrunk.y1 - ty;
-    let smaller = (inner.area_px() as f32) < TIGHTER_AREA * mask.area_px() as f32;
-    let refit = refit(&inner, embedding, config);
-    let Some(refit) = refit.filter(|_| pulled_back && smaller) else { return Ok((None, spent)) };
+    let smaller = (inner.area_px() as f32) < TIGHTER_AREA * area as f32;
+    if !(pulled_back && smaller) {
+        return Ok((None, spent));
+    }
+    let Some(refit) = refit(&inner, embedding, config) else { return Ok((None, spent)) };
     let tight = segmenter.decode_in_mode(embedding, &Prompt::from_box(refit), mode)?;
     spent.add(&tight);
     let leak = Leak::measure(image, mask, &tight);
     let confident = tight.iou_score() + config.leak_iou_drop >= mask.iou_score();
-    tracing::debug!(area = mask.area_px(), tight = tight.area_px(), ?leak, confident, "leak test");
-    let taken = confident && tight.area_px() > 0 && leak.is_some_and(|l| l.is_leak(config));
+    tracing::debug!(area, tight = tight.area_px(), ?leak, confident, "leak test");
+    // An empty tighter mask leaves no lesion to compare with: `leak` is then `None`.
+    let taken = confident && leak.is_some_and(|l| l.is_leak(config));
     Ok((taken.then_some((refit, tight)), spent))
 }
 
