@@ -334,7 +334,9 @@ impl Engine {
         // A lesion small in the frame comes back as a coarse blob from the model's 256 px
         // input: the primary one is segmented again inside its own context window.
         let size = self.segmenter.recipe().input.size;
-        let window = kept.first().and_then(|p| context_window(options.crop, p.bbox, image.width(), image.height(), size));
+        let window_of =
+            |kept: &[Verified]| kept.first().and_then(|p| context_window(options.crop, p.bbox, image.width(), image.height(), size));
+        let window = window_of(&kept);
         // Pull back masks that leaked into the skin; a primary lesion in a context window is
         // tightened there instead.
         for v in kept.iter_mut().skip(usize::from(window.is_some())) {
@@ -344,25 +346,38 @@ impl Engine {
                 (v.bbox, v.mask) = (bbox, mask);
             }
         }
-        let Some(primary) = kept.first() else {
-            return Ok(Found { source: RoiSource::None, candidates, lesions: Vec::new(), embedding: whole, extra_encoder_ms: 0.0 });
-        };
-        let (embedding, primary_box, mut mask, extra_encoder_ms) = match window {
-            Some(window) => {
-                // Progress already reported the encoder and decoder stages: stay quiet, but
-                // stay cancellable.
-                let crop = self.segmenter.encode_with(
-                    image,
-                    &EncodeOptions { window: Some(window), hair_removal: options.hair_removal },
-                    &control.silent(),
-                )?;
-                let (bbox, mask, spent) = verify::resegment(&self.segmenter, image, &crop, primary, options.mask_mode, verify_config)?;
-                timings.add_decodes(spent);
-                let extra = whole.encoder_ms();
-                timings.preprocess_ms += whole.preprocess_ms();
-                (crop, bbox, mask, extra)
+        // A reflection a few model pixels wide was verified as a blob with skin around it;
+        // its sharper mask shows it for what it is.
+        kept.retain(|v| !verify::is_highlight(image, &v.mask));
+        // Encoder time on context windows of a primary lesion that turned out a reflection.
+        let mut discarded_ms = 0.0;
+        let (embedding, primary_box, mut mask, extra_encoder_ms) = loop {
+            let Some(primary) = kept.first() else {
+                return Ok(Found {
+                    source: RoiSource::None,
+                    candidates,
+                    lesions: Vec::new(),
+                    embedding: whole,
+                    extra_encoder_ms: discarded_ms,
+                });
+            };
+            let Some(window) = window_of(&kept) else { break (whole, primary.bbox, primary.mask.clone(), discarded_ms) };
+            // Progress already reported the encoder and decoder stages: stay quiet, but stay
+            // cancellable.
+            let crop = self.segmenter.encode_with(
+                image,
+                &EncodeOptions { window: Some(window), hair_removal: options.hair_removal },
+                &control.silent(),
+            )?;
+            let (bbox, mask, spent) = verify::resegment(&self.segmenter, image, &crop, primary, options.mask_mode, verify_config)?;
+            timings.add_decodes(spent);
+            if verify::is_highlight(image, &mask) {
+                discarded_ms += crop.encoder_ms();
+                kept.remove(0);
+                continue;
             }
-            None => (whole, primary.bbox, primary.mask.clone(), 0.0),
+            timings.preprocess_ms += whole.preprocess_ms();
+            break (crop, bbox, mask, whole.encoder_ms() + discarded_ms);
         };
         if options.refine
             && let Some(refined) = self.refine(&embedding, &primary_box, &mask, options)?

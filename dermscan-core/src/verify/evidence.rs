@@ -193,20 +193,45 @@ const HIGHLIGHT_CHROMA: f32 = 10.0;
 /// reflections on the synthetic empty photos measure 20-57.
 const HIGHLIGHT_LIGHTER: f32 = 15.0;
 
+/// A mask is a highlight when at least this share of it is glare: colourless
+/// ([`HIGHLIGHT_CHROMA`]) and much lighter than the ring's median ([`HIGHLIGHT_LIGHTER`]).
+/// Catches a reflection the mask holds with some skin around it (a glare dot a few model
+/// pixels wide comes back as a blob twice its size, whose mean colour keeps the skin's hue)
+/// and a white ruler whose ring is partly ruler. The palest real development lesion
+/// (PAD-UFES 104_1756) has 0.34 of its true mask so; synthetic light lesions at most 0.10.
+const HIGHLIGHT_SHARE: f32 = 0.5;
+
 /// [`mask_contrast`], [`mirror_contrast`] and whether the mask is a highlight (see
 /// [`Evidence::highlight`]), from one set of sample points; `bbox` is the mask's box.
 fn contrasts(image: &Image, mask: &Mask, bbox: [u32; 4]) -> (f32, Option<f32>, bool) {
     let Some(samples) = Samples::of(image, mask, bbox) else { return (0.0, None, false) };
     let here = samples.contrast(image, |x, y| (x, y));
-    let highlight = here.inner[1].hypot(here.inner[2]) < HIGHLIGHT_CHROMA && here.inner[0] - here.ring[0] > HIGHLIGHT_LIGHTER;
-    (here.value, mirror_of(image, mask, bbox, &samples), highlight)
+    (here.value, mirror_of(image, mask, bbox, &samples), here.highlight())
 }
 
-/// A mask's contrast with its ring, and the two mean colours (CIELAB).
+/// Whether `mask` is a highlight: glare or a bubble's reflection, not a lesion (see
+/// [`Evidence::highlight`]). The verification masks of a small reflection are coarse blobs;
+/// a mask segmented again in its context window or tightened is tested with this.
+pub(crate) fn is_highlight(image: &Image, mask: &Mask) -> bool {
+    mask.bbox().and_then(|r| Samples::of(image, mask, r.corners())).is_some_and(|s| s.contrast(image, |x, y| (x, y)).highlight())
+}
+
+/// A mask's contrast with its ring, the two mean colours (CIELAB), and the share of the
+/// mask's samples that are glare.
 struct Contrast {
     value: f32,
     inner: [f32; 3],
     ring: [f32; 3],
+    glare: f32,
+}
+
+impl Contrast {
+    /// Nearly colourless and much lighter than the ring, on the whole or in most of its
+    /// pixels.
+    fn highlight(&self) -> bool {
+        (self.inner[1].hypot(self.inner[2]) < HIGHLIGHT_CHROMA && self.inner[0] - self.ring[0] > HIGHLIGHT_LIGHTER)
+            || self.glare >= HIGHLIGHT_SHARE
+    }
 }
 
 /// Where [`mask_contrast`] reads colours: points of a grid over the mask's box grown by half
@@ -247,7 +272,7 @@ impl Samples {
     /// mask and its ring would have moved there.
     fn contrast(&self, image: &Image, at: impl Fn(u32, u32) -> (u32, u32)) -> Contrast {
         if self.inner.is_empty() || self.ring.is_empty() {
-            return Contrast { value: 0.0, inner: [0.0; 3], ring: [0.0; 3] };
+            return Contrast { value: 0.0, inner: [0.0; 3], ring: [0.0; 3], glare: 0.0 };
         }
         let (w, rgb) = (image.width(), image.as_rgb());
         let lab = |&(x, y): &(u32, u32)| {
@@ -265,6 +290,8 @@ impl Samples {
         let skin = [median(0), median(1), median(2)];
         let mean_distance = |v: &[[f32; 3]]| v.iter().map(|p| delta_e(*p, skin)).sum::<f32>() / v.len() as f32;
         let spread = mean_distance(&inner) - mean_distance(&ring);
+        let glare = inner.iter().filter(|p| p[1].hypot(p[2]) < HIGHLIGHT_CHROMA && p[0] - skin[0] > HIGHLIGHT_LIGHTER).count();
+        let glare = glare as f32 / inner.len() as f32;
         // A lesion of one colour, or one that fills most of a close-up (its ring is partly
         // lesion): the distance between the mean colours tells it better.
         let mean = |v: &[[f32; 3]]| {
@@ -272,7 +299,7 @@ impl Samples {
             [0, 1, 2].map(|c| v.iter().map(|p| p[c]).sum::<f32>() / n)
         };
         let (inner, ring) = (mean(&inner), mean(&ring));
-        Contrast { value: spread.max(delta_e(inner, ring)), inner, ring }
+        Contrast { value: spread.max(delta_e(inner, ring)), inner, ring, glare }
     }
 }
 
@@ -487,5 +514,26 @@ mod tests {
         // Paler than the skin by as much, but keeping its hue: a hypopigmented lesion.
         let (pale, mask) = skin_with_spot([225, 180, 150]);
         assert!(!Evidence::measure(&pale, &mask, &mask, BoxPrompt::new(40.0, 40.0, 60.0, 60.0)).highlight);
+    }
+
+    #[test]
+    fn a_coarse_mask_around_a_glare_dot_is_a_highlight() {
+        // The model's blob holds the dot with skin around it (the dot is just over half of
+        // it by area): the mean colour keeps the skin's hue, but most of the mask is glare.
+        let (glare, dot) = skin_with_spot([225, 222, 220]);
+        let (w, h) = (dot.width(), dot.height());
+        let blob = Mask::from_pixels(
+            w,
+            h,
+            (0..w * h).map(|i| u8::from((i % w).abs_diff(50).pow(2) + (i / w).abs_diff(50).pow(2) < 120)).collect(),
+        )
+        .expect("mask");
+        let contrast = Samples::of(&glare, &blob, blob.bbox().expect("a mask").corners()).expect("samples").contrast(&glare, |x, y| (x, y));
+        let chroma = contrast.inner[1].hypot(contrast.inner[2]);
+        assert!(chroma >= HIGHLIGHT_CHROMA, "the mean colour alone does not tell: chroma {chroma}, glare {}", contrast.glare);
+        assert!(contrast.glare >= HIGHLIGHT_SHARE && is_highlight(&glare, &blob));
+        // A pale lesion with its hue is not, however much skin the mask holds.
+        let (pale, _) = skin_with_spot([225, 180, 150]);
+        assert!(!is_highlight(&pale, &blob));
     }
 }

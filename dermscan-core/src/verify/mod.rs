@@ -20,6 +20,7 @@ use crate::image::{Image, PixelRect};
 use crate::roi::LesionCandidate;
 use crate::segment::{BoxPrompt, ImageEmbedding, Mask, MaskMode, Prompt, Segmenter};
 
+pub(crate) use self::evidence::is_highlight;
 pub use self::evidence::{Evidence, Leak, mask_contrast, mirror_contrast};
 
 /// A side of the tightened mask's box more than this share of the box inside the shrunk
