@@ -343,12 +343,13 @@ impl Engine {
             let (tighter, spent) = verify::tighten(&self.segmenter, image, &whole, v.bbox, &v.mask, options.mask_mode, verify_config)?;
             timings.add_decodes(spent);
             if let Some((bbox, mask)) = tighter {
+                // A reflection a few model pixels wide was verified as a blob with skin around
+                // it; its tighter mask shows it for what it is.
+                v.evidence.highlight = verify::is_highlight(image, &mask);
                 (v.bbox, v.mask) = (bbox, mask);
             }
         }
-        // A reflection a few model pixels wide was verified as a blob with skin around it;
-        // its sharper mask shows it for what it is.
-        kept.retain(|v| !verify::is_highlight(image, &v.mask));
+        kept.retain(|v| !v.evidence.highlight);
         // Encoder time on context windows of a primary lesion that turned out a reflection.
         let mut discarded_ms = 0.0;
         let (embedding, primary_box, mut mask, extra_encoder_ms) = loop {

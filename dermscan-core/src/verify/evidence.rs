@@ -37,7 +37,7 @@ pub struct Evidence {
     pub mirror_contrast: Option<f32>,
     /// Whether the mask is a highlight: nearly colourless and much lighter than the ring
     /// around it (specular glare, a gel bubble's reflection). A lesion lighter than the skin
-    /// keeps the skin's hue; glare has none.
+    /// keeps the skin's hue; glare has none. Measured again when the scan tightens the mask.
     pub highlight: bool,
     /// Final mask area in pixels.
     pub area_px: u64,
@@ -181,7 +181,13 @@ const CONTRAST_SAMPLES: u32 = 160;
 /// assert!(mask_contrast(&Image::from_rgb(w, h, rgb).unwrap(), &mask) > 30.0);
 /// ```
 pub fn mask_contrast(image: &Image, mask: &Mask) -> f32 {
-    mask.bbox().and_then(|r| Samples::of(image, mask, r.corners())).map_or(0.0, |s| s.contrast(image, |x, y| (x, y)).value)
+    contrast_of(image, mask).map_or(0.0, |c| c.value)
+}
+
+/// The mask's [`Contrast`] with the ring around it; `None` for an empty mask or when the mask
+/// and the image differ in size.
+fn contrast_of(image: &Image, mask: &Mask) -> Option<Contrast> {
+    mask.bbox().and_then(|r| Samples::of(image, mask, r.corners())).map(|s| s.contrast(image, |x, y| (x, y)))
 }
 
 /// A highlight's mean chroma (CIELAB C*) is below this. Lesions paler than the skin keep some
@@ -213,7 +219,13 @@ fn contrasts(image: &Image, mask: &Mask, bbox: [u32; 4]) -> (f32, Option<f32>, b
 /// [`Evidence::highlight`]). The verification masks of a small reflection are coarse blobs;
 /// a mask segmented again in its context window or tightened is tested with this.
 pub(crate) fn is_highlight(image: &Image, mask: &Mask) -> bool {
-    mask.bbox().and_then(|r| Samples::of(image, mask, r.corners())).is_some_and(|s| s.contrast(image, |x, y| (x, y)).highlight())
+    contrast_of(image, mask).is_some_and(|c| c.highlight())
+}
+
+/// Whether a colour (CIELAB) is glare next to skin of lightness `skin_lightness`: nearly
+/// colourless ([`HIGHLIGHT_CHROMA`]) and much lighter ([`HIGHLIGHT_LIGHTER`]).
+fn glare_like(colour: [f32; 3], skin_lightness: f32) -> bool {
+    colour[1].hypot(colour[2]) < HIGHLIGHT_CHROMA && colour[0] - skin_lightness > HIGHLIGHT_LIGHTER
 }
 
 /// A mask's contrast with its ring, the two mean colours (CIELAB), and the share of the
@@ -229,8 +241,7 @@ impl Contrast {
     /// Nearly colourless and much lighter than the ring, on the whole or in most of its
     /// pixels.
     fn highlight(&self) -> bool {
-        (self.inner[1].hypot(self.inner[2]) < HIGHLIGHT_CHROMA && self.inner[0] - self.ring[0] > HIGHLIGHT_LIGHTER)
-            || self.glare >= HIGHLIGHT_SHARE
+        glare_like(self.inner, self.ring[0]) || self.glare >= HIGHLIGHT_SHARE
     }
 }
 
@@ -290,8 +301,7 @@ impl Samples {
         let skin = [median(0), median(1), median(2)];
         let mean_distance = |v: &[[f32; 3]]| v.iter().map(|p| delta_e(*p, skin)).sum::<f32>() / v.len() as f32;
         let spread = mean_distance(&inner) - mean_distance(&ring);
-        let glare = inner.iter().filter(|p| p[1].hypot(p[2]) < HIGHLIGHT_CHROMA && p[0] - skin[0] > HIGHLIGHT_LIGHTER).count();
-        let glare = glare as f32 / inner.len() as f32;
+        let glare = inner.iter().filter(|p| glare_like(**p, skin[0])).count() as f32 / inner.len() as f32;
         // A lesion of one colour, or one that fills most of a close-up (its ring is partly
         // lesion): the distance between the mean colours tells it better.
         let mean = |v: &[[f32; 3]]| {
