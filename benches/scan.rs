@@ -44,6 +44,7 @@ fn same_calls_as_reference() -> ScanOptions {
         .with_crop(CropPolicy::WholeImage)
         .with_mask_mode(MaskMode::Upstream)
         .with_snap_edges(false)
+        .with_canonical_pose(false)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
