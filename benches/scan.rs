@@ -12,7 +12,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use criterion::{Criterion, criterion_group};
-use dermscan::preprocess::{Pose, prepare, resize_rgb, resized_size};
+use dermscan::preprocess::prepare;
 use dermscan::{BoxPrompt, CropPolicy, Engine, EngineConfig, Image, ImageLimits, MaskMode, ScanOptions};
 
 /// The box the reference benchmark prompts with (the sample's most prominent mole).
@@ -44,7 +44,6 @@ fn same_calls_as_reference() -> ScanOptions {
         .with_crop(CropPolicy::WholeImage)
         .with_mask_mode(MaskMode::Upstream)
         .with_snap_edges(false)
-        .with_canonical_pose(false)
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -147,14 +146,6 @@ fn benches(c: &mut Criterion) {
     });
     g.bench_function("quality_gate", |b| b.iter(|| dermscan::quality::assess(black_box(&image), Some(&scan.mask), &Default::default())));
     g.bench_function("preprocess_whole_photo_to_256", |b| b.iter(|| prepare(black_box(&image), &lite.segmenter().recipe().input)));
-    // What `ScanOptions::canonical_pose` adds to a pre-processing: choosing the resized photo's
-    // pose and turning it.
-    let spec = &lite.segmenter().recipe().input;
-    let (rw, rh) = resized_size(w, h, spec.size);
-    let resized = resize_rgb(image.as_rgb(), w, h, rw, rh, spec.interpolation);
-    g.bench_function("canonical_pose_of_the_resized_photo", |b| {
-        b.iter(|| Pose::canonical(black_box(&resized), rw, rh).apply(&resized, 3, rw, rh))
-    });
     g.bench_function("decoder_reprompt_on_kept_embedding", |b| {
         b.iter(|| lite.segmenter().decode(&scan.embedding, &dermscan::Prompt::from_box(scan.roi.bbox)).expect("decode"))
     });

@@ -1,5 +1,5 @@
 //! Scores the engine against ground truth on a labelled folder:
-//! `cargo run --release --example evaluate -- DIR [--model DIR] [--crop auto|none] [--mask lesion|upstream] [--auto] [--no-hair] [--own-pose] [--refine] [--no-snap] [--quiet]`
+//! `cargo run --release --example evaluate -- DIR [--model DIR] [--crop auto|none] [--mask lesion|upstream] [--auto] [--no-hair] [--refine] [--no-snap] [--quiet]`
 //!
 //! `DIR/meta.json` is either a synthetic set's (as written by `examples/synth.rs`: `file`,
 //! `mask`, `box`, `hair`, and `group`, `no_lesion`, `lesion_masks`) or a real-photo manifest
@@ -50,7 +50,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut model, mut crop, mut auto) = (PathBuf::from("models/litemedsam"), CropPolicy::Auto, false);
     let mut mask = MaskMode::Lesion;
     let (mut hair_removal, mut refine, mut snap, mut quiet) = (HairRemoval::default(), false, true, false);
-    let mut canonical_pose = true;
     let mut parser = lexopt::Parser::from_env();
     while let Some(arg) = next_arg(&mut parser)? {
         match arg {
@@ -60,7 +59,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Long("no-hair") => hair_removal = HairRemoval::disabled(),
             Long("refine") => refine = true,
             Long("no-snap") => snap = false,
-            Long("own-pose") => canonical_pose = false,
             Long("quiet") => quiet = true,
             Long("mask") => mask = parser.value().map_err(|_| "--mask needs lesion|upstream")?.string()?.parse()?,
             // Anything else, an unknown flag too, names the folder (as it always has).
@@ -93,7 +91,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             .with_crop(crop)
             .with_mask_mode(mask)
             .with_hair_removal(hair_removal)
-            .with_canonical_pose(canonical_pose)
             .with_refine(refine)
             .with_snap_edges(snap);
         if item["no_lesion"].as_bool().unwrap_or(false) || !truth.iter().any(|t| *t) {

@@ -2,7 +2,7 @@
 //! in its 8 poses (4 quarter turns, mirrored or not) and the primary mask's area is compared
 //! over them (coefficient of variation, CV).
 //!
-//! `cargo run --release --example poses -- PHOTO|DIR [--model DIR] [--box x0,y0,x1,y1] [--mask lesion|upstream] [--crop auto|none] [--no-snap] [--own-pose] [--quiet]`
+//! `cargo run --release --example poses -- PHOTO|DIR [--model DIR] [--box x0,y0,x1,y1] [--mask lesion|upstream] [--crop auto|none] [--no-snap] [--quiet]`
 //!
 //! A folder is read like `examples/evaluate.rs` reads one (`meta.json` or `manifest.json`
 //! with `file`/`image` per entry); photos without a lesion are skipped. Prints one line per
@@ -22,7 +22,6 @@ mod poses;
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (mut target, mut model) = (PathBuf::from("assets/samples/forearm-nevi.jpg"), PathBuf::from("models/litemedsam"));
     let (mut mask, mut crop, mut snap, mut quiet) = (MaskMode::Lesion, CropPolicy::Auto, true, false);
-    let mut canonical_pose = true;
     let mut user_box: Option<[f32; 4]> = None;
     let mut parser = lexopt::Parser::from_env();
     while let Some(arg) = parser.next()? {
@@ -31,7 +30,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Long("mask") => mask = parser.value()?.string()?.parse()?,
             Long("crop") => crop = parser.value()?.string()?.parse()?,
             Long("no-snap") => snap = false,
-            Long("own-pose") => canonical_pose = false,
             Long("quiet") => quiet = true,
             Long("box") => {
                 let v: Vec<f32> = parser.value()?.string()?.split(',').map(str::parse).collect::<Result<_, _>>()?;
@@ -42,12 +40,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     }
     let engine = Engine::new(EngineConfig::new(model))?;
-    let options = ScanOptions::default()
-        .with_max_lesions(1)
-        .with_mask_mode(mask)
-        .with_crop(crop)
-        .with_snap_edges(snap)
-        .with_canonical_pose(canonical_pose);
+    let options = ScanOptions::default().with_max_lesions(1).with_mask_mode(mask).with_crop(crop).with_snap_edges(snap);
     let photos = photos(&target)?;
     let mut cvs = Vec::new();
     for photo in &photos {

@@ -78,9 +78,8 @@ fn check(model: &str, items: Vec<Item>, dir: &Path) {
             .with_crop(CropPolicy::WholeImage)
             .with_mask_mode(MaskMode::Upstream)
             .with_hair_removal(HairRemoval::disabled())
-            // The upstream recipe has no edge snapping and encodes the photo as it was taken.
-            .with_snap_edges(false)
-            .with_canonical_pose(false);
+            // The upstream recipe has no edge snapping.
+            .with_snap_edges(false);
         let ours = engine.scan(&image, &opts).expect("scan");
         let theirs = image::open(it.image.with_extension("ref.png")).expect("reference mask").into_luma8();
         let dice = synth::dice(ours.mask.pixels(), theirs.as_raw());

@@ -4,13 +4,13 @@ use std::path::PathBuf;
 
 use crate::classify::PatientMetadata;
 use crate::features::FeatureConfig;
-use crate::image::{ImageLimits, PixelRect};
+use crate::image::ImageLimits;
 use crate::model::ExecutionProvider;
 use crate::preprocess::HairRemoval;
 use crate::quality::QualityConfig;
 use crate::risk::RiskThresholds;
 use crate::roi::{CropPolicy, RoiConfig};
-use crate::segment::{BoxPrompt, EncodeOptions, MaskMode};
+use crate::segment::{BoxPrompt, MaskMode};
 use crate::verify::VerifyConfig;
 
 /// How to build an [`super::Engine`].
@@ -106,10 +106,6 @@ pub struct ScanOptions {
     pub mask_mode: MaskMode,
     /// Hair removal before the encoder (default: on).
     pub hair_removal: HairRemoval,
-    /// Encode the photo and the context window in their canonical pose
-    /// ([`crate::preprocess::Pose`]; default: on), so that the same photo rotated by 90, 180
-    /// or 270 degrees or mirrored gives the same mask.
-    pub canonical_pose: bool,
     /// Decode a second time with the box of the first mask when the lesion finder chose the
     /// box (default: off; on the synthetic set it lowered the mean Dice, see the README).
     pub refine: bool,
@@ -141,7 +137,6 @@ impl Default for ScanOptions {
             crop: CropPolicy::default(),
             mask_mode: MaskMode::default(),
             hair_removal: HairRemoval::default(),
-            canonical_pose: true,
             refine: false,
             snap_edges: true,
             mm_per_px: None,
@@ -155,17 +150,6 @@ impl ScanOptions {
     /// Reports at most `n` lesions (1: the primary lesion only).
     pub fn with_max_lesions(mut self, n: u32) -> Self {
         self.max_lesions = n;
-        self
-    }
-
-    /// What the encoder is asked to do for `window` (the whole photo when `None`).
-    pub(crate) fn encoding(&self, window: Option<PixelRect>) -> EncodeOptions {
-        EncodeOptions { window, hair_removal: self.hair_removal, canonical_pose: self.canonical_pose }
-    }
-
-    /// Encodes in the photo's own pose (`false`) or the canonical one (`true`, the default).
-    pub fn with_canonical_pose(mut self, canonical: bool) -> Self {
-        self.canonical_pose = canonical;
         self
     }
 

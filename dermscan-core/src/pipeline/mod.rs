@@ -30,7 +30,7 @@ use crate::model::{ModelBundle, ModelInfo, Runtime, SessionConfig, runtime};
 use crate::quality::{self, QualityReport};
 use crate::risk::{self, RiskAssessment, RiskInputs};
 use crate::roi::{self, LesionCandidate, context_window};
-use crate::segment::{BoxPrompt, ImageEmbedding, Mask, Prompt, Segmenter};
+use crate::segment::{BoxPrompt, EncodeOptions, ImageEmbedding, Mask, Prompt, Segmenter};
 use crate::verify::{self, Evidence, Verified};
 
 /// Who chose the region of interest.
@@ -279,7 +279,7 @@ impl Engine {
         timings: &mut StageTimings,
     ) -> Result<Found> {
         let window = context_window(options.crop, bbox, image.width(), image.height(), self.segmenter.recipe().input.size);
-        let embedding = self.segmenter.encode_with(image, &options.encoding(window), control)?;
+        let embedding = self.segmenter.encode_with(image, &EncodeOptions { window, hair_removal: options.hair_removal }, control)?;
         control.enter(Stage::Decode)?;
         let mut mask = self.segmenter.decode_in_mode(&embedding, &Prompt::from_box(bbox), options.mask_mode)?;
         timings.decoder_ms = mask.decoder_ms();
@@ -304,7 +304,7 @@ impl Engine {
 
         // One embedding of the whole photo: verification, secondary lesions and re-prompting
         // (a tap on a lesion the finder missed) all decode on it.
-        let whole = self.segmenter.encode_with(image, &options.encoding(None), control)?;
+        let whole = self.segmenter.encode_with(image, &EncodeOptions { window: None, hair_removal: options.hair_removal }, control)?;
         control.enter(Stage::Decode)?;
         let verify_config = &self.config.verify;
         let limit = options.max_lesions.max(1) as usize;
@@ -365,7 +365,11 @@ impl Engine {
             let Some(window) = window_of(&kept) else { break (whole, primary.bbox, primary.mask.clone(), discarded_ms) };
             // Progress already reported the encoder and decoder stages: stay quiet, but stay
             // cancellable.
-            let crop = self.segmenter.encode_with(image, &options.encoding(Some(window)), &control.silent())?;
+            let crop = self.segmenter.encode_with(
+                image,
+                &EncodeOptions { window: Some(window), hair_removal: options.hair_removal },
+                &control.silent(),
+            )?;
             let (bbox, mask, spent) = verify::resegment(&self.segmenter, image, &crop, primary, options.mask_mode, verify_config)?;
             timings.add_decodes(spent);
             if verify::is_highlight(image, &mask) {

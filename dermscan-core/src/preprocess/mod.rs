@@ -7,7 +7,6 @@
 mod hair;
 mod normalize;
 mod pil;
-mod pose;
 mod resize;
 
 use ndarray::Array4;
@@ -15,7 +14,6 @@ use ndarray::Array4;
 pub use self::hair::{HairRemoval, remove_hair};
 pub use self::normalize::Normalization;
 pub use self::pil::resize_rgb_pil;
-pub use self::pose::Pose;
 pub(crate) use self::resize::resize_plane_f32;
 pub use self::resize::{Interpolation, resize_rgb};
 use crate::image::Image;
@@ -36,12 +34,10 @@ pub struct InputSpec {
 pub struct ModelInput {
     /// `[1, 3, size, size]` float tensor, zero-padded bottom and right.
     pub tensor: Array4<f32>,
-    /// Width of the resized image (before it is posed).
+    /// Width of the resized image inside the padded square.
     pub resized_width: u32,
-    /// Height of the resized image (before it is posed).
+    /// Height of the resized image inside the padded square.
     pub resized_height: u32,
-    /// The pose the resized image was turned into before padding (identity unless asked).
-    pub pose: Pose,
     /// Fraction of the resized image painted over by hair removal (0 when it was off).
     pub hair_fraction: f32,
 }
@@ -72,34 +68,30 @@ pub fn resized_size(width: u32, height: u32, target: u32) -> (u32, u32) {
 /// # Ok::<(), dermscan_core::error::ImageError>(())
 /// ```
 pub fn prepare(image: &Image, spec: &InputSpec) -> ModelInput {
-    prepare_photo(image, spec, &HairRemoval::disabled(), image.width().max(image.height()), false)
+    prepare_photo(image, spec, &HairRemoval::disabled(), image.width().max(image.height()))
 }
 
 /// Like [`prepare`], removing hair from the resized image (before normalisation) as `hair`
 /// says. Working at the model's input size keeps it cheap. `photo_side` is the longest side
-/// of the whole photo `image` was cropped from (hair sizes are relative to it). With
-/// `canonical_pose` the resized image is first turned into its [`Pose::canonical`] pose, so
-/// that a rotated or mirrored copy of the photo becomes the same model input.
+/// of the whole photo `image` was cropped from (hair sizes are relative to it).
 ///
 /// ```
 /// use dermscan_core::image::Image;
 /// use dermscan_core::preprocess::{prepare_photo, HairRemoval, InputSpec, Interpolation, Normalization};
 /// let img = Image::from_rgb(64, 64, vec![180; 64 * 64 * 3])?;
 /// let spec = InputSpec { size: 32, interpolation: Interpolation::Bilinear, normalization: Normalization::MinMax };
-/// let input = prepare_photo(&img, &spec, &HairRemoval::default(), 64, true);
+/// let input = prepare_photo(&img, &spec, &HairRemoval::default(), 64);
 /// assert_eq!(input.hair_fraction, 0.0); // nothing to remove on plain skin
 /// # Ok::<(), dermscan_core::error::ImageError>(())
 /// ```
-pub fn prepare_photo(image: &Image, spec: &InputSpec, hair: &HairRemoval, photo_side: u32, canonical_pose: bool) -> ModelInput {
+pub fn prepare_photo(image: &Image, spec: &InputSpec, hair: &HairRemoval, photo_side: u32) -> ModelInput {
     let _span = tracing::debug_span!("preprocess", size = spec.size).entered();
     let (w, h) = resized_size(image.width(), image.height(), spec.size);
-    let resized = resize_rgb(image.as_rgb(), image.width(), image.height(), w, h, spec.interpolation);
+    let mut resized = resize_rgb(image.as_rgb(), image.width(), image.height(), w, h, spec.interpolation);
     let scale = w as f32 / image.width().max(1) as f32;
-    let pose = if canonical_pose { Pose::canonical(&resized, w, h) } else { Pose::IDENTITY };
-    let (mut posed, pw, ph) = if pose.is_identity() { (resized, w, h) } else { pose.apply(&resized, 3, w, h) };
-    let hair_fraction = remove_hair(&mut posed, pw, ph, photo_side as f32 * scale, hair);
+    let hair_fraction = remove_hair(&mut resized, w, h, photo_side as f32 * scale, hair);
     let s = spec.size as usize;
     let mut tensor = Array4::<f32>::zeros((1, 3, s, s));
-    spec.normalization.write_chw(&posed, pw as usize, ph as usize, &mut tensor);
-    ModelInput { tensor, resized_width: w, resized_height: h, pose, hair_fraction }
+    spec.normalization.write_chw(&resized, w as usize, h as usize, &mut tensor);
+    ModelInput { tensor, resized_width: w, resized_height: h, hair_fraction }
 }

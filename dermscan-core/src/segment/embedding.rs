@@ -5,7 +5,6 @@ use std::sync::Arc;
 use ndarray::Array4;
 
 use crate::image::PixelRect;
-use crate::preprocess::Pose;
 
 /// Where the encoded pixels came from and how they were scaled into the model input.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
@@ -22,10 +21,6 @@ pub struct Geometry {
     pub resized_height: u32,
     /// Side of the square model input.
     pub input_size: u32,
-    /// The pose the resized window was encoded in ([`crate::preprocess::Pose::canonical`]
-    /// in a scan; identity for upstream's own recipe). Prompts are turned into it and the
-    /// decoder's logits back out of it.
-    pub pose: Pose,
 }
 
 impl Geometry {

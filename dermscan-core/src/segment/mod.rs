@@ -65,16 +65,15 @@ impl std::str::FromStr for MaskMode {
     }
 }
 
-/// What the encoder sees: which part of the image, whether hair is removed first, and in
-/// which pose.
+/// What the encoder sees: which part of the image, and whether hair is removed first.
 ///
 /// ```
 /// use dermscan_core::segment::EncodeOptions;
 /// use dermscan_core::image::PixelRect;
 /// let upstream = EncodeOptions::default();
-/// assert!(upstream.window.is_none() && !upstream.hair_removal.enabled && !upstream.canonical_pose);
+/// assert!(upstream.window.is_none() && !upstream.hair_removal.enabled);
 /// let scan = EncodeOptions::scan(Some(PixelRect { x: 0, y: 0, width: 300, height: 300 }));
-/// assert!(scan.hair_removal.enabled && scan.canonical_pose);
+/// assert!(scan.hair_removal.enabled);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct EncodeOptions {
@@ -82,22 +81,19 @@ pub struct EncodeOptions {
     pub window: Option<PixelRect>,
     /// Hair removal on the resized input, before normalisation.
     pub hair_removal: HairRemoval,
-    /// Encode the resized input in its canonical pose ([`crate::preprocess::Pose`]), so
-    /// that the same photo rotated or mirrored gives the same mask.
-    pub canonical_pose: bool,
 }
 
 impl Default for EncodeOptions {
-    /// The whole image, exactly as upstream (no hair removal, the photo's own pose).
+    /// The whole image, exactly as upstream (no hair removal).
     fn default() -> Self {
-        Self { window: None, hair_removal: HairRemoval::disabled(), canonical_pose: false }
+        Self { window: None, hair_removal: HairRemoval::disabled() }
     }
 }
 
 impl EncodeOptions {
-    /// What a scan uses: `window`, with hair removal on, in the canonical pose.
+    /// What a scan uses: `window`, with hair removal on.
     pub fn scan(window: Option<PixelRect>) -> Self {
-        Self { window, hair_removal: HairRemoval::default(), canonical_pose: true }
+        Self { window, hair_removal: HairRemoval::default() }
     }
 }
 
@@ -186,9 +182,9 @@ impl Segmenter {
         let window = options.window.map_or(PixelRect::full(image.width(), image.height()), |w| w.clamp_to(image.width(), image.height()));
         let photo_side = image.width().max(image.height());
         let input = if window.is_full(image.width(), image.height()) {
-            preprocess::prepare_photo(image, &self.recipe.input, &options.hair_removal, photo_side, options.canonical_pose)
+            preprocess::prepare_photo(image, &self.recipe.input, &options.hair_removal, photo_side)
         } else {
-            preprocess::prepare_photo(&image.crop(window), &self.recipe.input, &options.hair_removal, photo_side, options.canonical_pose)
+            preprocess::prepare_photo(&image.crop(window), &self.recipe.input, &options.hair_removal, photo_side)
         };
         let preprocess_ms = t0.elapsed().as_secs_f64() * 1e3;
 
@@ -215,7 +211,7 @@ impl Segmenter {
         };
         self.encoder_runs.fetch_add(1, Ordering::Relaxed);
         let encoder_ms = t1.elapsed().as_secs_f64() * 1e3;
-        tracing::debug!(preprocess_ms, encoder_ms, pose = ?input.pose, "encoded");
+        tracing::debug!(preprocess_ms, encoder_ms, "encoded");
         Ok(ImageEmbedding {
             model_sha256: self.info.sha256.clone(),
             data: data.into(),
@@ -226,7 +222,6 @@ impl Segmenter {
                 resized_width: input.resized_width,
                 resized_height: input.resized_height,
                 input_size: self.recipe.input.size,
-                pose: input.pose,
             },
             preprocess_ms,
             encoder_ms,

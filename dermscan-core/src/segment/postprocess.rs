@@ -24,23 +24,19 @@ fn crop(src: &[f32], stride: usize, w: usize, h: usize) -> Vec<f32> {
 /// window's mask into place.
 pub(crate) fn logits_to_mask(low_res: &[f32], side: u32, geometry: &Geometry, upscale: Upscale, threshold: f32) -> Vec<u8> {
     let g = geometry;
-    // The logits of the resized photo's area, and their size, in the pose it was encoded in.
-    let (resized_width, resized_height) = g.pose.size(g.resized_width, g.resized_height);
+    // The logits of the resized photo's area, and their size.
     let (cropped, cw, ch) = match upscale {
         Upscale::Direct => {
             let scale = side as f32 / g.input_size as f32;
-            let (cw, ch) = (((resized_width as f32) * scale).round() as u32, ((resized_height as f32) * scale).round() as u32);
+            let (cw, ch) = (((g.resized_width as f32) * scale).round() as u32, ((g.resized_height as f32) * scale).round() as u32);
             let (cw, ch) = (cw.clamp(1, side), ch.clamp(1, side));
             (crop(low_res, side as usize, cw as usize, ch as usize), cw, ch)
         }
         Upscale::ViaInput => {
             let full = resize_f32(low_res, side, side, g.input_size, g.input_size);
-            (crop(&full, g.input_size as usize, resized_width as usize, resized_height as usize), resized_width, resized_height)
+            (crop(&full, g.input_size as usize, g.resized_width as usize, g.resized_height as usize), g.resized_width, g.resized_height)
         }
     };
-    // Turned back into the photo's own orientation.
-    let (cropped, (cw, ch)) =
-        if g.pose.is_identity() { (cropped, (cw, ch)) } else { (g.pose.invert(&cropped, 1, cw, ch), g.pose.size(cw, ch)) };
     let (iw, ww, wh) = (g.image_width as usize, g.window.width as usize, g.window.height as usize);
     let mut mask = vec![0u8; iw * g.image_height as usize];
     let mut paste = |row: usize, x0: usize, values: &mut dyn Iterator<Item = f32>| {
@@ -184,49 +180,6 @@ mod tests {
             assert!(if b.is_finite() { (a - b).abs() < 1e-4 } else { *a <= 0.0 }, "pixel {i}: {a} against {b}");
         }
         assert!(near.iter().any(|v| *v > 0.0));
-    }
-
-    #[test]
-    fn logits_of_a_posed_input_come_back_in_the_photo_s_orientation() {
-        use crate::image::PixelRect;
-        use crate::preprocess::Pose;
-        // A 96x72 photo resized to 64x48 in a 64 px input; positive logits over an L shape.
-        let (side, rw, rh) = (64u32, 64u32, 48u32);
-        let upright: Vec<f32> = (0..rw * rh)
-            .map(|i| {
-                if (10..20).contains(&(i % rw)) && (5..30).contains(&(i / rw))
-                    || (20..35).contains(&(i % rw)) && (20..30).contains(&(i / rw))
-                {
-                    5.0
-                } else {
-                    -5.0
-                }
-            })
-            .collect();
-        let pad = |plane: &[f32], w: u32| {
-            let mut full = vec![-5.0f32; (side * side) as usize];
-            for (row, values) in plane.chunks_exact(w as usize).enumerate() {
-                full[row * side as usize..][..w as usize].copy_from_slice(values);
-            }
-            full
-        };
-        let geometry = |pose| Geometry {
-            image_width: 96,
-            image_height: 72,
-            window: PixelRect { x: 0, y: 0, width: 96, height: 72 },
-            resized_width: rw,
-            resized_height: rh,
-            input_size: side,
-            pose,
-        };
-        for pose in [Pose { transpose: true, flip_x: true, flip_y: false }, Pose { transpose: false, flip_x: true, flip_y: true }] {
-            let (posed, pw, _) = pose.apply(&upright, 1, rw, rh);
-            for upscale in [Upscale::Direct, Upscale::ViaInput] {
-                let reference = logits_to_mask(&pad(&upright, rw), side, &geometry(Pose::IDENTITY), upscale, 0.0);
-                assert!(reference.iter().any(|&p| p > 0));
-                assert_eq!(logits_to_mask(&pad(&posed, pw), side, &geometry(pose), upscale, 0.0), reference, "{pose:?} {upscale:?}");
-            }
-        }
     }
 
     #[test]

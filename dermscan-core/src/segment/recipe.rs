@@ -134,8 +134,6 @@ impl Recipe {
         } else {
             g.axis_scale()
         };
-        // The resized window's extent in the model frame, before it is posed.
-        let frame = (g.resized_width as f32, g.resized_height as f32);
         let mut coords = Vec::new();
         let mut labels = Vec::new();
         for p in &prompt.points {
@@ -143,8 +141,7 @@ impl Recipe {
             if !(x.is_finite() && y.is_finite()) || x < 0.0 || y < 0.0 || x > w.width as f32 || y > w.height as f32 {
                 return Err(PromptError::OutOfBounds { what: format!("point ({}, {})", p.x, p.y), width: w.width, height: w.height });
             }
-            let (x, y) = g.pose.map_point(x * sx, y * sy, frame.0, frame.1);
-            coords.extend([x, y]);
+            coords.extend([x * sx, y * sy]);
             labels.push(match p.label {
                 PointLabel::Positive => 1.0,
                 PointLabel::Negative => 0.0,
@@ -157,9 +154,7 @@ impl Recipe {
                 if local[0] < 0.0 || local[1] < 0.0 || local[2] > w.width as f32 || local[3] > w.height as f32 {
                     return Err(PromptError::OutOfBounds { what: format!("box {:?}", b.to_array()), width: w.width, height: w.height });
                 }
-                let (ax, ay) = g.pose.map_point(local[0] * sx, local[1] * sy, frame.0, frame.1);
-                let (bx, by) = g.pose.map_point(local[2] * sx, local[3] * sy, frame.0, frame.1);
-                let mut corners = [ax.min(bx), ay.min(by), ax.max(bx), ay.max(by)];
+                let mut corners = [local[0] * sx, local[1] * sy, local[2] * sx, local[3] * sy];
                 if self.medsam_coords {
                     corners.iter_mut().for_each(|c| *c = c.floor());
                 }
